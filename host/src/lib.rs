@@ -1,0 +1,1 @@
+//! The `sxc` host: command implementations, the IO resolver and (later) the server.

@@ -1,0 +1,4 @@
+fn main() {
+    eprintln!("sxc: under construction");
+    std::process::exit(2);
+}
