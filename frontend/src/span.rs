@@ -65,6 +65,11 @@ impl SourceMap {
         &self.files[id.0 as usize]
     }
 
+    /// The file with this id, if any.
+    pub fn get(&self, id: FileId) -> Option<&SourceFile> {
+        self.files.get(id.0 as usize)
+    }
+
     /// Line and column (both 1-based) of a byte offset.
     pub fn line_col(&self, file: FileId, offset: u32) -> LineCol {
         let f = self.file(file);
