@@ -7,6 +7,8 @@
 pub mod ast;
 pub mod datum;
 pub mod diag;
+pub mod print;
+pub mod reader;
 pub mod span;
 
 pub use datum::{Datum, DatumKind};

@@ -65,6 +65,16 @@ impl SourceMap {
         &self.files[id.0 as usize]
     }
 
+    /// Number of files in the map (ids are dense from 0).
+    pub fn len(&self) -> usize {
+        self.files.len()
+    }
+
+    /// True when no file has been added.
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
     /// The file with this id, if any.
     pub fn get(&self, id: FileId) -> Option<&SourceFile> {
         self.files.get(id.0 as usize)

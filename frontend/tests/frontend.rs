@@ -1,0 +1,10 @@
+//! Integration tests for the frontend crate (reader, printer, expander, resolver).
+
+#[path = "frontend/common.rs"]
+mod common;
+#[path = "frontend/reader.rs"]
+mod reader;
+#[path = "frontend/print.rs"]
+mod print;
+#[path = "frontend/props.rs"]
+mod props;
