@@ -7,8 +7,10 @@
 pub mod ast;
 pub mod datum;
 pub mod diag;
+pub mod expand;
 pub mod print;
 pub mod reader;
+pub mod resolve;
 pub mod span;
 
 pub use datum::{Datum, DatumKind};
@@ -27,4 +29,28 @@ pub trait MacroHost {
     fn expand_macro(&mut self, name: &str, args: &[Datum], span: Span) -> Result<Datum, Diagnostic>;
     /// A fresh symbol name for `(gensym)` in expander-generated code.
     fn gensym(&mut self, prefix: &str) -> String;
+    /// True when `name` is a macro the host already knows (e.g. defined by the
+    /// prelude or an earlier compilation unit). Macros defined by `defmacro` in
+    /// the program being expanded are tracked by the expander itself, so the
+    /// default (`false`) is enough for hosts without predefined macros.
+    fn is_macro(&self, name: &str) -> bool {
+        let _ = name;
+        false
+    }
+}
+
+/// Reads, expands and resolves `file`: returns the expanded core forms (what
+/// `sxc inspect --stage expanded` prints, see [`print::print_program`]) and the
+/// resolved program.
+///
+/// Errors: the first read, expansion or resolution [`Diagnostic`].
+pub fn compile_to_ast(
+    map: &SourceMap,
+    file: FileId,
+    host: &mut dyn MacroHost,
+) -> Result<(Vec<Datum>, ast::Program), Diagnostic> {
+    let forms = reader::read(map, file)?;
+    let expanded = expand::expand_program(&forms, host)?;
+    let program = resolve::resolve_program(&expanded)?;
+    Ok((expanded, program))
 }

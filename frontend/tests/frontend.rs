@@ -6,5 +6,7 @@ mod common;
 mod reader;
 #[path = "frontend/print.rs"]
 mod print;
+#[path = "frontend/expand.rs"]
+mod expand;
 #[path = "frontend/props.rs"]
 mod props;
