@@ -9,8 +9,8 @@
 //!   flowing along an edge that is not dominated travel as block arguments.
 //! - Suspension points are terminators: [`Terminator::Suspend`] (perform),
 //!   [`Terminator::CallK`] (a call whose callee may suspend) and
-//!   [`Terminator::TryCall`]; their continuation blocks receive the result as
-//!   their single block parameter.
+//!   [`Terminator::TryCall`] and [`Terminator::ApplyK`]; their continuation
+//!   blocks receive the result as their single block parameter.
 //! - `Inst`/`Value`/`Block` ids are dense indices into the arenas below.
 
 use crate::entities::{Block, FuncId, Inst, Value};
@@ -105,6 +105,13 @@ pub enum Terminator {
     TryCall { thunk: Value, ok: Block, err: Block },
     /// Raise `value` (re-raising an error value keeps its backtrace).
     Raise(Value),
+    /// `(%apply f list)` / `(apply f list)` not in tail position: call `callee`
+    /// with the elements of the SX list `args`; may suspend; `cont` receives the
+    /// result as its only parameter. Raises when `args` is not a list.
+    ApplyK { callee: Value, args: Value, cont: Block },
+    /// `(%apply f list)` in tail position: like [`Terminator::ApplyK`] but
+    /// replaces the current frame (like [`Terminator::TailCall`]).
+    TailApply { callee: Value, args: Value },
     /// Placeholder while building; the verifier rejects it.
     Unterminated,
 }

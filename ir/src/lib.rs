@@ -2,11 +2,23 @@
 //!
 //! Functions are CFGs of basic blocks with block parameters (no phis), in the
 //! style of Cranelift; see [`function`] for the conventions every tier relies on.
+//!
+//! Pipeline: [`lower_program`] (core AST → IR) → [`passes::optimise`]
+//! (effects, suspension points, folding, CFG cleanup, inlining, types).
+//! [`verify_module`] checks the invariants; `Display` on [`Module`] prints the
+//! textual IR (grammar in [`print`]).
 
+pub mod ast_build;
 pub mod entities;
 pub mod function;
+pub mod lower;
+pub mod print;
 pub mod types;
+pub mod verify;
+pub mod visit;
 
 pub use entities::{Block, FuncId, Inst, Value};
 pub use function::{BlockCall, BlockData, CmpOp, Function, InstData, InstNode, Module, Terminator, ValueData, ValueDef};
+pub use lower::lower_program;
 pub use types::{Effect, Type};
+pub use verify::verify_module;
