@@ -7,6 +7,7 @@
 pub mod ast;
 pub mod datum;
 pub mod diag;
+pub mod dump;
 pub mod expand;
 pub mod print;
 pub mod reader;

@@ -8,5 +8,7 @@ mod reader;
 mod print;
 #[path = "frontend/expand.rs"]
 mod expand;
+#[path = "frontend/resolve.rs"]
+mod resolve;
 #[path = "frontend/props.rs"]
 mod props;
