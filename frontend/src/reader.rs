@@ -343,7 +343,7 @@ impl<'a> Reader<'a> {
             ')' => DatumKind::List(items),
             ']' => DatumKind::Bracket(items),
             _ => {
-                if items.len() % 2 != 0 {
+                if items.len() % 2 == 1 {
                     return Err(Diagnostic::new(
                         "read-odd-dict",
                         self.char_span(lo),

@@ -1,4 +1,5 @@
 //! Integration tests for the frontend crate (reader, printer, expander, resolver).
+#![allow(clippy::result_large_err)]
 
 #[path = "frontend/common.rs"]
 mod common;

@@ -10,7 +10,7 @@ fn parse_bindings<'d>(form: &Datum, b: &'d Datum, what: &str) -> Result<Vec<(&'d
     let items = b.as_list().ok_or_else(|| bad(id, form, usage.clone()))?;
     let mut out = Vec::new();
     if items.first().is_some_and(|x| x.as_symbol().is_some()) {
-        if items.len() % 2 != 0 {
+        if items.len() % 2 == 1 {
             return Err(bad(id, b, format!("expected name value pairs, found {} items", items.len())));
         }
         for pair in items.chunks(2) {
@@ -66,7 +66,7 @@ impl Expander<'_> {
         if clause_style {
             return self.clauses(args, nil(d.span), "cond");
         }
-        if args.len() % 2 != 0 {
+        if args.len() % 2 == 1 {
             return Err(bad("expand-bad-cond", d, "expected test expr pairs (`(cond test expr ... :else expr)`), found an odd number of forms"));
         }
         let mut acc = nil(d.span);
@@ -125,7 +125,7 @@ impl Expander<'_> {
         };
         let mut acc = nil(sp);
         let mut pairs: Vec<&[Datum]> = clauses.chunks(2).collect();
-        if clauses.len() % 2 != 0 {
+        if clauses.len() % 2 == 1 {
             // A trailing single expression is the default (as in Clojure).
             acc = self.expr(&pairs.pop().unwrap()[0])?;
         }

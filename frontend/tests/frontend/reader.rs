@@ -21,7 +21,7 @@ fn atoms() {
     assert_eq!(kind("+7"), K::Int(7));
     assert_eq!(kind("9223372036854775807"), K::Int(i64::MAX));
     assert_eq!(kind("-9223372036854775808"), K::Int(i64::MIN));
-    assert_eq!(kind("3.14"), K::Float(3.14));
+    assert_eq!(kind("3.25"), K::Float(3.25));
     assert_eq!(kind("-0.5"), K::Float(-0.5));
     assert_eq!(kind("1e10"), K::Float(1e10));
     assert_eq!(kind("2.5e-3"), K::Float(2.5e-3));
