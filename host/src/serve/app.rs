@@ -1,0 +1,144 @@
+//! One worker's copy of the app: its isolate, the handler closure, and the
+//! per-request driver that runs a request as a fiber and serves its
+//! `perform` requests through the one resolution path.
+
+use super::convert;
+use super::pool::AppSpec;
+use super::{Request, Response, ServeError};
+use crate::resolver::{decode_request, HostResolver};
+use crate::store::{OpError, Store};
+use std::cell::RefCell;
+use std::sync::Arc;
+use tokio::sync::oneshot;
+use vm::ctx::Ctx;
+use vm::data::Data;
+use vm::isolate::{Isolate, Step};
+use vm::Value;
+
+/// Defines `http-listen` for the app: it stores the handler in a global that
+/// the worker reads back after the app's top level has run. Kept on one line
+/// and placed on the app's first line, so the app's line numbers are unchanged.
+const PRELUDE: &str = "(define %http-handler nil) (define (http-listen handler) (set! %http-handler handler) handler) ";
+
+/// Appended after the app: the program's value is the registered handler.
+const EPILOGUE: &str = "\n%http-handler\n";
+
+/// Ops resolved inline on the worker thread (short read transactions that
+/// never wait for a commit); everything else goes to the blocking pool.
+const INLINE_OPS: &[&str] = &["kv/get", "kv/has?", "persist/last-seq", "persist/count", "blob/has?", "time/now"];
+
+/// A loaded app on one worker thread.
+pub(crate) struct App {
+    isolate: RefCell<Isolate>,
+    /// Scratch context for calling the `render-html` / `json-encode` primitives.
+    ctx: RefCell<Ctx>,
+    handler: Value,
+    store: Arc<Store>,
+    dev: bool,
+}
+
+impl App {
+    /// Compiles and runs the app's top level in a fresh isolate (its `perform`s
+    /// resolved synchronously against `store`) and reads back the handler.
+    pub fn load(spec: &AppSpec, store: Arc<Store>) -> Result<App, ServeError> {
+        let mut isolate = Isolate::new(Ctx::stdio());
+        let name = spec.file.display().to_string();
+        let source = format!("{PRELUDE}{}{EPILOGUE}", spec.source);
+        let mut fiber = match isolate.compile_file(&name, &source) {
+            Ok(f) => f,
+            Err(d) => {
+                let text = crate::diagnostics::render(isolate.source_map(), &d, false);
+                return Err(ServeError::Load(text.trim_end().to_string()));
+            }
+        };
+        let mut resolver = HostResolver::with_store(store.clone());
+        let handler = isolate.run(&mut fiber, &mut resolver).map_err(|e| {
+            let mut text = format!("error: {}", e.message);
+            for line in &e.backtrace {
+                text.push('\n');
+                text.push_str(line);
+            }
+            ServeError::Load(text)
+        })?;
+        if handler.is_nil() {
+            return Err(ServeError::Load(format!(
+                "{name}: the app never called (http-listen handler) at top level"
+            )));
+        }
+        let ctx = Ctx::with_output(Box::new(std::io::sink()), Box::new(std::io::sink()));
+        Ok(App { isolate: RefCell::new(isolate), ctx: RefCell::new(ctx), handler, store, dev: spec.dev })
+    }
+
+    /// Runs one request to completion. Returns `None` when the client stopped
+    /// waiting (timeout or disconnect) before the handler finished; the
+    /// fiber is then abandoned at its next suspension.
+    pub async fn handle(&self, req: Request, reply: &oneshot::Sender<Response>) -> Option<Response> {
+        let method = req.method.clone();
+        let path = req.path.clone();
+        let request = convert::request_value(&req);
+        let mut fiber = self.isolate.borrow_mut().call_value(&self.handler, vec![request]);
+        let mut input: Result<Value, Value> = Ok(Value::Nil);
+        loop {
+            if reply.is_closed() {
+                tracing::debug!(%method, %path, "client gone; abandoning the request's fiber");
+                return None;
+            }
+            // The isolate is borrowed only for the duration of one resume.
+            let step = self.isolate.borrow_mut().resume(&mut fiber, input);
+            match step {
+                Step::Done(v) => {
+                    let converted = convert::response(&v, &mut self.ctx.borrow_mut());
+                    return Some(match converted {
+                        Ok(resp) => resp,
+                        Err(msg) => self.failure(&method, &path, &msg, &[]),
+                    });
+                }
+                Step::Suspended(request) => input = self.perform(&request).await,
+                Step::Failed(e) => return Some(self.failure(&method, &path, &e.message, &e.backtrace)),
+            }
+        }
+    }
+
+    /// Serves one `perform` request: [`decode_request`] then
+    /// [`Store::resolve`], inline for short reads, otherwise on tokio's
+    /// blocking pool; the result converted exactly as
+    /// [`crate::resolver::resolve`] does.
+    async fn perform(&self, request: &Value) -> Result<Value, Value> {
+        let (op, args) = decode_request(request)?;
+        let result = if INLINE_OPS.contains(&op.as_str()) {
+            self.store.resolve(&op, args)
+        } else {
+            let store = self.store.clone();
+            match tokio::task::spawn_blocking(move || store.resolve(&op, args)).await {
+                Ok(r) => r,
+                Err(e) => return Err(vm::error::err(format!("io op failed: {e}"))),
+            }
+        };
+        to_value(result)
+    }
+
+    /// Logs a handler failure and builds the 500 response.
+    fn failure(&self, method: &str, path: &str, message: &str, backtrace: &[String]) -> Response {
+        let trace = backtrace.join("\n");
+        tracing::error!(%method, %path, error = %message, backtrace = %trace, "handler failed");
+        if self.dev {
+            let mut body = format!("500 Internal Server Error\n\nerror: {message}\n");
+            for line in backtrace {
+                body.push_str(line);
+                body.push('\n');
+            }
+            Response::text(500, body)
+        } else {
+            Response::text(500, "500 Internal Server Error\n")
+        }
+    }
+}
+
+/// The result conversion of [`crate::resolver::resolve`]: data to a value, an
+/// op error to an SX error raised in the fiber.
+fn to_value(result: Result<Data, OpError>) -> Result<Value, Value> {
+    match result {
+        Ok(data) => Ok(data.to_value()),
+        Err(e) => Err(vm::error::err(e.to_string())),
+    }
+}

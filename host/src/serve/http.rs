@@ -1,0 +1,350 @@
+//! The acceptor: hyper 1 HTTP/1.1 on a small multi-thread runtime, request
+//! limits, conversion to [`Request`], dispatch to the worker pool, access
+//! logs, and graceful shutdown.
+
+use super::pool::{AppSpec, Pool};
+use super::{app_file, Request, Response, ServeConfig, ServeError};
+use crate::store::Store;
+use bytes::Bytes;
+use http_body_util::{BodyExt, Full, Limited};
+use hyper::body::Incoming;
+use hyper::server::conn::http1;
+use hyper::service::service_fn;
+use hyper_util::rt::{TokioIo, TokioTimer};
+use hyper_util::server::graceful::GracefulShutdown;
+use std::convert::Infallible;
+use std::net::SocketAddr;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::net::TcpListener;
+use tokio::sync::oneshot;
+
+/// The health-check path, answered by the acceptor without running SX.
+pub const HEALTH_PATH: &str = "/__sxc/health";
+
+/// Threads of the acceptor's runtime (HTTP parsing is cheap next to handlers).
+const ACCEPTOR_THREADS: usize = 2;
+
+struct Shared {
+    pool: Pool,
+    cfg: ServeConfig,
+}
+
+/// A server started by [`super::start`]: listening, every worker loaded.
+pub struct RunningServer {
+    addr: SocketAddr,
+    workers: usize,
+    stop: Option<oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl RunningServer {
+    /// The address actually bound (useful with port 0).
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
+    }
+
+    /// The number of worker isolates.
+    pub fn workers(&self) -> usize {
+        self.workers
+    }
+
+    /// Stops accepting, waits for in-flight requests (up to the drain
+    /// timeout), stops the workers and returns.
+    pub fn shutdown(mut self) -> Result<(), ServeError> {
+        self.stop_and_join();
+        Ok(())
+    }
+
+    /// Blocks until SIGTERM or SIGINT, then shuts down like [`Self::shutdown`].
+    pub fn wait_for_signal(self) -> Result<(), ServeError> {
+        let signals = Signals::register()?;
+        signals.wait();
+        self.shutdown()
+    }
+
+    fn stop_and_join(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Drop for RunningServer {
+    fn drop(&mut self) {
+        self.stop_and_join();
+    }
+}
+
+/// SIGTERM/SIGINT listeners, registered up front so that a signal arriving
+/// while the server starts is not lost (nor fatal).
+pub(crate) struct Signals {
+    rt: tokio::runtime::Runtime,
+    #[cfg(unix)]
+    term: tokio::signal::unix::Signal,
+    #[cfg(unix)]
+    int: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    /// Installs the handlers.
+    pub fn register() -> Result<Signals, ServeError> {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| ServeError::Runtime(e.to_string()))?;
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{signal, SignalKind};
+            let _guard = rt.enter();
+            let term = signal(SignalKind::terminate()).map_err(|e| ServeError::Runtime(e.to_string()))?;
+            let int = signal(SignalKind::interrupt()).map_err(|e| ServeError::Runtime(e.to_string()))?;
+            drop(_guard);
+            Ok(Signals { rt, term, int })
+        }
+        #[cfg(not(unix))]
+        Ok(Signals { rt })
+    }
+
+    /// Blocks until one of the signals arrives.
+    pub fn wait(self) {
+        #[cfg(unix)]
+        {
+            let Signals { rt, mut term, mut int } = self;
+            rt.block_on(async {
+                tokio::select! {
+                    _ = term.recv() => tracing::info!("SIGTERM: draining in-flight requests"),
+                    _ = int.recv() => tracing::info!("SIGINT: draining in-flight requests"),
+                }
+            });
+        }
+        #[cfg(not(unix))]
+        self.rt.block_on(async {
+            let _ = tokio::signal::ctrl_c().await;
+            tracing::info!("interrupt: draining in-flight requests");
+        });
+    }
+}
+
+/// Reads the app, opens the store, loads the app in every worker, binds the
+/// socket and starts accepting on a background thread.
+pub(crate) fn start(cfg: ServeConfig) -> Result<RunningServer, ServeError> {
+    let file = app_file(&cfg.app);
+    let source = std::fs::read_to_string(&file).map_err(|error| ServeError::App { path: file.clone(), error })?;
+    let store = Store::open(&cfg.data_dir)
+        .map_err(|e| ServeError::Store { path: cfg.data_dir.clone(), error: e.to_string() })?;
+    let store = Arc::new(store);
+    let spec = AppSpec { file, source: Arc::from(source.as_str()), dev: cfg.dev };
+    let pool = Pool::start(&cfg, spec, store)?;
+    let workers = pool.len();
+
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(ACCEPTOR_THREADS)
+        .thread_name("sxc-acceptor")
+        .enable_all()
+        .build()
+        .map_err(|e| ServeError::Runtime(e.to_string()))?;
+    let listener = rt
+        .block_on(TcpListener::bind(cfg.addr))
+        .map_err(|error| ServeError::Bind { addr: cfg.addr, error })?;
+    let addr = listener.local_addr().map_err(|error| ServeError::Bind { addr: cfg.addr, error })?;
+    let (stop_tx, stop_rx) = oneshot::channel();
+    let drain = cfg.drain_timeout;
+    let shared = Arc::new(Shared { pool, cfg });
+    let thread = std::thread::Builder::new()
+        .name("sxc-serve".into())
+        .spawn(move || {
+            rt.block_on(accept_loop(listener, shared.clone(), stop_rx));
+            // Connections have drained (or the drain timeout passed): stop the workers.
+            let mut shared = shared;
+            for _ in 0..100 {
+                match Arc::try_unwrap(shared) {
+                    Ok(s) => {
+                        s.pool.close(drain);
+                        break;
+                    }
+                    Err(still_shared) => {
+                        shared = still_shared;
+                        std::thread::sleep(Duration::from_millis(10));
+                    }
+                }
+            }
+            rt.shutdown_timeout(Duration::from_secs(1));
+        })
+        .map_err(|e| ServeError::Runtime(format!("cannot start acceptor thread: {e}")))?;
+    Ok(RunningServer { addr, workers, stop: Some(stop_tx), thread: Some(thread) })
+}
+
+async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: oneshot::Receiver<()>) {
+    let graceful = GracefulShutdown::new();
+    let mut http = http1::Builder::new();
+    http.timer(TokioTimer::new())
+        .header_read_timeout(shared.cfg.read_timeout)
+        .max_buf_size((shared.cfg.max_header_bytes + shared.cfg.max_uri_len + 1024).max(8192))
+        .keep_alive(true);
+    loop {
+        tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok((stream, _peer)) => {
+                    let _ = stream.set_nodelay(true);
+                    let conn_shared = shared.clone();
+                    let svc = service_fn(move |req| service(conn_shared.clone(), req));
+                    let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), svc));
+                    tokio::spawn(async move {
+                        if let Err(e) = conn.await {
+                            tracing::debug!(error = %e, "connection closed with an error");
+                        }
+                    });
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+            },
+            _ = &mut stop => break,
+        }
+    }
+    drop(listener);
+    tokio::select! {
+        _ = graceful.shutdown() => tracing::info!("drained; stopping"),
+        _ = tokio::time::sleep(shared.cfg.drain_timeout) => tracing::warn!("drain timeout: closing remaining connections"),
+    }
+}
+
+async fn service(shared: Arc<Shared>, req: hyper::Request<Incoming>) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
+    let started = Instant::now();
+    let method = req.method().as_str().to_string();
+    let path = req.uri().path().to_string();
+    let (resp, close) = respond(&shared, req).await;
+    let ms = started.elapsed().as_secs_f64() * 1000.0;
+    tracing::info!(target: "sxc::access", %method, %path, status = resp.status, ms = format!("{ms:.1}"), "request");
+    Ok(to_hyper(resp, close))
+}
+
+/// The response and whether to close the connection after it.
+async fn respond(shared: &Shared, req: hyper::Request<Incoming>) -> (Response, bool) {
+    let cfg = &shared.cfg;
+    let target_len = req.uri().path_and_query().map(|p| p.as_str().len()).unwrap_or(0);
+    if target_len > cfg.max_uri_len {
+        return (Response::text(414, "414 URI Too Long\n"), true);
+    }
+    let header_bytes: usize = req.headers().iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum();
+    if header_bytes > cfg.max_header_bytes {
+        return (Response::text(431, "431 Request Header Fields Too Large\n"), true);
+    }
+    if req.uri().path() == HEALTH_PATH {
+        return (Response::text(200, "ok"), false);
+    }
+    let declared = req
+        .headers()
+        .get(hyper::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > cfg.body_limit as u64) {
+        return (Response::text(413, "413 Content Too Large\n"), true);
+    }
+    let (parts, body) = req.into_parts();
+    let body = match tokio::time::timeout(cfg.read_timeout, Limited::new(body, cfg.body_limit).collect()).await {
+        Err(_) => return (Response::text(408, "408 Request Timeout\n"), true),
+        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
+            return (Response::text(413, "413 Content Too Large\n"), true)
+        }
+        Ok(Err(_)) => return (Response::text(400, "400 Bad Request: unreadable body\n"), true),
+        Ok(Ok(collected)) => collected.to_bytes(),
+    };
+    let Ok(body) = String::from_utf8(body.to_vec()) else {
+        return (Response::text(400, "400 Bad Request: the body is not UTF-8\n"), false);
+    };
+    let Some(path) = percent_decode(parts.uri.path(), false) else {
+        return (Response::text(400, "400 Bad Request: bad path encoding\n"), false);
+    };
+    let query = match parts.uri.query() {
+        None => Vec::new(),
+        Some(q) => match parse_form(q) {
+            Some(pairs) => pairs,
+            None => return (Response::text(400, "400 Bad Request: bad query encoding\n"), false),
+        },
+    };
+    let mut headers: Vec<(String, String)> = Vec::new();
+    for (name, value) in parts.headers.iter() {
+        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+        match headers.iter_mut().find(|(k, _)| k == name.as_str()) {
+            Some((_, existing)) => {
+                existing.push_str(", ");
+                existing.push_str(&value);
+            }
+            None => headers.push((name.as_str().to_string(), value)),
+        }
+    }
+    let request = Request { method: parts.method.as_str().to_string(), path, query, headers, body };
+    let Some(rx) = shared.pool.dispatch(request) else {
+        return (Response::text(503, "503 Service Unavailable\n"), true);
+    };
+    match tokio::time::timeout(cfg.handler_timeout, rx).await {
+        Ok(Ok(resp)) => (resp, false),
+        Ok(Err(_)) => {
+            tracing::error!("worker dropped a request (internal error)");
+            (Response::text(500, "500 Internal Server Error\n"), false)
+        }
+        Err(_) => {
+            tracing::error!(timeout_ms = cfg.handler_timeout.as_millis() as u64, "handler timed out");
+            (Response::text(504, "504 Gateway Timeout: the handler took too long\n"), false)
+        }
+    }
+}
+
+fn to_hyper(resp: Response, close: bool) -> hyper::Response<Full<Bytes>> {
+    let mut builder = hyper::Response::builder().status(resp.status);
+    for (k, v) in &resp.headers {
+        builder = builder.header(k.as_str(), v.as_str());
+    }
+    if close {
+        builder = builder.header(hyper::header::CONNECTION, "close");
+    }
+    builder.body(Full::new(Bytes::from(resp.body))).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "invalid response");
+        let mut r = hyper::Response::new(Full::new(Bytes::from_static(b"500 Internal Server Error\n")));
+        *r.status_mut() = hyper::StatusCode::INTERNAL_SERVER_ERROR;
+        r
+    })
+}
+
+/// Decodes `%XX` escapes (and `+` as space when `plus` is set); `None` when an
+/// escape is malformed or the result is not UTF-8.
+pub(crate) fn percent_decode(s: &str, plus: bool) -> Option<String> {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'%' => {
+                let hex = bytes.get(i + 1..i + 3)?;
+                let hex = std::str::from_utf8(hex).ok()?;
+                out.push(u8::from_str_radix(hex, 16).ok()?);
+                i += 3;
+            }
+            b'+' if plus => {
+                out.push(b' ');
+                i += 1;
+            }
+            b => {
+                out.push(b);
+                i += 1;
+            }
+        }
+    }
+    String::from_utf8(out).ok()
+}
+
+/// Parses `a=1&b=two+words` (form-urlencoded) into ordered pairs.
+pub(crate) fn parse_form(s: &str) -> Option<Vec<(String, String)>> {
+    let mut pairs = Vec::new();
+    for piece in s.split('&').filter(|p| !p.is_empty()) {
+        let (k, v) = piece.split_once('=').unwrap_or((piece, ""));
+        pairs.push((percent_decode(k, true)?, percent_decode(v, true)?));
+    }
+    Some(pairs)
+}
