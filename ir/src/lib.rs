@@ -9,9 +9,11 @@
 //! textual IR (grammar in [`print`]).
 
 pub mod ast_build;
+pub mod effects;
 pub mod entities;
 pub mod function;
 pub mod lower;
+pub mod passes;
 pub mod print;
 pub mod types;
 pub mod verify;
@@ -19,6 +21,8 @@ pub mod visit;
 
 pub use entities::{Block, FuncId, Inst, Value};
 pub use function::{BlockCall, BlockData, CmpOp, Function, InstData, InstNode, Module, Terminator, ValueData, ValueDef};
+pub use effects::{infer_effects, mark_suspension_points};
 pub use lower::lower_program;
+pub use passes::{infer_types, optimise};
 pub use types::{Effect, Type};
 pub use verify::verify_module;

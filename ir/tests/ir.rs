@@ -5,7 +5,7 @@ use ir::ast_build::P;
 use ir::{lower_program, verify_module, Module};
 
 fn prims(n: &str) -> bool {
-    matches!(n, "+" | "-" | "*" | "/" | "<" | ">" | "<=" | ">=" | "=" | "car" | "map" | "list" | "apply" | "str" | "raise" | "error-message" | "println")
+    matches!(n, "+" | "-" | "*" | "/" | "<" | ">" | "<=" | ">=" | "=" | "car" | "list" | "%dict" | "error-message" | "apply" | "str" | "raise" | "println")
 }
 
 fn lower(p: P) -> Module {
@@ -33,4 +33,40 @@ pub fn fib() -> P {
 fn print_fib() {
     let m = lower(fib());
     println!("{m}");
+}
+
+fn lower_src(src: &str) -> Module {
+    let mut map = frontend::SourceMap::new();
+    let file = map.add("t.sx", src);
+    let (_, prog) = frontend::compile_to_ast(&map, file, &mut frontend::expand::NoMacros::default()).unwrap_or_else(|d| panic!("{d:?}"));
+    let m = lower_program(&prog, &prims);
+    if let Err(e) = verify_module(&m) {
+        panic!("verifier: {e:#?}\n{m}");
+    }
+    m
+}
+
+fn opt_src(src: &str) -> Module {
+    let mut m = lower_src(src);
+    ir::optimise(&mut m);
+    m
+}
+
+#[test]
+fn dump_all() {
+    for src in [
+        "(define (fib n) (if (< n 2) n (+ (fib (- n 1)) (fib (- n 2))))) (fib 10)",
+        "(define (make-adder n) (fn (x) (+ x n))) ((make-adder 1) 2)",
+        "(define (counter) (let ((c 0)) (fn () (set! c (+ c 1)) c)))",
+        "(define (f x) (let ((y 0)) (if x (set! y 1) (set! y 2)) y))",
+        "(define (sum n) (let loop ((i 0) (acc 0)) (if (> i n) acc (loop (+ i 1) (+ acc i)))))",
+        "(define (safe x) (guard (e (true (error-message e))) (car x)))",
+        "(define (fetch ks) (map (fn (k) (perform {:op \"kv/get\" :args (list k)})) ks))",
+        "(define (call-it f xs) (apply f xs)) (define (g xs) (+ 1 (apply + xs)))",
+        "(define (sq x) (* x x)) (sq 3)",
+        "(+ 9223372036854775807 1) (/ 1 0) (+ 1 2)",
+    ] {
+        println!(";; {src}\n{}", lower_src(src));
+        println!(";; optimised\n{}", opt_src(src));
+    }
 }

@@ -1,0 +1,74 @@
+//! Optimisation passes over [`Module`]s, and the standard pipeline [`optimise`].
+//!
+//! Every pass keeps the module valid for [`crate::verify_module`]; passes that
+//! remove blocks finish with [`compact`] (dense renumbering).
+
+mod compact;
+pub mod const_fold;
+pub mod dce;
+pub mod inline;
+pub mod simplify_cfg;
+pub mod types;
+
+pub use compact::compact;
+pub use types::infer_types;
+
+use crate::effects::{infer_effects, mark_suspension_points};
+use crate::function::Module;
+
+/// Constant folding on every function ([`const_fold`]).
+pub fn const_fold(m: &mut Module) {
+    for f in &mut m.funcs {
+        const_fold::const_fold_function(f);
+    }
+}
+
+/// Dead-code elimination and compaction on every function ([`dce`]).
+pub fn dce(m: &mut Module) {
+    for f in &mut m.funcs {
+        dce::dce_function(f);
+    }
+}
+
+/// CFG simplification on every function ([`simplify_cfg`]).
+pub fn simplify_cfg(m: &mut Module) {
+    for f in &mut m.funcs {
+        simplify_cfg::simplify_cfg_function(f);
+    }
+}
+
+/// Inlining of small known callees at `Call` sites ([`inline`]).
+pub fn inline(m: &mut Module) {
+    inline::inline_module(m);
+}
+
+/// Runs `pass` then, in debug builds, the verifier; a verifier failure is a
+/// compiler bug and panics with the pass name, the messages and the IR.
+fn run(m: &mut Module, name: &str, pass: impl FnOnce(&mut Module)) {
+    pass(m);
+    if cfg!(debug_assertions) {
+        if let Err(errs) = crate::verify_module(m) {
+            panic!("IR verifier failed after pass `{name}`:\n  {}\n\n{m}", errs.join("\n  "));
+        }
+    }
+}
+
+/// The standard pipeline: effects → mark suspension points → const_fold →
+/// simplify_cfg → dce → inline → cleanup (const_fold, simplify_cfg, dce, then
+/// effects and suspension points again, as inlining can make callees known) →
+/// type inference. The verifier runs after every pass in debug builds.
+pub fn optimise(m: &mut Module) {
+    run(m, "effects", infer_effects);
+    run(m, "mark_suspension_points", mark_suspension_points);
+    run(m, "const_fold", const_fold);
+    run(m, "simplify_cfg", simplify_cfg);
+    run(m, "dce", dce);
+    run(m, "inline", inline);
+    run(m, "cleanup/const_fold", const_fold);
+    run(m, "cleanup/simplify_cfg", simplify_cfg);
+    run(m, "cleanup/dce", dce);
+    run(m, "cleanup/effects", infer_effects);
+    run(m, "cleanup/mark_suspension_points", mark_suspension_points);
+    run(m, "cleanup/simplify_cfg", simplify_cfg);
+    run(m, "infer_types", infer_types);
+}

@@ -1,0 +1,106 @@
+//! CFG simplification.
+//!
+//! 1. Empty forwarding blocks (no parameters, no instructions, `jump C(args)`)
+//!    are bypassed: every `jump`/`branch` edge to them goes to `C(args)`
+//!    directly (the arguments dominate every predecessor, so this is valid).
+//!    A `branch` whose arms become identical turns into a `jump`.
+//! 2. A block reached by exactly one edge, an unconditional `jump` from its
+//!    predecessor, is merged into that predecessor (its parameters are replaced
+//!    by the jump arguments).
+//! 3. Unreachable blocks are dropped and the function compacted.
+
+use crate::entities::{Block, Value};
+use crate::function::{Function, Terminator};
+use rustc_hash::FxHashMap;
+
+/// Simplifies the CFG of `f` (see the module docs).
+pub fn simplify_cfg_function(f: &mut Function) {
+    bypass_forwarders(f);
+    merge_straight_lines(f);
+    super::compact(f);
+}
+
+fn bypass_forwarders(f: &mut Function) {
+    let n = f.blocks.len();
+    // Resolve each forwarding block to its final (block, args).
+    let forward = |f: &Function, b: Block| -> Option<(Block, Vec<Value>)> {
+        let bd = &f.blocks[b.index()];
+        if b.index() == 0 || !bd.params.is_empty() || !bd.insts.is_empty() {
+            return None;
+        }
+        match &bd.term {
+            Terminator::Jump(bc) if bc.block != b && bc.block.index() < n => Some((bc.block, bc.args.clone())),
+            _ => None,
+        }
+    };
+    for b in 0..n {
+        let mut calls: Vec<(usize, Block, Vec<Value>)> = Vec::new();
+        {
+            let term = &f.blocks[b].term;
+            let edges: Vec<(Block, Vec<Value>)> = match term {
+                Terminator::Jump(bc) => vec![(bc.block, bc.args.clone())],
+                Terminator::Branch { then_dest, else_dest, .. } => {
+                    vec![(then_dest.block, then_dest.args.clone()), (else_dest.block, else_dest.args.clone())]
+                }
+                _ => continue,
+            };
+            for (k, (mut t, mut args)) in edges.into_iter().enumerate() {
+                let mut hops = 0;
+                while args.is_empty() && hops < n {
+                    let Some((t2, a2)) = forward(f, t) else { break };
+                    if t2.index() == b {
+                        break;
+                    }
+                    t = t2;
+                    args = a2;
+                    hops += 1;
+                }
+                if hops > 0 {
+                    calls.push((k, t, args));
+                }
+            }
+        }
+        if calls.is_empty() {
+            continue;
+        }
+        let mut bcs = f.blocks[b].term.block_calls_mut();
+        for (k, t, args) in calls {
+            bcs[k].block = t;
+            bcs[k].args = args;
+        }
+        if let Terminator::Branch { then_dest, else_dest, .. } = &f.blocks[b].term {
+            if then_dest == else_dest {
+                let d = then_dest.clone();
+                f.blocks[b].term = Terminator::Jump(d);
+            }
+        }
+    }
+}
+
+fn merge_straight_lines(f: &mut Function) {
+    let preds = f.predecessors();
+    let npreds: Vec<usize> = preds.iter().map(|p| p.len()).collect();
+    let mut subst: FxHashMap<Value, Value> = FxHashMap::default();
+    for a in f.reverse_post_order() {
+        loop {
+            let Terminator::Jump(bc) = &f.blocks[a.index()].term else { break };
+            let b = bc.block;
+            if b == a || b.index() == 0 || npreds[b.index()] != 1 {
+                break;
+            }
+            let args = bc.args.clone();
+            let params = std::mem::take(&mut f.blocks[b.index()].params);
+            for (p, v) in params.into_iter().zip(args) {
+                subst.insert(p, v);
+            }
+            let insts = std::mem::take(&mut f.blocks[b.index()].insts);
+            let term = std::mem::replace(&mut f.blocks[b.index()].term, Terminator::Unterminated);
+            let span = f.blocks[b.index()].term_span;
+            f.blocks[a.index()].insts.extend(insts);
+            f.blocks[a.index()].term = term;
+            f.blocks[a.index()].term_span = span;
+            // `b` is now unreachable (its only predecessor was `a`); compaction drops it.
+        }
+    }
+    f.replace_uses(&subst);
+}
