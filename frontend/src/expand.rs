@@ -56,6 +56,8 @@
 //!   the keys then a children list; without `&rest` that parameter is a fresh
 //!   name), `guard` clauses => a clause `cond` whose fallback is
 //!   `(%builtin raise e)`.
+//! - Core forms are also accepted as input (`(guard e body handler)` with a
+//!   symbol `e` is the core guard), so expanding expanded code changes nothing.
 //! - `defmacro` (top level only) registers the macro with the host and emits
 //!   nothing; a later call `(name args...)` is replaced by
 //!   [`MacroHost::expand_macro`]'s result, which is expanded again. User macros

@@ -242,7 +242,15 @@ impl Expander<'_> {
     }
 
     /// `(guard (e clause...) body...)` => `(guard e body handler)`.
+    /// The core shape `(guard var body handler)` is accepted as is (so expanding
+    /// expanded code is the identity).
     pub(super) fn guard(&mut self, d: &Datum, args: &[Datum]) -> Result<Datum, Diagnostic> {
+        if let [var, body, handler] = args {
+            if var.as_symbol().is_some_and(|s| !s.starts_with('&')) {
+                let (body, handler) = (self.expr(body)?, self.expr(handler)?);
+                return Ok(list(vec![sym("guard", d.span), var.clone(), body, handler], d.span));
+            }
+        }
         let usage = "expected `(guard (var clause...) body...)`";
         let spec = args.first().and_then(|s| s.as_list()).ok_or_else(|| bad("expand-bad-guard", d, usage))?;
         let Some((var, clauses)) = spec.split_first() else {
