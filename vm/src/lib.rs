@@ -1,6 +1,11 @@
 //! The SX virtual machine: values, primitives, prelude, bytecode and interpreter.
 
 pub mod bytecode;
+pub mod profile;
+pub mod macros;
+pub mod isolate;
+pub mod interp;
+pub mod fiber;
 pub mod ctx;
 pub mod data;
 pub mod prims;

@@ -1,7 +1,296 @@
-//! Register bytecode compiled from the IR.
+//! Register bytecode compiled from the IR (never from the AST).
+//!
+//! One [`Proto`] per IR function. Every SSA value of the function owns a
+//! register of the frame's register window (`nregs` registers, the entry
+//! block's parameters first, so arguments land in registers `0..argc`); block
+//! parameters are filled by parallel moves on the edges; global names are slot
+//! indices into the isolate-wide [`GlobalTable`]. See `docs/vm.md`.
+
+mod compile;
+mod disasm;
+
+pub use compile::compile_module;
+
+use crate::value::{PrimId, Value};
+use frontend::Span;
+use rustc_hash::FxHashMap;
+use std::cell::Cell;
+use std::rc::Rc;
+
+/// A register index inside a frame's register window.
+pub type Reg = u16;
+
+/// A comparison of two numbers (dedicated opcodes with an `Int` fast path).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Cmp {
+    Lt,
+    Gt,
+    Le,
+    Ge,
+    Eq,
+    Ne,
+}
+
+impl Cmp {
+    /// The SX primitive implementing the generic case.
+    pub fn prim_name(self) -> &'static str {
+        match self {
+            Cmp::Lt => "<",
+            Cmp::Gt => ">",
+            Cmp::Le => "<=",
+            Cmp::Ge => ">=",
+            Cmp::Eq => "=",
+            Cmp::Ne => "!=",
+        }
+    }
+    /// Applies the comparison to two integers.
+    #[inline(always)]
+    pub fn int(self, a: i64, b: i64) -> bool {
+        match self {
+            Cmp::Lt => a < b,
+            Cmp::Gt => a > b,
+            Cmp::Le => a <= b,
+            Cmp::Ge => a >= b,
+            Cmp::Eq => a == b,
+            Cmp::Ne => a != b,
+        }
+    }
+}
+
+/// A static type tag tested by [`Op::Guard`].
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum TypeTag {
+    Nil,
+    Bool,
+    Int,
+    Float,
+    Str,
+    Symbol,
+    Keyword,
+    List,
+    Dict,
+    Closure,
+}
+
+impl TypeTag {
+    /// True when `v` has this type.
+    pub fn matches(self, v: &Value) -> bool {
+        matches!(
+            (self, v),
+            (TypeTag::Nil, Value::Nil)
+                | (TypeTag::Bool, Value::Bool(_))
+                | (TypeTag::Int, Value::Int(_))
+                | (TypeTag::Float, Value::Float(_))
+                | (TypeTag::Str, Value::Str(_))
+                | (TypeTag::Symbol, Value::Symbol(_))
+                | (TypeTag::Keyword, Value::Keyword(_))
+                | (TypeTag::List, Value::List(_))
+                | (TypeTag::Dict, Value::Dict(_))
+                | (TypeTag::Closure, Value::Closure(_) | Value::Prim(_))
+        )
+    }
+}
+
+/// One bytecode instruction (12 bytes). Register operands are relative to the
+/// frame base; `args` fields index [`Proto::arg_pool`] (`n` registers); jump
+/// targets are instruction indices. The feedback/profile slot of an
+/// instruction is its own index (`pc`).
+#[derive(Copy, Clone, Debug, PartialEq)]
+pub enum Op {
+    /// `dst = src`.
+    Move { dst: Reg, src: Reg },
+    /// `dst = consts[idx]`.
+    LoadConst { dst: Reg, idx: u32 },
+    /// `dst = val` (small integer).
+    LoadInt { dst: Reg, val: i32 },
+    /// `dst = nil`.
+    LoadNil { dst: Reg },
+    /// `dst = val`.
+    LoadBool { dst: Reg, val: bool },
+    /// `dst = captures[idx]` of the running closure.
+    Capture { dst: Reg, idx: u16 },
+    /// `dst = ` the running closure.
+    SelfRef { dst: Reg },
+    /// `dst = globals[slot]`; raises `unbound name: NAME` when unbound.
+    GlobalGet { dst: Reg, slot: u32 },
+    /// `globals[slot] = src` (must be bound); `dst = nil`.
+    GlobalSet { dst: Reg, src: Reg, slot: u32 },
+    /// `globals[slot] = src` (define); `dst = nil`.
+    GlobalDefine { dst: Reg, src: Reg, slot: u32 },
+    /// `dst = ` a closure of `children[proto]` capturing the `n` registers at `args`.
+    MakeClosure { dst: Reg, proto: u16, args: u32, n: u16 },
+    /// `dst = ` a new cell holding `src`.
+    CellNew { dst: Reg, src: Reg },
+    /// `dst = ` contents of cell `cell`.
+    CellGet { dst: Reg, cell: Reg },
+    /// contents of `cell` = `src`; `dst = nil`.
+    CellSet { dst: Reg, cell: Reg, src: Reg },
+    /// `dst = prim(args...)` (arity checked at run time).
+    Prim { dst: Reg, prim: u16, args: u32, n: u16 },
+    /// `dst = a + b` (Int fast path, else primitive `prim`).
+    Add { dst: Reg, a: Reg, b: Reg, prim: u16 },
+    /// `dst = a - b`.
+    Sub { dst: Reg, a: Reg, b: Reg, prim: u16 },
+    /// `dst = a * b`.
+    Mul { dst: Reg, a: Reg, b: Reg, prim: u16 },
+    /// `dst = a CMP b` (Int fast path, else primitive `prim`).
+    Compare { cmp: Cmp, dst: Reg, a: Reg, b: Reg, prim: u16 },
+    /// Jump to `target` unless `a CMP b` (fused compare-and-branch).
+    BrCmp { cmp: Cmp, a: Reg, b: Reg, prim: u16, target: u32 },
+    /// Unconditional forward jump.
+    Jump { target: u32 },
+    /// Backward jump (a loop back-edge); bumps `backedges[counter]`.
+    Loop { target: u32, counter: u16 },
+    /// Jump to `target` when `cond` is falsy (nil or false).
+    JumpIfFalse { cond: Reg, target: u32 },
+    /// Jump to `target` when `src` is not of type `ty` (deoptimisation edge).
+    Guard { src: Reg, ty: TypeTag, target: u32 },
+    /// `dst = callee(args...)`: pushes a frame for a closure.
+    Call { dst: Reg, callee: Reg, args: u32, n: u16 },
+    /// `return callee(args...)`, reusing the frame.
+    TailCall { callee: Reg, args: u32, n: u16 },
+    /// `dst = callee(list...)`.
+    Apply { dst: Reg, callee: Reg, list: Reg },
+    /// `return callee(list...)`, reusing the frame.
+    TailApply { callee: Reg, list: Reg },
+    /// `dst = thunk()`; if it raises, `err_dst = ` the raised value and continue at `err_pc`.
+    TryCall { dst: Reg, thunk: Reg, err_dst: Reg, err_pc: u32 },
+    /// Suspend the fiber with request `req`; the resumed value goes to `dst`.
+    Suspend { dst: Reg, req: Reg },
+    /// Raise `src`.
+    Raise { src: Reg },
+    /// Return `src` to the caller.
+    Return { src: Reg },
+}
+
+/// Interpreter profile of one function: calls, loop back-edges and per-site
+/// observed operand kinds (see [`crate::profile`]).
+#[derive(Debug, Default)]
+pub struct ProtoProfile {
+    /// Times the function was entered.
+    pub calls: Cell<u64>,
+    /// One counter per loop back-edge ([`Op::Loop`]`::counter`).
+    pub backedges: Box<[Cell<u64>]>,
+    /// Per instruction (indexed by pc): bitset of observed operand/callee kinds.
+    pub feedback: Box<[Cell<u8>]>,
+}
 
 /// A compiled function prototype (one per IR function).
 #[derive(Debug)]
 pub struct Proto {
+    /// Debug name (`None` for anonymous lambdas; `"<toplevel>"` for the entry thunk).
     pub name: Option<String>,
+    /// Number of fixed parameters.
+    pub arity: u16,
+    /// Whether a `&rest` list follows the fixed parameters (in register `arity`).
+    pub has_rest: bool,
+    /// Number of captured values.
+    pub ncaptures: u16,
+    /// Size of the register window (every register index in `code` is below it).
+    pub nregs: u32,
+    pub(crate) code: Vec<Op>,
+    /// Source span per instruction (for backtraces).
+    pub spans: Vec<Span>,
+    /// Constant pool.
+    pub consts: Vec<Value>,
+    /// Register lists of calls/prims/closures.
+    pub arg_pool: Vec<Reg>,
+    /// Prototypes of closures made by [`Op::MakeClosure`].
+    pub children: Vec<Rc<Proto>>,
+    /// Names of the global slots this proto uses (for the disassembler).
+    pub global_names: Vec<(u32, Rc<str>)>,
+    /// The function's span.
+    pub span: Span,
+    /// Interpreter profile.
+    pub profile: ProtoProfile,
+}
+
+impl Proto {
+    /// The instructions.
+    pub fn code(&self) -> &[Op] {
+        &self.code
+    }
+    /// The name shown in backtraces and arity errors (`lambda` when anonymous).
+    pub fn display_name(&self) -> &str {
+        self.name.as_deref().unwrap_or("lambda")
+    }
+    /// Visits this proto and every nested one (pre-order).
+    pub fn walk(self: &Rc<Proto>, f: &mut dyn FnMut(&Rc<Proto>)) {
+        f(self);
+        for c in &self.children {
+            c.walk(f);
+        }
+    }
+    /// The registers of an `args`/`n` operand pair.
+    #[inline(always)]
+    pub fn args(&self, args: u32, n: u16) -> &[Reg] {
+        &self.arg_pool[args as usize..args as usize + n as usize]
+    }
+}
+
+/// The isolate-wide table of global variables: names ↔ dense slot indices.
+/// Reading an unbound slot raises `unbound name: NAME`.
+#[derive(Default, Debug)]
+pub struct GlobalTable {
+    names: Vec<Rc<str>>,
+    index: FxHashMap<Rc<str>, u32>,
+    pub(crate) values: Vec<Option<Value>>,
+}
+
+impl GlobalTable {
+    /// An empty table.
+    pub fn new() -> GlobalTable {
+        GlobalTable::default()
+    }
+    /// The slot of `name`, allocating an unbound one when new.
+    pub fn slot(&mut self, name: &str) -> u32 {
+        if let Some(&s) = self.index.get(name) {
+            return s;
+        }
+        let n: Rc<str> = Rc::from(name);
+        let s = self.names.len() as u32;
+        self.names.push(n.clone());
+        self.index.insert(n, s);
+        self.values.push(None);
+        s
+    }
+    /// The slot of `name` if it has one.
+    pub fn lookup(&self, name: &str) -> Option<u32> {
+        self.index.get(name).copied()
+    }
+    /// The name of a slot.
+    pub fn name(&self, slot: u32) -> &Rc<str> {
+        &self.names[slot as usize]
+    }
+    /// The value of a slot (`None` when unbound).
+    pub fn get(&self, slot: u32) -> Option<&Value> {
+        self.values[slot as usize].as_ref()
+    }
+    /// The value bound to `name`, if any.
+    pub fn get_named(&self, name: &str) -> Option<&Value> {
+        self.lookup(name).and_then(|s| self.get(s))
+    }
+    /// Binds `name` (define).
+    pub fn define(&mut self, name: &str, v: Value) {
+        let s = self.slot(name);
+        self.values[s as usize] = Some(v);
+    }
+    /// Number of slots.
+    pub fn len(&self) -> usize {
+        self.names.len()
+    }
+    /// True when there are no slots.
+    pub fn is_empty(&self) -> bool {
+        self.names.is_empty()
+    }
+    /// Names of the bound globals, in slot order.
+    pub fn bound_names(&self) -> impl Iterator<Item = &str> {
+        self.names.iter().zip(&self.values).filter(|(_, v)| v.is_some()).map(|(n, _)| &**n)
+    }
+}
+
+/// A primitive id as stored in an instruction.
+#[inline(always)]
+pub(crate) fn prim_of(p: u16) -> PrimId {
+    PrimId(p as u32)
 }

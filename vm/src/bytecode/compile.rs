@@ -1,0 +1,582 @@
+//! IR → bytecode: register assignment, block layout, parallel moves on edges,
+//! global slots, primitive ids and fused compare-and-branch.
+
+use super::{Cmp, GlobalTable, Op, Proto, ProtoProfile, Reg, TypeTag};
+use crate::interp::rt;
+use crate::value::Value;
+use frontend::ast::Const;
+use frontend::Span;
+use ir::{Block, BlockCall, CmpOp, FuncId, Function, InstData, Module, Terminator, Type};
+use std::cell::Cell;
+use std::rc::Rc;
+
+/// Compiles every function of `m` reachable from its entry; returns the entry
+/// proto (nested protos hang off [`Proto::children`]). Global names are given
+/// slots in `globals`.
+pub fn compile_module(m: &Module, globals: &mut GlobalTable) -> Rc<Proto> {
+    let entry = m.entry.expect("IR module without an entry function");
+    let mut memo: Vec<Memo> = (0..m.funcs.len()).map(|_| Memo::Todo).collect();
+    compile_rec(m, entry, globals, &mut memo)
+}
+
+enum Memo {
+    Todo,
+    InProgress,
+    Done(Rc<Proto>),
+}
+
+fn compile_rec(m: &Module, fid: FuncId, globals: &mut GlobalTable, memo: &mut [Memo]) -> Rc<Proto> {
+    match &memo[fid.index()] {
+        Memo::Done(p) => return p.clone(),
+        Memo::InProgress => panic!("bytecode: closure creation cycle through {fid}"),
+        Memo::Todo => {}
+    }
+    memo[fid.index()] = Memo::InProgress;
+    let f = m.func(fid);
+    let mut child_ids: Vec<FuncId> = Vec::new();
+    for b in &f.blocks {
+        for &i in &b.insts {
+            if let InstData::MakeClosure(c, _) = &f.inst(i).data {
+                if !child_ids.contains(c) {
+                    child_ids.push(*c);
+                }
+            }
+        }
+    }
+    let children: Vec<Rc<Proto>> = child_ids.iter().map(|&c| compile_rec(m, c, globals, memo)).collect();
+    let p = Rc::new(FnCompiler::new(f, globals, child_ids).run(children));
+    memo[fid.index()] = Memo::Done(p.clone());
+    p
+}
+
+/// Where a jump goes once every block has an address.
+enum Target {
+    Block(Block),
+}
+
+struct FnCompiler<'a> {
+    f: &'a Function,
+    globals: &'a mut GlobalTable,
+    child_ids: Vec<FuncId>,
+    reg_of: Vec<Reg>,
+    tmp: Reg,
+    nregs: u32,
+    code: Vec<Op>,
+    spans: Vec<Span>,
+    consts: Vec<Value>,
+    arg_pool: Vec<Reg>,
+    global_names: Vec<(u32, Rc<str>)>,
+    block_pc: Vec<u32>,
+    fixups: Vec<(usize, Target)>,
+    nbackedges: u16,
+    uses: Vec<u32>,
+    cur: usize,
+}
+
+impl<'a> FnCompiler<'a> {
+    fn new(f: &'a Function, globals: &'a mut GlobalTable, child_ids: Vec<FuncId>) -> Self {
+        let nvals = f.values.len();
+        let mut reg_of = vec![Reg::MAX; nvals];
+        let mut next: u32 = 0;
+        if let Some(entry) = f.blocks.first() {
+            for p in &entry.params {
+                reg_of[p.index()] = next as Reg;
+                next += 1;
+            }
+        }
+        for r in reg_of.iter_mut() {
+            if *r == Reg::MAX {
+                *r = next as Reg;
+                next += 1;
+            }
+        }
+        assert!(next < Reg::MAX as u32 - 1, "bytecode: function {:?} needs more than 65534 registers", f.name);
+        let mut uses = vec![0u32; nvals];
+        for b in &f.blocks {
+            for &i in &b.insts {
+                inst_operands(&f.inst(i).data, &mut |v| uses[v.index()] += 1);
+            }
+            term_operands(&b.term, &mut |v| uses[v.index()] += 1);
+        }
+        FnCompiler {
+            f,
+            globals,
+            child_ids,
+            reg_of,
+            tmp: next as Reg,
+            nregs: next + 1,
+            code: Vec::new(),
+            spans: Vec::new(),
+            consts: Vec::new(),
+            arg_pool: Vec::new(),
+            global_names: Vec::new(),
+            block_pc: vec![0; f.blocks.len()],
+            fixups: Vec::new(),
+            nbackedges: 0,
+            uses,
+            cur: 0,
+        }
+    }
+
+    fn run(mut self, children: Vec<Rc<Proto>>) -> Proto {
+        let f = self.f;
+        for bi in 0..f.blocks.len() {
+            self.cur = bi;
+            self.block_pc[bi] = self.code.len() as u32;
+            self.block(Block::new(bi));
+        }
+        for (pc, t) in std::mem::take(&mut self.fixups) {
+            let Target::Block(b) = t;
+            let addr = self.block_pc[b.index()];
+            match &mut self.code[pc] {
+                Op::Jump { target }
+                | Op::Loop { target, .. }
+                | Op::JumpIfFalse { target, .. }
+                | Op::BrCmp { target, .. }
+                | Op::Guard { target, .. } => *target = addr,
+                Op::TryCall { err_pc, .. } => *err_pc = addr,
+                other => unreachable!("fixup on {other:?}"),
+            }
+        }
+        let n = self.code.len();
+        Proto {
+            name: f.name.clone(),
+            arity: f.arity as u16,
+            has_rest: f.has_rest,
+            ncaptures: f.ncaptures as u16,
+            nregs: self.nregs,
+            code: self.code,
+            spans: self.spans,
+            consts: self.consts,
+            arg_pool: self.arg_pool,
+            children,
+            global_names: self.global_names,
+            span: f.span,
+            profile: ProtoProfile {
+                calls: Cell::new(0),
+                backedges: (0..self.nbackedges).map(|_| Cell::new(0)).collect(),
+                feedback: (0..n).map(|_| Cell::new(0)).collect(),
+            },
+        }
+    }
+
+    #[inline]
+    fn r(&self, v: ir::Value) -> Reg {
+        self.reg_of[v.index()]
+    }
+
+    fn emit(&mut self, op: Op, span: Span) -> usize {
+        self.code.push(op);
+        self.spans.push(span);
+        self.code.len() - 1
+    }
+
+    fn pool(&mut self, vals: &[ir::Value]) -> (u32, u16) {
+        let start = self.arg_pool.len() as u32;
+        for &v in vals {
+            let r = self.r(v);
+            self.arg_pool.push(r);
+        }
+        (start, vals.len() as u16)
+    }
+
+    fn slot(&mut self, name: &str) -> u32 {
+        let s = self.globals.slot(name);
+        if !self.global_names.iter().any(|(x, _)| *x == s) {
+            self.global_names.push((s, self.globals.name(s).clone()));
+        }
+        s
+    }
+
+    fn konst(&mut self, v: Value) -> u32 {
+        self.consts.push(v);
+        self.consts.len() as u32 - 1
+    }
+
+    fn prim_id(&self, name: &str) -> u16 {
+        rt::prim_lookup(name).map(|p| p.0 as u16).unwrap_or(u16::MAX)
+    }
+
+    /// The register receiving a continuation block's single parameter.
+    fn param_reg(&self, b: Block) -> Reg {
+        match self.f.block(b).params.first() {
+            Some(&p) => self.r(p),
+            None => self.tmp,
+        }
+    }
+
+    /// A fusable compare feeding this block's branch: (index into insts, cmp, a, b).
+    fn fusable(&self, b: Block) -> Option<(Cmp, ir::Value, ir::Value)> {
+        let bd = self.f.block(b);
+        let Terminator::Branch { cond, .. } = &bd.term else { return None };
+        let &last = bd.insts.last()?;
+        let node = self.f.inst(last);
+        if node.result != *cond || self.uses[cond.index()] != 1 {
+            return None;
+        }
+        match &node.data {
+            InstData::Prim(name, args) if args.len() == 2 => cmp_of_name(name).map(|c| (c, args[0], args[1])),
+            InstData::ICmp(op, a, b) => Some((cmp_of(*op), *a, *b)),
+            _ => None,
+        }
+    }
+
+    fn block(&mut self, b: Block) {
+        let f = self.f;
+        let bd = f.block(b);
+        let fused = self.fusable(b);
+        let n = bd.insts.len();
+        for (k, &i) in bd.insts.iter().enumerate() {
+            if fused.is_some() && k + 1 == n {
+                break;
+            }
+            let node = f.inst(i);
+            self.inst(&node.data, node.result, node.span);
+        }
+        self.term(&bd.term, bd.term_span, fused);
+    }
+
+    fn inst(&mut self, data: &InstData, result: ir::Value, span: Span) {
+        let dst = self.r(result);
+        match data {
+            InstData::Const(c) => {
+                let op = match c {
+                    Const::Nil => Op::LoadNil { dst },
+                    Const::Bool(b) => Op::LoadBool { dst, val: *b },
+                    Const::Int(i) if i32::try_from(*i).is_ok() => Op::LoadInt { dst, val: *i as i32 },
+                    other => {
+                        let v = const_value(other);
+                        Op::LoadConst { dst, idx: self.konst(v) }
+                    }
+                };
+                self.emit(op, span);
+            }
+            InstData::Capture(i) => {
+                self.emit(Op::Capture { dst, idx: *i as u16 }, span);
+            }
+            InstData::SelfRef => {
+                self.emit(Op::SelfRef { dst }, span);
+            }
+            InstData::GlobalGet(name) => {
+                let slot = self.slot(name);
+                self.emit(Op::GlobalGet { dst, slot }, span);
+            }
+            InstData::GlobalSet(name, v) => {
+                let slot = self.slot(name);
+                let src = self.r(*v);
+                self.emit(Op::GlobalSet { dst, src, slot }, span);
+            }
+            InstData::GlobalDefine(name, v) => {
+                let slot = self.slot(name);
+                let src = self.r(*v);
+                self.emit(Op::GlobalDefine { dst, src, slot }, span);
+            }
+            InstData::MakeClosure(fid, caps) => {
+                let proto = self.child_ids.iter().position(|c| c == fid).expect("child proto") as u16;
+                let (args, n) = self.pool(caps);
+                self.emit(Op::MakeClosure { dst, proto, args, n }, span);
+            }
+            InstData::CellNew(v) => {
+                let src = self.r(*v);
+                self.emit(Op::CellNew { dst, src }, span);
+            }
+            InstData::CellGet(c) => {
+                let cell = self.r(*c);
+                self.emit(Op::CellGet { dst, cell }, span);
+            }
+            InstData::CellSet(c, v) => {
+                let (cell, src) = (self.r(*c), self.r(*v));
+                self.emit(Op::CellSet { dst, cell, src }, span);
+            }
+            InstData::Prim(name, args) => self.prim(dst, name, args, span),
+            InstData::Call(callee, args) => {
+                let callee = self.r(*callee);
+                let (args, n) = self.pool(args);
+                self.emit(Op::Call { dst, callee, args, n }, span);
+            }
+            InstData::IAddOvf(a, b) => self.prim(dst, "+", &[*a, *b], span),
+            InstData::ISubOvf(a, b) => self.prim(dst, "-", &[*a, *b], span),
+            InstData::IMulOvf(a, b) => self.prim(dst, "*", &[*a, *b], span),
+            InstData::ICmp(op, a, b) => {
+                let cmp = cmp_of(*op);
+                let prim = self.prim_id(cmp.prim_name());
+                let (a, b) = (self.r(*a), self.r(*b));
+                self.emit(Op::Compare { cmp, dst, a, b, prim }, span);
+            }
+            InstData::Guard { value, ty, deopt, live } => {
+                let Some(tag) = type_tag(*ty) else { return };
+                let src = self.r(*value);
+                // Guard jumps over the deopt stub when the type matches.
+                let g = self.emit(Op::Guard { src, ty: tag, target: 0 }, span);
+                let skip = self.emit(Op::Jump { target: 0 }, span);
+                let stub = self.code.len() as u32;
+                if let Op::Guard { target, .. } = &mut self.code[g] {
+                    *target = stub;
+                }
+                let bc = BlockCall { block: *deopt, args: live.clone() };
+                self.edge(&bc, span, false);
+                let after = self.code.len() as u32;
+                self.code[skip] = Op::Jump { target: after };
+            }
+            #[allow(unreachable_patterns)]
+            other => panic!("bytecode: unsupported IR instruction {other:?}"),
+        }
+    }
+
+    fn prim(&mut self, dst: Reg, name: &str, args: &[ir::Value], span: Span) {
+        if args.len() == 2 {
+            let (a, b) = (self.r(args[0]), self.r(args[1]));
+            let prim = self.prim_id(name);
+            let op = match name {
+                "+" => Some(Op::Add { dst, a, b, prim }),
+                "-" => Some(Op::Sub { dst, a, b, prim }),
+                "*" => Some(Op::Mul { dst, a, b, prim }),
+                _ => cmp_of_name(name).map(|cmp| Op::Compare { cmp, dst, a, b, prim }),
+            };
+            if let Some(op) = op {
+                self.emit(op, span);
+                return;
+            }
+        }
+        match rt::prim_lookup(name) {
+            Some(id) => {
+                let (a, n) = self.pool(args);
+                self.emit(Op::Prim { dst, prim: id.0 as u16, args: a, n }, span);
+            }
+            None => {
+                let idx = self.konst(rt::error(format!("unbound name: {name}")));
+                self.emit(Op::LoadConst { dst, idx }, span);
+                self.emit(Op::Raise { src: dst }, span);
+            }
+        }
+    }
+
+    fn needs_moves(&self, bc: &BlockCall) -> bool {
+        let params = &self.f.block(bc.block).params;
+        bc.args.iter().zip(params).any(|(a, p)| self.r(*a) != self.r(*p))
+    }
+
+    /// Moves the edge's arguments into the target's parameters and jumps
+    /// (the jump is left out when `elide` and the target is the next block).
+    fn edge(&mut self, bc: &BlockCall, span: Span, elide: bool) {
+        let params = &self.f.block(bc.block).params;
+        let moves: Vec<(Reg, Reg)> = bc.args.iter().zip(params).map(|(a, p)| (self.r(*p), self.r(*a))).collect();
+        self.parallel_moves(moves, span);
+        self.jump(bc.block, span, elide);
+    }
+
+    fn jump(&mut self, target: Block, span: Span, elide: bool) {
+        if elide && target.index() == self.cur + 1 {
+            return;
+        }
+        let pc = if target.index() <= self.cur {
+            let counter = self.nbackedges;
+            self.nbackedges = self.nbackedges.saturating_add(1).min(u16::MAX - 1);
+            self.emit(Op::Loop { target: 0, counter }, span)
+        } else {
+            self.emit(Op::Jump { target: 0 }, span)
+        };
+        self.fixups.push((pc, Target::Block(target)));
+    }
+
+    fn parallel_moves(&mut self, mut moves: Vec<(Reg, Reg)>, span: Span) {
+        moves.retain(|(d, s)| d != s);
+        while !moves.is_empty() {
+            let ready = (0..moves.len()).find(|&i| !moves.iter().any(|&(_, s)| s == moves[i].0));
+            match ready {
+                Some(i) => {
+                    let (dst, src) = moves.remove(i);
+                    self.emit(Op::Move { dst, src }, span);
+                }
+                None => {
+                    // Every destination is still read: break the cycle through tmp.
+                    let d0 = moves[0].0;
+                    let tmp = self.tmp;
+                    self.emit(Op::Move { dst: tmp, src: d0 }, span);
+                    for m in moves.iter_mut() {
+                        if m.1 == d0 {
+                            m.1 = tmp;
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn term(&mut self, t: &Terminator, span: Span, fused: Option<(Cmp, ir::Value, ir::Value)>) {
+        match t {
+            Terminator::Jump(bc) => self.edge(bc, span, true),
+            Terminator::Branch { cond, then_dest, else_dest } => {
+                let else_stub = self.needs_moves(else_dest);
+                let pc = match fused {
+                    Some((cmp, a, b)) => {
+                        let prim = self.prim_id(cmp.prim_name());
+                        let (a, b) = (self.r(a), self.r(b));
+                        self.emit(Op::BrCmp { cmp, a, b, prim, target: 0 }, span)
+                    }
+                    None => {
+                        let cond = self.r(*cond);
+                        self.emit(Op::JumpIfFalse { cond, target: 0 }, span)
+                    }
+                };
+                if !else_stub {
+                    self.fixups.push((pc, Target::Block(else_dest.block)));
+                }
+                self.edge(then_dest, span, !else_stub);
+                if else_stub {
+                    let here = self.code.len() as u32;
+                    match &mut self.code[pc] {
+                        Op::BrCmp { target, .. } | Op::JumpIfFalse { target, .. } => *target = here,
+                        _ => unreachable!(),
+                    }
+                    self.edge(else_dest, span, true);
+                }
+            }
+            Terminator::Return(v) => {
+                let src = self.r(*v);
+                self.emit(Op::Return { src }, span);
+            }
+            Terminator::TailCall { callee, args } => {
+                let callee = self.r(*callee);
+                let (args, n) = self.pool(args);
+                self.emit(Op::TailCall { callee, args, n }, span);
+            }
+            Terminator::CallK { callee, args, cont } => {
+                let dst = self.param_reg(*cont);
+                let callee = self.r(*callee);
+                let (args, n) = self.pool(args);
+                self.emit(Op::Call { dst, callee, args, n }, span);
+                self.jump(*cont, span, true);
+            }
+            Terminator::Suspend { request, cont } => {
+                let dst = self.param_reg(*cont);
+                let req = self.r(*request);
+                self.emit(Op::Suspend { dst, req }, span);
+                self.jump(*cont, span, true);
+            }
+            Terminator::TryCall { thunk, ok, err } => {
+                let dst = self.param_reg(*ok);
+                let err_dst = self.param_reg(*err);
+                let thunk = self.r(*thunk);
+                let pc = self.emit(Op::TryCall { dst, thunk, err_dst, err_pc: 0 }, span);
+                self.fixups.push((pc, Target::Block(*err)));
+                self.jump(*ok, span, true);
+            }
+            Terminator::ApplyK { callee, args, cont } => {
+                let dst = self.param_reg(*cont);
+                let (callee, list) = (self.r(*callee), self.r(*args));
+                self.emit(Op::Apply { dst, callee, list }, span);
+                self.jump(*cont, span, true);
+            }
+            Terminator::TailApply { callee, args } => {
+                let (callee, list) = (self.r(*callee), self.r(*args));
+                self.emit(Op::TailApply { callee, list }, span);
+            }
+            Terminator::Raise(v) => {
+                let src = self.r(*v);
+                self.emit(Op::Raise { src }, span);
+            }
+            #[allow(unreachable_patterns)]
+            other => panic!("bytecode: unsupported terminator {other:?}"),
+        }
+    }
+}
+
+fn cmp_of(op: CmpOp) -> Cmp {
+    match op {
+        CmpOp::Lt => Cmp::Lt,
+        CmpOp::Le => Cmp::Le,
+        CmpOp::Gt => Cmp::Gt,
+        CmpOp::Ge => Cmp::Ge,
+        CmpOp::Eq => Cmp::Eq,
+        CmpOp::Ne => Cmp::Ne,
+    }
+}
+
+fn cmp_of_name(name: &str) -> Option<Cmp> {
+    Some(match name {
+        "<" => Cmp::Lt,
+        ">" => Cmp::Gt,
+        "<=" => Cmp::Le,
+        ">=" => Cmp::Ge,
+        "=" => Cmp::Eq,
+        _ => return None,
+    })
+}
+
+fn type_tag(t: Type) -> Option<TypeTag> {
+    Some(match t {
+        Type::Any => return None,
+        Type::Nil => TypeTag::Nil,
+        Type::Bool => TypeTag::Bool,
+        Type::Int => TypeTag::Int,
+        Type::Float => TypeTag::Float,
+        Type::Str => TypeTag::Str,
+        Type::Symbol => TypeTag::Symbol,
+        Type::Keyword => TypeTag::Keyword,
+        Type::List => TypeTag::List,
+        Type::Dict => TypeTag::Dict,
+        Type::Closure => TypeTag::Closure,
+        #[allow(unreachable_patterns)]
+        _ => return None,
+    })
+}
+
+/// The run-time value of a literal.
+pub(crate) fn const_value(c: &Const) -> Value {
+    match c {
+        Const::Nil => Value::Nil,
+        Const::Bool(b) => Value::Bool(*b),
+        Const::Int(i) => Value::Int(*i),
+        Const::Float(x) => Value::Float(*x),
+        Const::Str(s) => rt::string(s),
+        Const::Symbol(s) => rt::symbol(s),
+        Const::Keyword(s) => rt::keyword(s),
+        Const::Quoted(d) => rt::datum_value(d),
+    }
+}
+
+fn inst_operands(d: &InstData, f: &mut dyn FnMut(ir::Value)) {
+    match d {
+        InstData::Const(_) | InstData::Capture(_) | InstData::SelfRef | InstData::GlobalGet(_) => {}
+        InstData::GlobalSet(_, v) | InstData::GlobalDefine(_, v) | InstData::CellNew(v) | InstData::CellGet(v) => f(*v),
+        InstData::MakeClosure(_, vs) | InstData::Prim(_, vs) => vs.iter().for_each(|v| f(*v)),
+        InstData::CellSet(a, b) | InstData::IAddOvf(a, b) | InstData::ISubOvf(a, b) | InstData::IMulOvf(a, b) | InstData::ICmp(_, a, b) => {
+            f(*a);
+            f(*b)
+        }
+        InstData::Call(c, vs) => {
+            f(*c);
+            vs.iter().for_each(|v| f(*v))
+        }
+        InstData::Guard { value, live, .. } => {
+            f(*value);
+            live.iter().for_each(|v| f(*v))
+        }
+        #[allow(unreachable_patterns)]
+        _ => {}
+    }
+}
+
+fn term_operands(t: &Terminator, f: &mut dyn FnMut(ir::Value)) {
+    match t {
+        Terminator::Jump(bc) => bc.args.iter().for_each(|v| f(*v)),
+        Terminator::Branch { cond, then_dest, else_dest } => {
+            f(*cond);
+            then_dest.args.iter().chain(&else_dest.args).for_each(|v| f(*v))
+        }
+        Terminator::Return(v) | Terminator::Raise(v) => f(*v),
+        Terminator::TailCall { callee, args } | Terminator::CallK { callee, args, .. } => {
+            f(*callee);
+            args.iter().for_each(|v| f(*v))
+        }
+        Terminator::Suspend { request, .. } => f(*request),
+        Terminator::TryCall { thunk, .. } => f(*thunk),
+        Terminator::ApplyK { callee, args, .. } | Terminator::TailApply { callee, args } => {
+            f(*callee);
+            f(*args)
+        }
+        #[allow(unreachable_patterns)]
+        _ => {}
+    }
+}

@@ -1,0 +1,552 @@
+//! The interpreter: a register-machine dispatch loop over [`Proto`] bytecode.
+//!
+//! SX calls push [`Frame`]s on the fiber's heap frame stack and returns pop
+//! them: the Rust stack does not grow with SX recursion. Tail calls reuse the
+//! frame. A raise unwinds frames to the nearest `TryCall` marker. `Suspend`
+//! returns from the loop with the stack intact (see `docs/vm.md`).
+
+mod calls;
+pub mod rt;
+
+use crate::bytecode::{prim_of, Cmp, GlobalTable, Op, Proto, Reg};
+use crate::ctx::Ctx;
+use crate::fiber::{Fiber, FiberState, Frame};
+use crate::isolate::{Step, SxError};
+use crate::profile::kind_bit;
+use crate::value::{Closure, Value};
+use calls::Outcome;
+use frontend::SourceMap;
+use std::cell::RefCell;
+use std::rc::Rc;
+
+/// Everything the dispatch loop needs besides the fiber.
+pub struct Env<'a> {
+    /// Global variables.
+    pub globals: &'a mut GlobalTable,
+    /// Primitive context (output, gensym, rng).
+    pub ctx: &'a mut Ctx,
+    /// For rendering backtrace locations.
+    pub sources: &'a SourceMap,
+}
+
+/// Runs `fiber` until it finishes, fails or suspends. `input` is the value
+/// (or raised error) for a fiber waiting on a `perform`; ignored on the first resume.
+pub fn resume(fiber: &mut Fiber, env: &mut Env, input: Result<Value, Value>) -> Step {
+    match std::mem::replace(&mut fiber.state, FiberState::Running) {
+        FiberState::Start(callee, args) => {
+            fiber.frames.clear();
+            fiber.regs.clear();
+            match calls::call_vec(fiber, env, callee, args, 0, false, false) {
+                Ok(Outcome::Pushed) => run(fiber, env),
+                Ok(Outcome::Value(v)) => finish(fiber, Step::Done(v)),
+                Err(e) => {
+                    let bt = capture_backtrace(fiber, env.sources);
+                    finish(fiber, Step::Failed(sx_error(e, bt)))
+                }
+            }
+        }
+        FiberState::Waiting(dst) => match input {
+            Ok(v) => {
+                let base = fiber.frames.last().expect("waiting fiber has a frame").base as usize;
+                fiber.regs[base + dst as usize] = v;
+                run(fiber, env)
+            }
+            Err(e) => match unwind(fiber, env, e) {
+                Ok(()) => run(fiber, env),
+                Err(step) => step,
+            },
+        },
+        FiberState::Running => Step::Failed(sx_error(rt::error("fiber is already running"), Vec::new())),
+        FiberState::Finished => {
+            fiber.state = FiberState::Finished;
+            Step::Failed(sx_error(rt::error("fiber has finished"), Vec::new()))
+        }
+    }
+}
+
+fn finish(fiber: &mut Fiber, step: Step) -> Step {
+    fiber.state = FiberState::Finished;
+    fiber.frames.clear();
+    fiber.regs.clear();
+    step
+}
+
+/// Builds the host-facing error of an uncaught raise.
+pub(crate) fn sx_error(value: Value, fallback: Vec<(String, String)>) -> SxError {
+    let bt = match &value {
+        Value::Error(e) if !e.backtrace.borrow().is_empty() => e.backtrace.borrow().clone(),
+        _ => fallback,
+    };
+    SxError {
+        message: rt::error_message(&value),
+        backtrace: bt.iter().map(|(n, l)| format!("  at {n} ({l})")).collect(),
+        value,
+    }
+}
+
+/// Most frames recorded in a backtrace (innermost first).
+const MAX_BACKTRACE: usize = 64;
+
+/// The SX backtrace of the fiber's current frames (top frame's `pc` must be saved).
+pub(crate) fn capture_backtrace(f: &Fiber, sources: &SourceMap) -> Vec<(String, String)> {
+    let mut out = Vec::new();
+    for fr in f.frames.iter().rev().take(MAX_BACKTRACE) {
+        let p = &fr.closure.proto;
+        let pc = (fr.pc as usize).saturating_sub(1);
+        let loc = match p.spans.get(pc) {
+            Some(s) => sources.describe(*s),
+            None => sources.describe(p.span),
+        };
+        out.push((p.display_name().to_string(), loc));
+    }
+    out
+}
+
+/// Raises `v` at the fiber's current point (top frame's pc saved): records the
+/// backtrace, pops frames up to the nearest try marker and continues at its
+/// handler; `Err(step)` when nothing catches it (the fiber is finished).
+pub(crate) fn unwind(f: &mut Fiber, env: &mut Env, v: Value) -> Result<(), Step> {
+    match &v {
+        Value::Error(e) => {
+            if e.backtrace.borrow().is_empty() {
+                *e.backtrace.borrow_mut() = capture_backtrace(f, env.sources);
+            }
+        }
+        _ => f.raise_backtrace = capture_backtrace(f, env.sources),
+    }
+    while let Some(fr) = f.frames.pop() {
+        if fr.is_try {
+            if let Some(caller) = f.frames.last_mut() {
+                let op = caller.closure.proto.code[caller.pc as usize - 1];
+                let Op::TryCall { err_dst, err_pc, .. } = op else { unreachable!("try frame without TryCall") };
+                caller.pc = err_pc;
+                let idx = caller.base as usize + err_dst as usize;
+                f.regs[idx] = v;
+                f.state = FiberState::Running;
+                return Ok(());
+            }
+        }
+    }
+    let bt = std::mem::take(&mut f.raise_backtrace);
+    Err(finish(f, Step::Failed(sx_error(v, bt))))
+}
+
+/// The main dispatch loop. Precondition: the fiber has a top frame whose `pc`
+/// is where to continue.
+fn run(f: &mut Fiber, env: &mut Env) -> Step {
+    f.state = FiberState::Running;
+    let top = f.frames.last().expect("run without a frame");
+    let mut clo: *const Closure = Rc::as_ptr(&top.closure);
+    // SAFETY (for every `&*clo` / `&*proto` below): `clo` always points to the
+    // closure held by the top frame of `f.frames`, which keeps it (and its
+    // proto) alive; it is reloaded whenever the top frame changes.
+    let mut proto: *const Proto = Rc::as_ptr(&unsafe { &*clo }.proto);
+    let mut base = top.base as usize;
+    let mut pc = top.pc as usize;
+
+    macro_rules! reg {
+        ($r:expr) => {
+            f.regs[base + $r as usize]
+        };
+    }
+    macro_rules! reload {
+        () => {{
+            let t = f.frames.last().unwrap();
+            clo = Rc::as_ptr(&t.closure);
+            proto = Rc::as_ptr(&unsafe { &*clo }.proto);
+            base = t.base as usize;
+            pc = t.pc as usize;
+        }};
+    }
+    macro_rules! save_pc {
+        () => {
+            f.frames.last_mut().unwrap().pc = pc as u32
+        };
+    }
+    macro_rules! throw {
+        ($e:expr) => {{
+            let e = $e;
+            save_pc!();
+            match unwind(f, env, e) {
+                Ok(()) => {
+                    reload!();
+                    continue;
+                }
+                Err(step) => return step,
+            }
+        }};
+    }
+    macro_rules! do_return {
+        ($v:expr) => {{
+            let v = $v;
+            let fr = f.frames.pop().unwrap();
+            match f.frames.last() {
+                None => return finish(f, Step::Done(v)),
+                Some(t) => {
+                    clo = Rc::as_ptr(&t.closure);
+                    proto = Rc::as_ptr(&unsafe { &*clo }.proto);
+                    base = t.base as usize;
+                    pc = t.pc as usize;
+                    f.regs[base + fr.ret as usize] = v;
+                }
+            }
+            drop(fr);
+        }};
+    }
+    macro_rules! feedback {
+        ($p:expr, $bits:expr) => {{
+            let c = &$p.profile.feedback[pc - 1];
+            c.set(c.get() | $bits);
+        }};
+    }
+
+    loop {
+        let p: &Proto = unsafe { &*proto };
+        debug_assert!(pc < p.code.len());
+        let op = p.code[pc];
+        pc += 1;
+        match op {
+            Op::Move { dst, src } => {
+                let v = reg!(src).clone();
+                reg!(dst) = v;
+            }
+            Op::LoadConst { dst, idx } => reg!(dst) = p.consts[idx as usize].clone(),
+            Op::LoadInt { dst, val } => reg!(dst) = Value::Int(val as i64),
+            Op::LoadNil { dst } => reg!(dst) = Value::Nil,
+            Op::LoadBool { dst, val } => reg!(dst) = Value::Bool(val),
+            Op::Capture { dst, idx } => {
+                let v = unsafe { &*clo }.captures[idx as usize].clone();
+                reg!(dst) = v;
+            }
+            Op::SelfRef { dst } => {
+                let c = f.frames.last().unwrap().closure.clone();
+                reg!(dst) = Value::Closure(c);
+            }
+            Op::GlobalGet { dst, slot } => match &env.globals.values[slot as usize] {
+                Some(v) => reg!(dst) = v.clone(),
+                None => throw!(rt::error(format!("unbound name: {}", env.globals.name(slot)))),
+            },
+            Op::GlobalSet { dst, src, slot } => {
+                if env.globals.values[slot as usize].is_none() {
+                    throw!(rt::error(format!("unbound name: {}", env.globals.name(slot))));
+                }
+                env.globals.values[slot as usize] = Some(reg!(src).clone());
+                reg!(dst) = Value::Nil;
+            }
+            Op::GlobalDefine { dst, src, slot } => {
+                env.globals.values[slot as usize] = Some(reg!(src).clone());
+                reg!(dst) = Value::Nil;
+            }
+            Op::MakeClosure { dst, proto: child, args, n } => {
+                let captures: Box<[Value]> = p.args(args, n).iter().map(|&r| reg!(r).clone()).collect();
+                let c = Closure { proto: p.children[child as usize].clone(), captures };
+                reg!(dst) = Value::Closure(Rc::new(c));
+            }
+            Op::CellNew { dst, src } => {
+                let v = reg!(src).clone();
+                reg!(dst) = Value::Cell(Rc::new(RefCell::new(v)));
+            }
+            Op::CellGet { dst, cell } => {
+                let v = match &reg!(cell) {
+                    Value::Cell(c) => c.borrow().clone(),
+                    other => other.clone(),
+                };
+                reg!(dst) = v;
+            }
+            Op::CellSet { dst, cell, src } => {
+                let v = reg!(src).clone();
+                if let Value::Cell(c) = &reg!(cell) {
+                    *c.borrow_mut() = v;
+                }
+                reg!(dst) = Value::Nil;
+            }
+            Op::Prim { dst, prim, args, n } => {
+                if prim == u16::MAX {
+                    throw!(rt::error("no such primitive"));
+                }
+                let def = rt::prim_def(prim_of(prim));
+                if (n as usize) < def.min || def.max.is_some_and(|m| n as usize > m) {
+                    throw!(rt::error(rt::arity_message(def.name, def.min, def.max, n as usize)));
+                }
+                for &r in p.args(args, n) {
+                    let v = reg!(r).clone();
+                    f.scratch.push(v);
+                }
+                let res = (def.func)(env.ctx, &f.scratch);
+                f.scratch.clear();
+                match res {
+                    Ok(v) => reg!(dst) = v,
+                    Err(e) => throw!(e),
+                }
+            }
+            Op::Add { dst, a, b, prim } => {
+                let r = match (&reg!(a), &reg!(b)) {
+                    (Value::Int(x), Value::Int(y)) => match x.checked_add(*y) {
+                        Some(z) => Value::Int(z),
+                        None => throw!(rt::error("integer overflow")),
+                    },
+                    (x, y) => {
+                        feedback!(p, kind_bit(x) | kind_bit(y));
+                        match arith_slow(env.ctx, prim, x, y) {
+                            Ok(v) => v,
+                            Err(e) => throw!(e),
+                        }
+                    }
+                };
+                reg!(dst) = r;
+            }
+            Op::Sub { dst, a, b, prim } => {
+                let r = match (&reg!(a), &reg!(b)) {
+                    (Value::Int(x), Value::Int(y)) => match x.checked_sub(*y) {
+                        Some(z) => Value::Int(z),
+                        None => throw!(rt::error("integer overflow")),
+                    },
+                    (x, y) => {
+                        feedback!(p, kind_bit(x) | kind_bit(y));
+                        match arith_slow(env.ctx, prim, x, y) {
+                            Ok(v) => v,
+                            Err(e) => throw!(e),
+                        }
+                    }
+                };
+                reg!(dst) = r;
+            }
+            Op::Mul { dst, a, b, prim } => {
+                let r = match (&reg!(a), &reg!(b)) {
+                    (Value::Int(x), Value::Int(y)) => match x.checked_mul(*y) {
+                        Some(z) => Value::Int(z),
+                        None => throw!(rt::error("integer overflow")),
+                    },
+                    (x, y) => {
+                        feedback!(p, kind_bit(x) | kind_bit(y));
+                        match arith_slow(env.ctx, prim, x, y) {
+                            Ok(v) => v,
+                            Err(e) => throw!(e),
+                        }
+                    }
+                };
+                reg!(dst) = r;
+            }
+            Op::Compare { cmp, dst, a, b, prim } => {
+                let r = match (&reg!(a), &reg!(b)) {
+                    (Value::Int(x), Value::Int(y)) => cmp.int(*x, *y),
+                    (x, y) => {
+                        feedback!(p, kind_bit(x) | kind_bit(y));
+                        match cmp_slow(env.ctx, cmp, prim, x, y) {
+                            Ok(v) => v,
+                            Err(e) => throw!(e),
+                        }
+                    }
+                };
+                reg!(dst) = Value::Bool(r);
+            }
+            Op::BrCmp { cmp, a, b, prim, target } => {
+                let r = match (&reg!(a), &reg!(b)) {
+                    (Value::Int(x), Value::Int(y)) => cmp.int(*x, *y),
+                    (x, y) => {
+                        feedback!(p, kind_bit(x) | kind_bit(y));
+                        match cmp_slow(env.ctx, cmp, prim, x, y) {
+                            Ok(v) => v,
+                            Err(e) => throw!(e),
+                        }
+                    }
+                };
+                if !r {
+                    pc = target as usize;
+                }
+            }
+            Op::Jump { target } => pc = target as usize,
+            Op::Loop { target, counter } => {
+                let c = &p.profile.backedges[counter as usize];
+                c.set(c.get().wrapping_add(1));
+                pc = target as usize;
+            }
+            Op::JumpIfFalse { cond, target } => {
+                if matches!(reg!(cond), Value::Nil | Value::Bool(false)) {
+                    pc = target as usize;
+                }
+            }
+            Op::Guard { src, ty, target } => {
+                if !ty.matches(&reg!(src)) {
+                    pc = target as usize;
+                }
+            }
+            Op::Call { dst, callee, args, n } => {
+                let fast = match &reg!(callee) {
+                    Value::Closure(c) if c.proto.arity == n && !c.proto.has_rest => Some(c.clone()),
+                    _ => None,
+                };
+                if let Some(c) = fast {
+                    let cp: &Proto = &c.proto;
+                    {
+                        if f.frames.len() >= f.max_frames {
+                            throw!(rt::error("stack overflow"));
+                        }
+                        let new_base = base + p.nregs as usize;
+                        let need = new_base + cp.nregs as usize;
+                        if need > f.regs.len() {
+                            if need > f.max_regs {
+                                throw!(rt::error("stack overflow"));
+                            }
+                            f.regs.resize(need, Value::Nil);
+                        }
+                        for (i, &r) in p.args(args, n).iter().enumerate() {
+                            let v = f.regs[base + r as usize].clone();
+                            f.regs[new_base + i] = v;
+                        }
+                        let calls = &c.proto.profile.calls;
+                        calls.set(calls.get() + 1);
+                        save_pc!();
+                        clo = Rc::as_ptr(&c);
+                        proto = Rc::as_ptr(&c.proto);
+                        f.frames.push(Frame { closure: c, pc: 0, base: new_base as u32, ret: dst, is_try: false });
+                        base = new_base;
+                        pc = 0;
+                        continue;
+                    }
+                }
+                let cv = reg!(callee).clone();
+                feedback!(p, kind_bit(&cv));
+                let argv: Vec<Value> = p.args(args, n).iter().map(|&r| reg!(r).clone()).collect();
+                save_pc!();
+                match calls::call_vec(f, env, cv, argv, dst, false, false) {
+                    Ok(Outcome::Pushed) => reload!(),
+                    Ok(Outcome::Value(v)) => reg!(dst) = v,
+                    Err(e) => throw!(e),
+                }
+            }
+            Op::TailCall { callee, args, n } => {
+                let fast = match &reg!(callee) {
+                    Value::Closure(c) if c.proto.arity == n && !c.proto.has_rest => Some(c.clone()),
+                    _ => None,
+                };
+                if let Some(c) = fast {
+                    let cp: &Proto = &c.proto;
+                    {
+                        let need = base + cp.nregs as usize;
+                        if need > f.regs.len() {
+                            if need > f.max_regs {
+                                throw!(rt::error("stack overflow"));
+                            }
+                            f.regs.resize(need, Value::Nil);
+                        }
+                        for &r in p.args(args, n) {
+                            let v = f.regs[base + r as usize].clone();
+                            f.scratch.push(v);
+                        }
+                        for (i, v) in f.scratch.drain(..).enumerate() {
+                            f.regs[base + i] = v;
+                        }
+                        let calls = &c.proto.profile.calls;
+                        calls.set(calls.get() + 1);
+                        clo = Rc::as_ptr(&c);
+                        proto = Rc::as_ptr(&c.proto);
+                        pc = 0;
+                        // Replacing the closure may free the old proto: `p` is dead from here.
+                        f.frames.last_mut().unwrap().closure = c;
+                        continue;
+                    }
+                }
+                let cv = reg!(callee).clone();
+                feedback!(p, kind_bit(&cv));
+                let argv: Vec<Value> = p.args(args, n).iter().map(|&r| reg!(r).clone()).collect();
+                save_pc!();
+                match calls::call_vec(f, env, cv, argv, 0, true, false) {
+                    Ok(Outcome::Pushed) => reload!(),
+                    Ok(Outcome::Value(v)) => do_return!(v),
+                    Err(e) => throw!(e),
+                }
+            }
+            Op::Apply { dst, callee, list } => {
+                let cv = reg!(callee).clone();
+                let Some(argv) = rt::list_items(&reg!(list)) else {
+                    throw!(rt::error(format!("apply: expected list, got {}", rt::repr(&reg!(list)))))
+                };
+                save_pc!();
+                match calls::call_vec(f, env, cv, argv, dst, false, false) {
+                    Ok(Outcome::Pushed) => reload!(),
+                    Ok(Outcome::Value(v)) => reg!(dst) = v,
+                    Err(e) => throw!(e),
+                }
+            }
+            Op::TailApply { callee, list } => {
+                let cv = reg!(callee).clone();
+                let Some(argv) = rt::list_items(&reg!(list)) else {
+                    throw!(rt::error(format!("apply: expected list, got {}", rt::repr(&reg!(list)))))
+                };
+                save_pc!();
+                match calls::call_vec(f, env, cv, argv, 0, true, false) {
+                    Ok(Outcome::Pushed) => reload!(),
+                    Ok(Outcome::Value(v)) => do_return!(v),
+                    Err(e) => throw!(e),
+                }
+            }
+            Op::TryCall { dst, thunk, err_dst, err_pc } => {
+                let tv = reg!(thunk).clone();
+                save_pc!();
+                match calls::call_vec(f, env, tv, Vec::new(), dst, false, true) {
+                    Ok(Outcome::Pushed) => reload!(),
+                    Ok(Outcome::Value(v)) => reg!(dst) = v,
+                    Err(e) => {
+                        if let Value::Error(eo) = &e {
+                            if eo.backtrace.borrow().is_empty() {
+                                *eo.backtrace.borrow_mut() = capture_backtrace(f, env.sources);
+                            }
+                        }
+                        reg!(err_dst) = e;
+                        pc = err_pc as usize;
+                    }
+                }
+            }
+            Op::Suspend { dst, req } => {
+                let r = reg!(req).clone();
+                save_pc!();
+                f.state = FiberState::Waiting(dst);
+                return Step::Suspended(r);
+            }
+            Op::Raise { src } => {
+                let v = reg!(src).clone();
+                throw!(v);
+            }
+            Op::Return { src } => {
+                let v = std::mem::replace(&mut reg!(src), Value::Nil);
+                do_return!(v);
+            }
+        }
+    }
+}
+
+/// Generic two-operand arithmetic through the primitive.
+#[inline(never)]
+fn arith_slow(ctx: &mut Ctx, prim: u16, a: &Value, b: &Value) -> Result<Value, Value> {
+    if prim == u16::MAX {
+        return Err(rt::error("no arithmetic primitive"));
+    }
+    let def = rt::prim_def(prim_of(prim));
+    (def.func)(ctx, &[a.clone(), b.clone()])
+}
+
+/// Generic comparison through the primitive; the result's truthiness.
+#[inline(never)]
+fn cmp_slow(ctx: &mut Ctx, cmp: Cmp, prim: u16, a: &Value, b: &Value) -> Result<bool, Value> {
+    if let (Value::Float(x), Value::Float(y)) = (a, b) {
+        let (x, y) = (*x, *y);
+        return Ok(match cmp {
+            Cmp::Lt => x < y,
+            Cmp::Gt => x > y,
+            Cmp::Le => x <= y,
+            Cmp::Ge => x >= y,
+            Cmp::Eq => x == y,
+            Cmp::Ne => x != y,
+        });
+    }
+    if prim == u16::MAX {
+        return Err(rt::error(format!("{}: no primitive", cmp.prim_name())));
+    }
+    let def = rt::prim_def(prim_of(prim));
+    (def.func)(ctx, &[a.clone(), b.clone()]).map(|v| !matches!(v, Value::Nil | Value::Bool(false)))
+}
+
+
+/// Register type used by [`Frame::ret`] (re-exported for the calls module).
+pub(crate) type RetReg = Reg;

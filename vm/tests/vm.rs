@@ -1,0 +1,3 @@
+//! Integration tests of the bytecode compiler, interpreter and fibers.
+
+mod handbuilt;
