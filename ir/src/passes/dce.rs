@@ -2,12 +2,15 @@
 //!
 //! Removes (to a fixpoint) instructions whose result is unused and that have
 //! no observable effect ([`InstData::is_removable_if_unused`]: `Const`,
-//! `Capture`, `SelfRef`, `MakeClosure`, `CellNew`, `CellGet`), unused
+//! `Capture`, `SelfRef`, `MakeClosure`, `CellNew`, `CellGet`, and primitives
+//! that cannot raise at their argument count such as `list`), unused
 //! parameters of blocks reached only through `jump`/`branch` edges (with the
 //! matching arguments), and unreachable blocks (via [`super::compact`]).
 
 use crate::entities::Block;
-use crate::function::{Function, Terminator};
+use crate::effects::prim_effect;
+use crate::function::{Function, InstData, Terminator};
+use crate::types::Effect;
 
 /// Runs DCE on `f` and compacts it.
 pub fn dce_function(f: &mut Function) {
@@ -21,7 +24,7 @@ pub fn dce_function(f: &mut Function) {
                 .into_iter()
                 .filter(|&i| {
                     let n = &f.insts[i.index()];
-                    !(n.data.is_removable_if_unused() && uses[n.result.index()] == 0)
+                    !(removable(&n.data) && uses[n.result.index()] == 0)
                 })
                 .collect();
             changed |= kept.len() != before;
@@ -33,6 +36,15 @@ pub fn dce_function(f: &mut Function) {
         }
     }
     super::compact(f);
+}
+
+/// Side-effect-free instructions plus primitives that are total at their
+/// argument count ([`crate::effects::prim_effect`] is `Pure`: `list`, `not`, ...).
+fn removable(d: &InstData) -> bool {
+    match d {
+        InstData::Prim(n, args) => prim_effect(n, args.len()) == Effect::Pure,
+        _ => d.is_removable_if_unused(),
+    }
 }
 
 /// Drops unused parameters of non-entry blocks whose every incoming edge is a

@@ -26,6 +26,7 @@ use crate::entities::{Block, FuncId, Value};
 use crate::function::{BlockCall, Function, InstData, Module, Terminator, ValueDef};
 use crate::types::{Effect, Type};
 use rustc_hash::{FxHashMap, FxHashSet};
+use std::ops::Range;
 
 /// Maximum instruction count of an inlined function.
 pub const INLINE_LIMIT: usize = 20;
@@ -65,12 +66,11 @@ pub fn inline_module(m: &mut Module) {
             let Some((b, site, g, caps)) = find_site(m, caller, &globals, original, &copied) else { break };
             let callee = m.funcs[g.index()].clone();
             let f = &mut m.funcs[fi];
-            let first_new = f.blocks.len();
-            match site {
+            let new_blocks = match site {
                 Some(k) => inline_at(f, b, k, &callee, &caps),
                 None => inline_tail_at(f, b, &callee, &caps),
-            }
-            copied.extend((first_new..f.blocks.len()).map(Block::new));
+            };
+            copied.extend(new_blocks.map(Block::new));
         }
     }
 }
@@ -121,8 +121,9 @@ fn find_site(
     None
 }
 
-/// Inlines `g` at the `Call` instruction at position `k` of block `b` of `f`.
-fn inline_at(f: &mut Function, b: Block, k: usize, g: &Function, caps: &Option<Vec<Value>>) {
+/// Inlines `g` at the `Call` instruction at position `k` of block `b` of `f`;
+/// returns the range of blocks holding the copied body.
+fn inline_at(f: &mut Function, b: Block, k: usize, g: &Function, caps: &Option<Vec<Value>>) -> Range<usize> {
     let call = f.blocks[b.index()].insts[k];
     let (result, span) = (f.insts[call.index()].result, f.insts[call.index()].span);
     let InstData::Call(_, args) = f.insts[call.index()].data.clone() else { unreachable!() };
@@ -137,17 +138,21 @@ fn inline_at(f: &mut Function, b: Block, k: usize, g: &Function, caps: &Option<V
     let mut subst = FxHashMap::default();
     subst.insert(result, r);
     f.replace_uses(&subst);
+    let start = f.blocks.len();
     let entry = copy_body(f, g, &args, caps, Some(cont));
     f.set_terminator(b, Terminator::Jump(BlockCall { block: entry, args: vec![] }), span);
+    start..f.blocks.len()
 }
 
 /// Inlines `g` at the `TailCall` terminating block `b` of `f`: `g`'s returns
 /// and tail calls stay as they are.
-fn inline_tail_at(f: &mut Function, b: Block, g: &Function, caps: &Option<Vec<Value>>) {
+fn inline_tail_at(f: &mut Function, b: Block, g: &Function, caps: &Option<Vec<Value>>) -> Range<usize> {
     let Terminator::TailCall { args, .. } = f.blocks[b.index()].term.clone() else { unreachable!() };
     let span = f.blocks[b.index()].term_span;
+    let start = f.blocks.len();
     let entry = copy_body(f, g, &args, caps, None);
     f.set_terminator(b, Terminator::Jump(BlockCall { block: entry, args: vec![] }), span);
+    start..f.blocks.len()
 }
 
 /// Copies `g`'s blocks into `f` with its entry parameters replaced by `args`;
