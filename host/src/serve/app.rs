@@ -30,8 +30,6 @@ const INLINE_OPS: &[&str] = &["kv/get", "kv/has?", "persist/last-seq", "persist/
 /// A loaded app on one worker thread.
 pub(crate) struct App {
     isolate: RefCell<Isolate>,
-    /// Scratch context for calling the `render-html` / `json-encode` primitives.
-    ctx: RefCell<Ctx>,
     handler: Value,
     store: Arc<Store>,
     dev: bool,
@@ -65,8 +63,7 @@ impl App {
                 "{name}: the app never called (http-listen handler) at top level"
             )));
         }
-        let ctx = Ctx::with_output(Box::new(std::io::sink()), Box::new(std::io::sink()));
-        Ok(App { isolate: RefCell::new(isolate), ctx: RefCell::new(ctx), handler, store, dev: spec.dev })
+        Ok(App { isolate: RefCell::new(isolate), handler, store, dev: spec.dev })
     }
 
     /// Runs one request to completion. Returns `None` when the client stopped
@@ -87,7 +84,7 @@ impl App {
             let step = self.isolate.borrow_mut().resume(&mut fiber, input);
             match step {
                 Step::Done(v) => {
-                    let converted = convert::response(&v, &mut self.ctx.borrow_mut());
+                    let converted = convert::response(&v);
                     return Some(match converted {
                         Ok(resp) => resp,
                         Err(msg) => self.failure(&method, &path, &msg, &[]),

@@ -3,17 +3,16 @@
 //!
 //! Response rules (also in `docs/serve.md`):
 //! - a string → 200, `text/html; charset=utf-8`;
-//! - markup (an element) → 200, rendered with `render-html`;
+//! - markup (an element) → 200, rendered as `render-html` does;
 //! - a dict `{:status n :headers {...} :body b}` (every key optional; status
 //!   defaults to 200) where `b` is a string, markup (rendered), nil (empty),
-//!   or a list/dict (JSON-encoded with `json-encode`, `application/json`);
+//!   or a list/dict (JSON-encoded as `json-encode` does, `application/json`);
 //!   the content type defaults to `text/html; charset=utf-8` for text and
 //!   markup unless the headers give one;
 //! - anything else is a handler error (500).
 
 use super::{Request, Response};
 use std::rc::Rc;
-use vm::ctx::Ctx;
 use vm::Value;
 
 const HTML: &str = "text/html; charset=utf-8";
@@ -36,10 +35,10 @@ pub(crate) fn request_value(req: &Request) -> Value {
 
 /// Converts a handler's result to a response; `Err` is a message describing
 /// why the result is not a valid response (reported as a handler error).
-pub(crate) fn response(v: &Value, ctx: &mut Ctx) -> Result<Response, String> {
+pub(crate) fn response(v: &Value) -> Result<Response, String> {
     match v {
         Value::Str(_) | Value::Element(_) => {
-            let body = body_bytes(v, ctx)?;
+            let body = body_bytes(v)?;
             Ok(Response { status: 200, headers: vec![("content-type".into(), body.1.into())], body: body.0 })
         }
         Value::Dict(d) => {
@@ -65,7 +64,7 @@ pub(crate) fn response(v: &Value, ctx: &mut Ctx) -> Result<Response, String> {
             let (body, content_type) = match d.get("body") {
                 None | Some(Value::Nil) => (Vec::new(), None),
                 Some(b) => {
-                    let (bytes, ct) = body_bytes(&b, ctx)?;
+                    let (bytes, ct) = body_bytes(&b)?;
                     (bytes, Some(ct))
                 }
             };
@@ -84,25 +83,18 @@ pub(crate) fn response(v: &Value, ctx: &mut Ctx) -> Result<Response, String> {
 }
 
 /// A body value's bytes and default content type.
-fn body_bytes(v: &Value, ctx: &mut Ctx) -> Result<(Vec<u8>, &'static str), String> {
+fn body_bytes(v: &Value) -> Result<(Vec<u8>, &'static str), String> {
     match v {
         Value::Str(s) => Ok((s.as_str().as_bytes().to_vec(), HTML)),
-        Value::Element(_) => Ok((call_prim(ctx, "render-html", v)?.into_bytes(), HTML)),
-        Value::List(_) | Value::Dict(_) => Ok((call_prim(ctx, "json-encode", v)?.into_bytes(), JSON)),
+        Value::Element(_) => Ok((vm::html::render(v).into_bytes(), HTML)),
+        Value::List(_) | Value::Dict(_) => match vm::json::encode(v) {
+            Ok(text) => Ok((text.into_bytes(), JSON)),
+            Err(e) => Err(vm::error::error_message(&e)),
+        },
         other => Err(format!(
             "a response :body must be a string, markup, nil, a list or a dict, got {}",
             truncate(&vm::print::repr(other))
         )),
-    }
-}
-
-/// Calls a string-returning primitive by name (the same code SX programs call).
-fn call_prim(ctx: &mut Ctx, name: &str, arg: &Value) -> Result<String, String> {
-    let id = vm::prims::lookup(name).ok_or_else(|| format!("no primitive {name}"))?;
-    match vm::prims::call(ctx, id, std::slice::from_ref(arg)) {
-        Ok(Value::Str(s)) => Ok(s.as_str().to_string()),
-        Ok(other) => Err(format!("{name} returned {}", truncate(&vm::print::repr(&other)))),
-        Err(e) => Err(vm::error::error_message(&e)),
     }
 }
 
@@ -124,10 +116,6 @@ fn truncate(s: &str) -> String {
 mod tests {
     use super::*;
 
-    fn ctx() -> Ctx {
-        Ctx::with_output(Box::new(std::io::sink()), Box::new(std::io::sink()))
-    }
-
     #[test]
     fn request_dict_shape() {
         let req = Request {
@@ -143,7 +131,7 @@ mod tests {
 
     #[test]
     fn string_and_dict_responses() {
-        let r = response(&Value::str("hi"), &mut ctx()).unwrap();
+        let r = response(&Value::str("hi")).unwrap();
         assert_eq!((r.status, r.body.as_slice()), (200, &b"hi"[..]));
         assert_eq!(r.headers, vec![("content-type".to_string(), HTML.to_string())]);
         let d = Value::dict_from([
@@ -151,19 +139,19 @@ mod tests {
             ("headers", Value::dict_from([("X-A", Value::Int(1))])),
             ("body", Value::str("nope")),
         ]);
-        let r = response(&d, &mut ctx()).unwrap();
+        let r = response(&d).unwrap();
         assert_eq!(r.status, 404);
         assert_eq!(r.headers[0], ("x-a".to_string(), "1".to_string()));
         assert_eq!(r.body, b"nope");
-        assert!(response(&Value::Int(3), &mut ctx()).is_err());
+        assert!(response(&Value::Int(3)).is_err());
         let bad = Value::dict_from([("status", Value::Int(42))]);
-        assert!(response(&bad, &mut ctx()).is_err());
+        assert!(response(&bad).is_err());
     }
 
     #[test]
     fn json_body() {
         let d = Value::dict_from([("body", Value::list(vec![Value::Int(1), Value::str("a")]))]);
-        let r = response(&d, &mut ctx()).unwrap();
+        let r = response(&d).unwrap();
         assert_eq!(String::from_utf8(r.body).unwrap(), r#"[1,"a"]"#);
         assert_eq!(r.headers, vec![("content-type".to_string(), JSON.to_string())]);
     }

@@ -190,3 +190,5 @@ pub fn init_tracing() {
         .try_init();
 }
 
+#[cfg(test)]
+mod tests;
