@@ -201,6 +201,8 @@ fn within(inner: Span, outer: Span) -> bool {
     inner.file == outer.file && inner.lo >= outer.lo && inner.hi <= outer.hi
 }
 
+#[cold]
+#[inline(never)]
 pub(crate) fn bad(id: &'static str, d: &Datum, msg: impl Into<String>) -> Diagnostic {
     Diagnostic::new(id, d.span, msg)
 }
@@ -290,6 +292,7 @@ impl<'h> Expander<'h> {
         Ok(())
     }
 
+    #[inline(never)]
     fn defmacro(&mut self, d: &Datum) -> Result<(), Diagnostic> {
         let items = d.as_list().unwrap();
         let usage = "expected `(defmacro name (params...) body...)`";
@@ -302,6 +305,7 @@ impl<'h> Expander<'h> {
 
     /// `(define name expr)`, `(define (name params...) body...)` or a `defcomp`:
     /// the name symbol and the expanded value.
+    #[inline(never)]
     fn define(&mut self, d: &Datum) -> Result<(Datum, Datum), Diagnostic> {
         let items = d.as_list().unwrap();
         if head(d) == Some("defcomp") {
@@ -321,6 +325,7 @@ impl<'h> Expander<'h> {
 
     /// `(defcomp ~name (&key a b &rest children) body...)` =>
     /// `(~name, (%builtin %make-component "~name" '(a b) has-rest (fn (a b children) body)))`.
+    #[inline(never)]
     fn defcomp(&mut self, d: &Datum) -> Result<(Datum, Datum), Diagnostic> {
         let items = d.as_list().unwrap();
         let usage = "expected `(defcomp ~name (&key a b &rest children) body...)`";
@@ -365,6 +370,7 @@ impl<'h> Expander<'h> {
     }
 
     /// Checks a parameter list and builds `(fn (params...) body)`.
+    #[inline(never)]
     pub(crate) fn lambda(&mut self, params: &Datum, body: &[Datum], form: &Datum) -> Result<Datum, Diagnostic> {
         let ps = params
             .as_list()
@@ -402,6 +408,7 @@ impl<'h> Expander<'h> {
     }
 
     /// A body: `begin`s spliced, internal defines => `letrec`.
+    #[inline(never)]
     pub(crate) fn body(&mut self, forms: &[Datum], sp: Span) -> Result<Datum, Diagnostic> {
         let mut items = Vec::new();
         for f in forms {
@@ -553,15 +560,21 @@ impl<'h> Expander<'h> {
     }
 
     fn call(&mut self, items: &[Datum], sp: Span) -> Result<Datum, Diagnostic> {
-        Ok(list(items.iter().map(|x| self.expr(x)).collect::<Result<_, _>>()?, sp))
+        let mut out = Vec::with_capacity(items.len());
+        for x in items {
+            out.push(self.expr(x)?);
+        }
+        Ok(list(out, sp))
     }
 
     /// A plain sequence of expressions (no definitions) as one expression.
+    #[inline(never)]
     fn exprs(&mut self, forms: &[Datum], sp: Span) -> Result<Datum, Diagnostic> {
         Ok(seq(forms.iter().map(|x| self.expr(x)).collect::<Result<_, _>>()?, sp))
     }
 
     /// `{k v ...}` in expression position.
+    #[inline(never)]
     fn dict(&mut self, items: &[Datum], sp: Span) -> Result<Datum, Diagnostic> {
         let mut args = Vec::new();
         for pair in items.chunks(2) {

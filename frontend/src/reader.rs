@@ -169,6 +169,8 @@ impl<'a> Reader<'a> {
         }
     }
 
+    #[cold]
+    #[inline(never)]
     fn expected_datum(&self, lo: usize, what: &str) -> Diagnostic {
         let found = match self.peek() {
             None => "end of file".to_string(),
@@ -181,6 +183,8 @@ impl<'a> Reader<'a> {
         )
     }
 
+    #[cold]
+    #[inline(never)]
     fn stray_closer(&self, c: char) -> Diagnostic {
         Diagnostic::new(
             "read-unbalanced-paren",
@@ -207,29 +211,33 @@ impl<'a> Reader<'a> {
             '`' => self.sugar("quasiquote", 1)?,
             ',' if self.peek2() == Some('@') => self.sugar("splice-unquote", 2)?,
             ',' => self.sugar("unquote", 1)?,
-            ':' => {
-                self.bump();
-                let name = self.token();
-                if name.is_empty() {
-                    return Err(Diagnostic::new(
-                        "read-bad-keyword",
-                        self.span(lo, lo + 1),
-                        "expected a keyword name after `:`",
-                    ));
-                }
-                self.check_token_end()?;
-                Datum::new(DatumKind::Keyword(name.to_string()), self.span(lo, self.pos))
-            }
+            ':' => self.keyword()?,
             c if is_symbol_char(c) => self.atom()?,
-            _ => {
-                return Err(Diagnostic::new(
-                    "read-bad-char",
-                    self.char_span(lo),
-                    format!("unexpected character `{}`: expected a datum", c.escape_debug()),
-                ))
-            }
+            _ => return Err(self.bad_char(lo, c)),
         };
         Ok(Some(d))
+    }
+
+    #[inline(never)]
+    fn keyword(&mut self) -> Result<Datum, Diagnostic> {
+        let lo = self.pos;
+        self.bump();
+        let name = self.token();
+        if name.is_empty() {
+            return Err(Diagnostic::new("read-bad-keyword", self.span(lo, lo + 1), "expected a keyword name after `:`"));
+        }
+        self.check_token_end()?;
+        Ok(Datum::new(DatumKind::Keyword(name.to_string()), self.span(lo, self.pos)))
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn bad_char(&self, lo: usize, c: char) -> Diagnostic {
+        Diagnostic::new(
+            "read-bad-char",
+            self.char_span(lo),
+            format!("unexpected character `{}`: expected a datum", c.escape_debug()),
+        )
     }
 
     /// Consumes a run of symbol characters; errors on a non-delimiter, non-symbol char.
@@ -258,6 +266,7 @@ impl<'a> Reader<'a> {
         }
     }
 
+    #[inline(never)]
     fn atom(&mut self) -> Result<Datum, Diagnostic> {
         let lo = self.pos;
         let tok = self.token();
@@ -295,13 +304,45 @@ impl<'a> Reader<'a> {
     fn enter(&mut self, lo: usize) -> Result<(), Diagnostic> {
         self.depth += 1;
         if self.depth > MAX_DEPTH {
-            return Err(Diagnostic::new(
-                "read-too-deep",
-                self.char_span(lo),
-                format!("expected at most {MAX_DEPTH} levels of nesting"),
-            ));
+            return Err(self.too_deep(lo));
         }
         Ok(())
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn too_deep(&self, lo: usize) -> Diagnostic {
+        Diagnostic::new("read-too-deep", self.char_span(lo), format!("expected at most {MAX_DEPTH} levels of nesting"))
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn odd_dict(&self, lo: usize, n: usize) -> Diagnostic {
+        Diagnostic::new(
+            "read-odd-dict",
+            self.char_span(lo),
+            format!("expected an even number of items (key value ...) in a dict, found {n}"),
+        )
+    }
+
+    /// End of file or a wrong closer inside a list opened at `lo`.
+    #[cold]
+    #[inline(never)]
+    fn unclosed(&self, lo: usize, open: char, close: char, found: Option<char>) -> Diagnostic {
+        match found {
+            None => Diagnostic::new(
+                "read-unbalanced-paren",
+                self.char_span(lo),
+                format!("expected `{close}` to close this `{open}`, found end of file"),
+            )
+            .with_label(self.span(self.pos, self.pos), "file ends here"),
+            Some(c) => Diagnostic::new(
+                "read-unbalanced-paren",
+                self.char_span(self.pos),
+                format!("expected `{close}` to close `{open}`, found `{c}`"),
+            )
+            .with_label(self.char_span(lo), format!("this `{open}` is unclosed")),
+        }
     }
 
     fn seq(&mut self, close: char) -> Result<Datum, Diagnostic> {
@@ -314,26 +355,11 @@ impl<'a> Reader<'a> {
             match self.datum()? {
                 Some(d) => items.push(d),
                 None => match self.peek() {
-                    None => {
-                        return Err(Diagnostic::new(
-                            "read-unbalanced-paren",
-                            self.char_span(lo),
-                            format!("expected `{close}` to close this `{open}`, found end of file"),
-                        )
-                        .with_label(self.span(self.pos, self.pos), "file ends here"))
-                    }
                     Some(c) if c == close => {
                         self.bump();
                         break;
                     }
-                    Some(c) => {
-                        return Err(Diagnostic::new(
-                            "read-unbalanced-paren",
-                            self.char_span(self.pos),
-                            format!("expected `{close}` to close `{open}`, found `{c}`"),
-                        )
-                        .with_label(self.char_span(lo), format!("this `{open}` is unclosed")))
-                    }
+                    found => return Err(self.unclosed(lo, open, close, found)),
                 },
             }
         }
@@ -344,14 +370,7 @@ impl<'a> Reader<'a> {
             ']' => DatumKind::Bracket(items),
             _ => {
                 if items.len() % 2 == 1 {
-                    return Err(Diagnostic::new(
-                        "read-odd-dict",
-                        self.char_span(lo),
-                        format!(
-                            "expected an even number of items (key value ...) in a dict, found {}",
-                            items.len()
-                        ),
-                    ));
+                    return Err(self.odd_dict(lo, items.len()));
                 }
                 DatumKind::Dict(items)
             }
@@ -359,6 +378,7 @@ impl<'a> Reader<'a> {
         Ok(Datum::new(kind, span))
     }
 
+    #[inline(never)]
     fn string(&mut self) -> Result<Datum, Diagnostic> {
         let lo = self.pos;
         self.bump();
@@ -384,6 +404,8 @@ impl<'a> Reader<'a> {
         Ok(Datum::new(DatumKind::Str(s), self.span(lo, self.pos)))
     }
 
+    #[cold]
+    #[inline(never)]
     fn bad_escape(&self, at: usize, msg: String) -> Diagnostic {
         let hi = self.pos.max(at + 1);
         Diagnostic::new("read-bad-escape", self.span(at, hi), msg)

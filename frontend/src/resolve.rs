@@ -43,6 +43,8 @@ struct Resolver {
     lambda_depth: u32,
 }
 
+#[cold]
+#[inline(never)]
 fn err(id: &'static str, d: &Datum, msg: impl Into<String>) -> Diagnostic {
     Diagnostic::new(id, d.span, msg)
 }
@@ -97,7 +99,11 @@ impl Resolver {
     }
 
     fn exprs(&mut self, ds: &[Datum]) -> Result<Vec<Expr>, Diagnostic> {
-        ds.iter().map(|x| self.expr(x)).collect()
+        let mut out = Vec::with_capacity(ds.len());
+        for x in ds {
+            out.push(self.expr(x)?);
+        }
+        Ok(out)
     }
 
     fn expr(&mut self, d: &Datum) -> Result<Expr, Diagnostic> {
@@ -124,91 +130,143 @@ impl Resolver {
         Ok(Expr::new(kind, sp))
     }
 
+    /// A non-empty list: dispatches on the head. Each form is its own
+    /// non-inlined function so that this frame, part of every level of
+    /// recursion, stays small.
     fn compound(&mut self, d: &Datum, items: &[Datum]) -> Result<Expr, Diagnostic> {
-        let sp = d.span;
         let args = &items[1..];
         let kind = match items[0].as_symbol() {
-            Some("quote") => match args {
-                [x] => ExprKind::Const(quoted(x)),
-                _ => return Err(err("resolve-bad-quote", d, "expected `(quote datum)`")),
-            },
-            Some("if") => match args {
-                [c, t, e] => ExprKind::If(Box::new(self.expr(c)?), Box::new(self.expr(t)?), Box::new(self.expr(e)?)),
-                _ => return Err(err("resolve-bad-if", d, "expected `(if test then else)`")),
-            },
+            Some("quote") => self.quote(d, args)?,
+            Some("if") => self.if_(d, args)?,
             Some("begin") => ExprKind::Seq(self.exprs(args)?),
             Some("fn") => return self.lambda(d, None),
-            Some("let") => {
-                let binds = self.bindings(d, args, "let")?;
-                let mark = self.scope.len();
-                let mut out = Vec::new();
-                for (n, init) in binds {
-                    let e = self.expr(init)?;
-                    out.push((self.bind(n), e));
-                }
-                let body = self.expr(&args[1]);
-                self.scope.truncate(mark);
-                ExprKind::Let(out, Box::new(body?))
-            }
-            Some("letrec") => {
-                let binds = self.bindings(d, args, "letrec")?;
-                let mark = self.scope.len();
-                let ids: Vec<LocalId> = binds.iter().map(|(n, _)| self.bind(n)).collect();
-                let mut out = Vec::new();
-                for ((n, init), id) in binds.iter().zip(ids) {
-                    out.push((id, self.named(init, Some(n))?));
-                }
-                let body = self.expr(&args[1]);
-                self.scope.truncate(mark);
-                ExprKind::Letrec(out, Box::new(body?))
-            }
-            Some("set!") => {
-                let (name, value) = match args {
-                    [n, v] => match n.as_symbol() {
-                        Some(name) => (name, v),
-                        None => return Err(err("resolve-bad-set", n, "expected a variable name to assign")),
-                    },
-                    _ => return Err(err("resolve-bad-set", d, "expected `(set! name expr)`")),
-                };
-                let value = Box::new(self.expr(value)?);
-                match self.lookup(name) {
-                    Some(id) => {
-                        self.locals[id.0 as usize].mutated = true;
-                        ExprKind::SetLocal(id, value)
-                    }
-                    None => ExprKind::SetGlobal(name.to_string(), value),
-                }
-            }
-            Some("define") => {
-                return Err(err("resolve-misplaced-define", d, "`define` is only allowed at top level"))
-            }
-            Some("guard") => match args {
-                [v, body, handler] => {
-                    let Some(name) = v.as_symbol() else {
-                        return Err(err("resolve-bad-guard", v, "expected a variable name"));
-                    };
-                    let body = self.expr(body)?;
-                    let mark = self.scope.len();
-                    let var = self.bind(name);
-                    let handler = self.expr(handler);
-                    self.scope.truncate(mark);
-                    ExprKind::Guard { body: Box::new(body), var, handler: Box::new(handler?) }
-                }
-                _ => return Err(err("resolve-bad-guard", d, "expected `(guard var body handler)`")),
-            },
-            Some("perform") => match args {
-                [x] => ExprKind::Perform(Box::new(self.expr(x)?)),
-                _ => return Err(err("resolve-bad-perform", d, "expected `(perform request)`")),
-            },
-            Some("%builtin") => match args.split_first() {
-                Some((n, rest)) if n.as_symbol().is_some() => {
-                    ExprKind::Builtin(n.as_symbol().unwrap().to_string(), self.exprs(rest)?)
-                }
-                _ => return Err(err("resolve-bad-builtin", d, "expected `(%builtin NAME args...)`")),
-            },
-            _ => ExprKind::Call(Box::new(self.expr(&items[0])?), self.exprs(args)?),
+            Some("let") => self.let_(d, args)?,
+            Some("letrec") => self.letrec(d, args)?,
+            Some("set!") => self.set(d, args)?,
+            Some("guard") => self.guard(d, args)?,
+            Some("%builtin") => self.builtin(d, args)?,
+            Some("perform") => self.perform(d, args)?,
+            Some("define") => return Err(err("resolve-misplaced-define", d, "`define` is only allowed at top level")),
+            _ => self.call(items)?,
         };
-        Ok(Expr::new(kind, sp))
+        Ok(Expr::new(kind, d.span))
+    }
+
+    #[inline(never)]
+    fn quote(&mut self, d: &Datum, args: &[Datum]) -> Result<ExprKind, Diagnostic> {
+        match args {
+            [x] => Ok(ExprKind::Const(quoted(x))),
+            _ => Err(err("resolve-bad-quote", d, "expected `(quote datum)`")),
+        }
+    }
+
+    #[inline(never)]
+    fn if_(&mut self, d: &Datum, args: &[Datum]) -> Result<ExprKind, Diagnostic> {
+        let [c, t, e] = args else {
+            return Err(err("resolve-bad-if", d, "expected `(if test then else)`"));
+        };
+        let c = Box::new(self.expr(c)?);
+        let t = Box::new(self.expr(t)?);
+        let e = Box::new(self.expr(e)?);
+        Ok(ExprKind::If(c, t, e))
+    }
+
+    #[inline(never)]
+    fn perform(&mut self, d: &Datum, args: &[Datum]) -> Result<ExprKind, Diagnostic> {
+        match args {
+            [x] => Ok(ExprKind::Perform(Box::new(self.expr(x)?))),
+            _ => Err(err("resolve-bad-perform", d, "expected `(perform request)`")),
+        }
+    }
+
+    #[inline(never)]
+    fn call(&mut self, items: &[Datum]) -> Result<ExprKind, Diagnostic> {
+        let f = Box::new(self.expr(&items[0])?);
+        Ok(ExprKind::Call(f, self.exprs(&items[1..])?))
+    }
+
+    /// `(let ((x e) ...) body)`: sequential.
+    #[inline(never)]
+    fn let_(&mut self, d: &Datum, args: &[Datum]) -> Result<ExprKind, Diagnostic> {
+        let binds = self.bindings(d, args, "let")?;
+        let mark = self.scope.len();
+        let mut out = Vec::new();
+        for (n, init) in binds {
+            let e = self.expr(init)?;
+            out.push((self.bind(n), e));
+        }
+        let body = self.expr(&args[1]);
+        self.scope.truncate(mark);
+        Ok(ExprKind::Let(out, Box::new(body?)))
+    }
+
+    /// `(letrec ((x e) ...) body)`: all names visible in all inits.
+    #[inline(never)]
+    fn letrec(&mut self, d: &Datum, args: &[Datum]) -> Result<ExprKind, Diagnostic> {
+        let binds = self.bindings(d, args, "letrec")?;
+        let mark = self.scope.len();
+        let ids: Vec<LocalId> = binds.iter().map(|(n, _)| self.bind(n)).collect();
+        let mut out = Vec::new();
+        for ((n, init), id) in binds.iter().zip(ids) {
+            out.push((id, self.named(init, Some(n))?));
+        }
+        let body = self.expr(&args[1]);
+        self.scope.truncate(mark);
+        Ok(ExprKind::Letrec(out, Box::new(body?)))
+    }
+
+    #[inline(never)]
+    fn set(&mut self, d: &Datum, args: &[Datum]) -> Result<ExprKind, Diagnostic> {
+        let (name, value) = match args {
+            [n, v] => match n.as_symbol() {
+                Some(name) => (name, v),
+                None => return Err(err("resolve-bad-set", n, "expected a variable name to assign")),
+            },
+            _ => return Err(err("resolve-bad-set", d, "expected `(set! name expr)`")),
+        };
+        let value = Box::new(self.expr(value)?);
+        Ok(match self.lookup(name) {
+            Some(id) => {
+                self.locals[id.0 as usize].mutated = true;
+                ExprKind::SetLocal(id, value)
+            }
+            None => ExprKind::SetGlobal(name.to_string(), value),
+        })
+    }
+
+    /// `(guard var body handler)`: `var` is bound in `handler` only.
+    #[inline(never)]
+    fn guard(&mut self, d: &Datum, args: &[Datum]) -> Result<ExprKind, Diagnostic> {
+        let [v, body, handler] = args else {
+            return Err(err("resolve-bad-guard", d, "expected `(guard var body handler)`"));
+        };
+        let Some(name) = v.as_symbol() else {
+            return Err(err("resolve-bad-guard", v, "expected a variable name"));
+        };
+        let body = self.expr(body)?;
+        let mark = self.scope.len();
+        let var = self.bind(name);
+        let handler = self.expr(handler);
+        self.scope.truncate(mark);
+        Ok(ExprKind::Guard { body: Box::new(body), var, handler: Box::new(handler?) })
+    }
+
+    /// `(%builtin NAME args...)`. The lambda given to
+    /// `(%builtin %make-component "~name" ...)` is named `~name`.
+    #[inline(never)]
+    fn builtin(&mut self, d: &Datum, args: &[Datum]) -> Result<ExprKind, Diagnostic> {
+        let Some((name, rest)) = args.split_first().and_then(|(n, r)| Some((n.as_symbol()?, r))) else {
+            return Err(err("resolve-bad-builtin", d, "expected `(%builtin NAME args...)`"));
+        };
+        let comp_name = match (name, rest.first().map(|x| &x.kind)) {
+            ("%make-component", Some(DatumKind::Str(s))) => Some(s.as_str()),
+            _ => None,
+        };
+        let mut out = Vec::with_capacity(rest.len());
+        for (i, x) in rest.iter().enumerate() {
+            out.push(if i + 1 == rest.len() { self.named(x, comp_name)? } else { self.expr(x)? });
+        }
+        Ok(ExprKind::Builtin(name.to_string(), out))
     }
 
     /// The `((name init) ...)` list of a `let`/`letrec` with a body after it.
@@ -234,6 +292,7 @@ impl Resolver {
     }
 
     /// `(fn (params... [&rest r]) body)`.
+    #[inline(never)]
     fn lambda(&mut self, d: &Datum, name: Option<&str>) -> Result<Expr, Diagnostic> {
         let usage = "expected `(fn (params... &rest name) body)`";
         let items = d.as_list().unwrap();

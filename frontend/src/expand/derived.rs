@@ -34,6 +34,7 @@ fn parse_bindings<'d>(form: &Datum, b: &'d Datum, what: &str) -> Result<Vec<(&'d
 
 impl Expander<'_> {
     /// `(and ...)` / `(or ...)`, built from the last operand outwards.
+    #[inline(never)]
     pub(super) fn and_or(&mut self, args: &[Datum], is_and: bool, sp: Span) -> Result<Datum, Diagnostic> {
         let Some((last, init)) = args.split_last() else {
             return Ok(if is_and { boolean(true, sp) } else { nil(sp) });
@@ -59,6 +60,7 @@ impl Expander<'_> {
     }
 
     /// `cond` in either style (LANGUAGE.md's selection rule).
+    #[inline(never)]
     pub(super) fn cond(&mut self, d: &Datum, args: &[Datum]) -> Result<Datum, Diagnostic> {
         let is_list = |x: &Datum| x.as_list().is_some();
         let clause_style = args.iter().any(|a| a.as_list().and_then(|v| v.first()).is_some_and(is_else))
@@ -79,6 +81,7 @@ impl Expander<'_> {
 
     /// Scheme cond clauses `(test expr...)`, `(test)`, `(test => f)`, `(else expr...)`
     /// falling back to `fallback`.
+    #[inline(never)]
     pub(super) fn clauses(&mut self, clauses: &[Datum], fallback: Datum, what: &str) -> Result<Datum, Diagnostic> {
         let id = if what == "guard" { "expand-bad-guard" } else { "expand-bad-cond" };
         let mut acc = fallback;
@@ -111,6 +114,7 @@ impl Expander<'_> {
     }
 
     /// `(case key v1 e1 (v2 v3) e2 :else e)`; values are compared with `=`.
+    #[inline(never)]
     pub(super) fn case(&mut self, d: &Datum, args: &[Datum]) -> Result<Datum, Diagnostic> {
         let Some((key, clauses)) = args.split_first() else {
             return Err(bad("expand-bad-case", d, "expected `(case key value expr ... :else expr)`"));
@@ -162,6 +166,7 @@ impl Expander<'_> {
     }
 
     /// `let`/`let*` (sequential) and named let.
+    #[inline(never)]
     pub(super) fn let_form(&mut self, d: &Datum, args: &[Datum]) -> Result<Datum, Diagnostic> {
         let sp = d.span;
         let usage = "expected `(let ((name value) ...) body...)`, `(let (name value ...) body...)` or `(let name ((var init) ...) body...)`";
@@ -202,6 +207,7 @@ impl Expander<'_> {
     }
 
     /// `letrec`/`letrec*` in either binding shape.
+    #[inline(never)]
     pub(super) fn letrec(&mut self, d: &Datum, args: &[Datum]) -> Result<Datum, Diagnostic> {
         let Some(first) = args.first() else {
             return Err(bad("expand-bad-letrec", d, "expected `(letrec ((name value) ...) body...)`"));
@@ -219,6 +225,7 @@ impl Expander<'_> {
     }
 
     /// `(-> x (f a) g)` => `(g (f x a))`; `->>` inserts at the end.
+    #[inline(never)]
     pub(super) fn thread(&mut self, d: &Datum, args: &[Datum], first: bool) -> Result<Datum, Diagnostic> {
         let Some((x, steps)) = args.split_first() else {
             return Err(bad("expand-bad-thread", d, "expected `(-> value step...)`"));
@@ -244,6 +251,7 @@ impl Expander<'_> {
     /// `(guard (e clause...) body...)` => `(guard e body handler)`.
     /// The core shape `(guard var body handler)` is accepted as is (so expanding
     /// expanded code is the identity).
+    #[inline(never)]
     pub(super) fn guard(&mut self, d: &Datum, args: &[Datum]) -> Result<Datum, Diagnostic> {
         if let [var, body, handler] = args {
             if var.as_symbol().is_some_and(|s| !s.starts_with('&')) {

@@ -27,6 +27,7 @@ fn needs_eval(d: &Datum, depth: usize) -> bool {
 
 impl Expander<'_> {
     /// Expands the template `d` of a quasiquote at level `depth` (1 = outermost).
+    #[inline(never)]
     pub(super) fn quasi(&mut self, d: &Datum, depth: usize) -> Result<Datum, Diagnostic> {
         self.enter(d)?;
         let r = self.quasi_inner(d, depth);

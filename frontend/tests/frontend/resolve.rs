@@ -41,6 +41,9 @@ const CASES: &[(&str, &str)] = &[
     ("(fn (n) (fn () (set! n (+ n 1))))", "(fn (n#0) (fn () (set! n#0 (+ n#0 1))))\n;; local n#0 mutated captured"),
     ("(fn (a b) (fn () a))", "(fn (a#0 b#1) (fn () a#0))\n;; local a#0 captured\n;; local b#1"),
     ("(set! y 2)", "(set! y 2)"),
+    // a component's lambda is named after the component
+    ("(defcomp ~c (&key a) a)",
+     "(define ~c (%builtin %make-component \"~c\" '(a) false (fn ~c (a#0 %children1#1) a#0)))\n;; local a#0\n;; local %children1#1"),
     // named let: a named loop lambda in a letrec
     ("(let loop ((i 0)) (loop i))", "(letrec ((loop#0 (fn loop (i#1) (loop#0 i#1)))) (loop#0 0))\n;; local loop#0 captured\n;; local i#1"),
     // only define / letrec name lambdas
@@ -126,4 +129,17 @@ fn bad_core_forms() {
     for (src, id, at) in cases {
         assert_eq!(core_err(src), (id.to_string(), at.to_string()), "{src:?}");
     }
+}
+
+#[test]
+fn deep_nesting_fits_the_stack() {
+    // Runs on a default 2 MiB test thread: reader, expander and resolver recursion.
+    let n = 990;
+    let src = format!("{}x{}", "(f ".repeat(n), ")".repeat(n));
+    let p = compile(&src);
+    assert_eq!(p.body.len(), 1);
+    let src = format!("{}x{}", "(let ((a ".repeat(n / 3), ")) a)".repeat(n / 3));
+    compile(&src);
+    let src = format!("{}x{}", "`(a ,".repeat(n / 3), ")".repeat(n / 3));
+    compile(&src);
 }
