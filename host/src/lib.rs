@@ -1,1 +1,3 @@
 //! The `sxc` host: command implementations, the IO resolver and (later) the server.
+
+pub mod store;

@@ -1,0 +1,268 @@
+//! Store tests: op semantics, durability across reopen, errors, group commit,
+//! and the store-vs-model property test.
+
+use std::sync::Arc;
+
+use proptest::prelude::*;
+use vm::data::Data;
+
+use super::encoding::bit_exact_eq;
+use super::encoding::tests::arb_data;
+use super::model::MemoryModel;
+use super::{OpError, Store};
+
+fn s(x: &str) -> Data {
+    Data::Str(x.into())
+}
+
+fn i(n: i64) -> Data {
+    Data::Int(n)
+}
+
+fn dict(es: &[(&str, Data)]) -> Data {
+    Data::Dict(es.iter().map(|(k, v)| (k.to_string(), v.clone())).collect())
+}
+
+fn get<'a>(d: &'a Data, key: &str) -> &'a Data {
+    match d {
+        Data::Dict(es) => &es.iter().find(|(k, _)| k == key).expect(key).1,
+        other => panic!("not a dict: {other:?}"),
+    }
+}
+
+fn open() -> (tempfile::TempDir, Store) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = Store::open(&dir.path().join("data")).unwrap();
+    (dir, store)
+}
+
+fn r(store: &Store, op: &str, args: Vec<Data>) -> Data {
+    store.resolve(op, args).unwrap_or_else(|e| panic!("{op}: {e}"))
+}
+
+#[test]
+fn store_is_send_sync() {
+    fn check<T: Send + Sync>() {}
+    check::<Store>();
+    check::<Arc<Store>>();
+}
+
+#[test]
+fn kv_ops() {
+    let (_d, st) = open();
+    assert_eq!(r(&st, "kv/get", vec![s("a")]), Data::Nil);
+    assert_eq!(r(&st, "kv/get", vec![s("a"), i(7)]), i(7));
+    assert_eq!(r(&st, "kv/has?", vec![s("a")]), Data::Bool(false));
+    let v = dict(&[("x", Data::Float(1.0)), ("y", Data::List(vec![Data::Keyword("k".into())]))]);
+    assert_eq!(r(&st, "kv/put", vec![s("a"), v.clone()]), v);
+    assert_eq!(r(&st, "kv/get", vec![Data::Keyword("a".into()), i(7)]), v);
+    // nil is a stored value: has? is true, default is not used.
+    assert_eq!(r(&st, "kv/put", vec![s("n"), Data::Nil]), Data::Nil);
+    assert_eq!(r(&st, "kv/has?", vec![s("n")]), Data::Bool(true));
+    assert_eq!(r(&st, "kv/get", vec![s("n"), i(7)]), Data::Nil);
+    r(&st, "kv/put", vec![Data::Symbol("ab".into()), i(1)]);
+    r(&st, "kv/put", vec![s("b"), i(2)]);
+    assert_eq!(r(&st, "kv/keys", vec![]), Data::List(vec![s("a"), s("ab"), s("b"), s("n")]));
+    assert_eq!(r(&st, "kv/keys", vec![s("a")]), Data::List(vec![s("a"), s("ab")]));
+    assert_eq!(r(&st, "kv/keys", vec![s("zz")]), Data::List(vec![]));
+    assert_eq!(r(&st, "kv/delete", vec![s("a")]), Data::Bool(true));
+    assert_eq!(r(&st, "kv/delete", vec![s("a")]), Data::Bool(false));
+    assert_eq!(r(&st, "kv/has?", vec![s("a")]), Data::Bool(false));
+}
+
+#[test]
+fn kv_cas() {
+    let (_d, st) = open();
+    // Missing key = nil.
+    assert_eq!(r(&st, "kv/cas", vec![s("c"), Data::Nil, i(1)]), i(1));
+    let conflict = r(&st, "kv/cas", vec![s("c"), i(5), i(2)]);
+    assert_eq!(conflict, dict(&[("conflict", Data::Bool(true)), ("expected", i(5)), ("actual", i(1))]));
+    // SX = : numbers equal across int/float.
+    assert_eq!(r(&st, "kv/cas", vec![s("c"), Data::Float(1.0), i(3)]), i(3));
+    // Deep, dict order ignored.
+    let a = dict(&[("p", i(1)), ("q", Data::List(vec![Data::Float(2.0)]))]);
+    let b = dict(&[("q", Data::List(vec![i(2)])), ("p", Data::Float(1.0))]);
+    r(&st, "kv/put", vec![s("d"), a.clone()]);
+    assert_eq!(r(&st, "kv/cas", vec![s("d"), b, s("new")]), s("new"));
+    // Kinds differ: string vs keyword.
+    r(&st, "kv/put", vec![s("e"), s("x")]);
+    let c = r(&st, "kv/cas", vec![s("e"), Data::Keyword("x".into()), i(0)]);
+    assert_eq!(get(&c, "conflict"), &Data::Bool(true));
+    assert_eq!(get(&c, "actual"), &s("x"));
+}
+
+#[test]
+fn streams_and_truncation() {
+    let (_d, st) = open();
+    assert_eq!(r(&st, "persist/last-seq", vec![s("s")]), i(0));
+    let before = super::ops::now_ms();
+    let e1 = r(&st, "persist/append", vec![s("s"), Data::Keyword("made".into()), i(10)]);
+    let keys: Vec<&str> = match &e1 {
+        Data::Dict(es) => es.iter().map(|(k, _)| k.as_str()).collect(),
+        _ => panic!(),
+    };
+    assert_eq!(keys, ["stream", "seq", "type", "at", "data"]);
+    assert_eq!(get(&e1, "stream"), &s("s"));
+    assert_eq!(get(&e1, "seq"), &i(1));
+    assert_eq!(get(&e1, "type"), &Data::Keyword("made".into()));
+    assert_eq!(get(&e1, "data"), &i(10));
+    let Data::Int(at) = get(&e1, "at") else { panic!() };
+    assert!(*at >= before && *at <= super::ops::now_ms());
+    for n in 2..=5 {
+        let e = r(&st, "persist/append", vec![s("s"), s("t"), i(n * 10)]);
+        assert_eq!(get(&e, "seq"), &i(n));
+    }
+    r(&st, "persist/append", vec![s("other"), s("t"), Data::Nil]);
+    assert_eq!(r(&st, "persist/streams", vec![]), Data::List(vec![s("other"), s("s")]));
+    let all = r(&st, "persist/read", vec![s("s")]);
+    let Data::List(all) = all else { panic!() };
+    assert_eq!(all.len(), 5);
+    assert_eq!(all[0], e1);
+    let part = r(&st, "persist/read", vec![s("s"), i(2), i(2)]);
+    let Data::List(part) = part else { panic!() };
+    assert_eq!(part.iter().map(|e| get(e, "seq").clone()).collect::<Vec<_>>(), vec![i(2), i(3)]);
+    assert_eq!(r(&st, "persist/read", vec![s("s"), i(9)]), Data::List(vec![]));
+    assert_eq!(r(&st, "persist/read", vec![s("nope")]), Data::List(vec![]));
+    assert_eq!(r(&st, "persist/count", vec![s("s")]), i(5));
+    assert_eq!(r(&st, "persist/truncate-through", vec![s("s"), i(3)]), i(3));
+    assert_eq!(r(&st, "persist/truncate-through", vec![s("s"), i(3)]), i(0));
+    assert_eq!(r(&st, "persist/count", vec![s("s")]), i(2));
+    assert_eq!(r(&st, "persist/last-seq", vec![s("s")]), i(5));
+    assert_eq!(r(&st, "persist/truncate-through", vec![s("s"), i(100)]), i(2));
+    assert_eq!(r(&st, "persist/count", vec![s("s")]), i(0));
+    assert_eq!(r(&st, "persist/last-seq", vec![s("s")]), i(5));
+    assert_eq!(r(&st, "persist/streams", vec![]), Data::List(vec![s("other"), s("s")]));
+    let e6 = r(&st, "persist/append", vec![s("s"), s("t"), Data::Nil]);
+    assert_eq!(get(&e6, "seq"), &i(6));
+    assert_eq!(r(&st, "persist/count", vec![s("s")]), i(1));
+}
+
+#[test]
+fn append_expect() {
+    let (_d, st) = open();
+    let e = r(&st, "persist/append-expect", vec![s("s"), i(0), s("t"), i(1)]);
+    assert_eq!(get(&e, "seq"), &i(1));
+    let c = r(&st, "persist/append-expect", vec![s("s"), i(0), s("t"), i(2)]);
+    assert_eq!(c, dict(&[("conflict", Data::Bool(true)), ("expected", i(0)), ("actual", i(1))]));
+    assert_eq!(r(&st, "persist/count", vec![s("s")]), i(1));
+    let e = r(&st, "persist/append-expect", vec![s("s"), i(1), s("t"), i(2)]);
+    assert_eq!(get(&e, "seq"), &i(2));
+}
+
+#[test]
+fn blobs() {
+    let (_d, st) = open();
+    let hello = "sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824";
+    let r1 = r(&st, "blob/put", vec![s("hello"), s("text/plain")]);
+    assert_eq!(r1, dict(&[("cid", s(hello)), ("size", i(5)), ("mime", s("text/plain"))]));
+    assert_eq!(r(&st, "blob/put", vec![s("hello"), s("text/plain")]), r1);
+    assert_eq!(r(&st, "blob/get", vec![s(hello)]), s("hello"));
+    assert_eq!(r(&st, "blob/has?", vec![s(hello)]), Data::Bool(true));
+    assert_eq!(r(&st, "blob/has?", vec![s("sha256:00")]), Data::Bool(false));
+    assert_eq!(r(&st, "blob/get", vec![s("nonsense")]), Data::Nil);
+    // Size is in UTF-8 bytes.
+    let r2 = r(&st, "blob/put", vec![s("é"), s("text/plain")]);
+    assert_eq!(get(&r2, "size"), &i(2));
+}
+
+#[test]
+fn reopen_keeps_everything() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("nested/data");
+    let hello;
+    {
+        let st = Store::open(&path).unwrap();
+        r(&st, "kv/put", vec![s("k"), Data::Float(-0.0)]);
+        r(&st, "kv/put", vec![s("nil"), Data::Nil]);
+        for _ in 0..3 {
+            r(&st, "persist/append", vec![s("s"), s("t"), i(1)]);
+        }
+        r(&st, "persist/truncate-through", vec![s("s"), i(2)]);
+        hello = r(&st, "blob/put", vec![s("hello"), s("text/plain")]);
+    }
+    assert!(path.join(super::DB_FILE).exists());
+    let st = Store::open(&path).unwrap();
+    let k = r(&st, "kv/get", vec![s("k")]);
+    assert!(bit_exact_eq(&k, &Data::Float(-0.0)));
+    assert_eq!(r(&st, "kv/has?", vec![s("nil")]), Data::Bool(true));
+    assert_eq!(r(&st, "persist/last-seq", vec![s("s")]), i(3));
+    assert_eq!(r(&st, "persist/count", vec![s("s")]), i(1));
+    assert_eq!(r(&st, "persist/streams", vec![]), Data::List(vec![s("s")]));
+    assert_eq!(r(&st, "blob/get", vec![get(&hello, "cid").clone()]), s("hello"));
+    let e = r(&st, "persist/append", vec![s("s"), s("t"), i(1)]);
+    assert_eq!(get(&e, "seq"), &i(4));
+}
+
+#[test]
+fn errors() {
+    let (_d, st) = open();
+    let e = st.resolve("kv/frobnicate", vec![]).unwrap_err();
+    assert_eq!(e, OpError::UnknownOp("kv/frobnicate".into()));
+    assert_eq!(e.to_string(), "unknown io op \"kv/frobnicate\"");
+    let msg = |op: &str, args: Vec<Data>| st.resolve(op, args).unwrap_err().to_string();
+    assert_eq!(msg("kv/get", vec![]), "kv/get: missing argument 1 (key)");
+    assert_eq!(msg("kv/get", vec![i(1)]), "kv/get: argument 1 (key) must be a string, got integer");
+    assert_eq!(msg("kv/put", vec![s("k")]), "kv/put: missing argument 2 (value)");
+    assert_eq!(msg("kv/has?", vec![s("a"), s("b")]), "kv/has?: expected at most 1 arguments, got 2");
+    assert_eq!(
+        msg("persist/append-expect", vec![s("s"), s("x"), s("t"), i(1)]),
+        "persist/append-expect: argument 2 (expected-seq) must be an integer, got string"
+    );
+    assert_eq!(
+        msg("persist/read", vec![s("s"), i(0), i(-1)]),
+        "persist/read: argument 3 (limit) must be >= 0, got -1"
+    );
+    assert_eq!(
+        msg("blob/put", vec![i(1), s("text/plain")]),
+        "blob/put: argument 1 (content) must be a string, got integer"
+    );
+    assert_eq!(msg("sleep", vec![s("x")]), "sleep: argument 1 (ms) must be an integer, got string");
+    assert_eq!(msg("time/now", vec![i(1)]), "time/now: expected at most 0 arguments, got 1");
+    let mut deep = Data::Nil;
+    for _ in 0..=super::encoding::MAX_DEPTH {
+        deep = Data::List(vec![deep]);
+    }
+    assert!(msg("kv/put", vec![s("k"), deep]).starts_with("kv/put: argument 2 (value) is nested"));
+    assert!(matches!(st.resolve("kv/get", vec![]), Err(OpError::BadArgs { .. })));
+}
+
+#[test]
+fn time_and_sleep() {
+    let (_d, st) = open();
+    let Data::Int(t0) = r(&st, "time/now", vec![]) else { panic!() };
+    assert!(t0 > 1_600_000_000_000);
+    let start = std::time::Instant::now();
+    assert_eq!(r(&st, "sleep", vec![i(20)]), Data::Nil);
+    assert!(start.elapsed() >= std::time::Duration::from_millis(20));
+}
+
+#[test]
+fn concurrent_writers_each_get_their_own_result() {
+    let (_d, st) = open();
+    let st = Arc::new(st);
+    let threads: Vec<_> = (0..16)
+        .map(|w| {
+            let st = Arc::clone(&st);
+            std::thread::spawn(move || {
+                let mut seqs = Vec::new();
+                for n in 0..10 {
+                    let key = format!("w{w}/{n}");
+                    assert_eq!(r(&st, "kv/put", vec![s(&key), i(w * 100 + n)]), i(w * 100 + n));
+                    let e = r(&st, "persist/append", vec![s("shared"), s("t"), i(w)]);
+                    assert_eq!(get(&e, "data"), &i(w));
+                    let Data::Int(seq) = get(&e, "seq") else { panic!() };
+                    seqs.push(*seq);
+                    // Read-your-writes after the acknowledgement.
+                    assert_eq!(r(&st, "kv/get", vec![s(&key)]), i(w * 100 + n));
+                }
+                seqs
+            })
+        })
+        .collect();
+    let mut all: Vec<i64> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
+    all.sort();
+    assert_eq!(all, (1..=160).collect::<Vec<_>>());
+    assert_eq!(r(&st, "persist/count", vec![s("shared")]), i(160));
+    let Data::List(keys) = r(&st, "kv/keys", vec![s("w")]) else { panic!() };
+    assert_eq!(keys.len(), 160);
+}
