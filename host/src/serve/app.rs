@@ -63,6 +63,12 @@ impl App {
                 "{name}: the app never called (http-listen handler) at top level"
             )));
         }
+        if !matches!(handler, Value::Closure(_) | Value::Prim(_)) {
+            return Err(ServeError::Load(format!(
+                "{name}: http-listen: expected a function, got {}",
+                vm::print::repr(&handler)
+            )));
+        }
         Ok(App { isolate: RefCell::new(isolate), handler, store, dev: spec.dev })
     }
 

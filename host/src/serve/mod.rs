@@ -159,6 +159,18 @@ pub fn app_file(app: &Path) -> PathBuf {
     }
 }
 
+/// True when `source` calls `http-listen` (normally at top level): an HTTP
+/// app. `sxc run` serves such a file as `sxc serve` would. A source that does
+/// not read is not an app (`sxc run` reports its error).
+pub fn is_http_app(source: &str) -> bool {
+    fn calls(d: &frontend::Datum) -> bool {
+        d.as_list().is_some_and(|items| {
+            items.first().and_then(|h| h.as_symbol()) == Some("http-listen") || items.iter().any(calls)
+        })
+    }
+    frontend::reader::read_str(source, frontend::FileId(0)).map(|forms| forms.iter().any(calls)).unwrap_or(false)
+}
+
 /// Serves the app until SIGTERM or SIGINT, then drains in-flight requests and
 /// returns `Ok(())`. Blocking: sets up its own threads and tokio runtimes.
 /// Installs a `tracing` subscriber on stderr (filter from `SXC_LOG`, default

@@ -174,6 +174,14 @@ fn load_failures_are_reported() {
 }
 
 #[test]
+fn recognises_http_apps() {
+    assert!(super::is_http_app("(define (h r) \"x\")\n(http-listen h)"));
+    assert!(super::is_http_app("(when true (http-listen (fn (r) \"x\")))"));
+    assert!(!super::is_http_app("(println \"http-listen\")"));
+    assert!(!super::is_http_app("(http-listen"));
+}
+
+#[test]
 fn several_workers_share_the_store() {
     let dir = tempfile::tempdir().unwrap();
     let server = serve_app(dir.path(), APP, |c| c.workers = 3).unwrap();
