@@ -19,7 +19,8 @@
 //! - **letrec**: a non-mutated letrec-bound lambda refers to itself through
 //!   `SelfRef` (no closure/cell cycle). A letrec variable referenced before its
 //!   initialisation (by an earlier init, e.g. mutual recursion, or by its own
-//!   non-lambda init) is pre-allocated in a cell holding nil.
+//!   init when that is not a self-naming lambda) is pre-allocated in a cell
+//!   holding nil.
 //! - **Calls**: tail calls are `TailCall`; others `CallK` with a continuation
 //!   block; `perform` is `Suspend`; `guard` is `TryCall` with `ok`/`err` blocks
 //!   that join; `%apply` is `ApplyK`/`TailApply`; `raise` (builtin or
@@ -523,13 +524,16 @@ impl Lowerer<'_> {
 
     /// Binds the names of a `letrec*` group (see the module docs for cells and `SelfRef`).
     fn lower_letrec_bindings(&mut self, fb: &mut FnBuilder, bs: &[(LocalId, Expr)]) -> Option<()> {
-        // A variable is referenced early when an earlier init (or its own non-lambda
-        // init) mentions it: it must exist, as a cell, before its init runs.
+        // A variable is referenced early when an earlier init (or its own init,
+        // unless that is a lambda naming itself by `SelfRef`) mentions it: it must
+        // exist, as a cell, before its init runs.
         let mut early: FxHashSet<LocalId> = FxHashSet::default();
         let mut seen_before: FxHashSet<LocalId> = FxHashSet::default();
         for (id, x) in bs {
             let refs = referenced(x);
-            if seen_before.contains(id) || (!matches!(x.kind, ExprKind::Lambda(_)) && refs.contains(id)) {
+            // A lambda refers to itself through `SelfRef` unless the name is `set!`.
+            let self_ref_ok = matches!(x.kind, ExprKind::Lambda(_)) && !self.analysis.mutated.contains(id);
+            if seen_before.contains(id) || (!self_ref_ok && refs.contains(id)) {
                 early.insert(*id);
             }
             seen_before.extend(refs);

@@ -278,3 +278,46 @@ fn write_datum(f: &mut impl Write, d: &Datum) -> fmt::Result {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::function::BlockCall;
+    use frontend::Span;
+
+    #[test]
+    fn prints_consts_and_instructions() {
+        let sp = Span::default();
+        let d = Datum::list(vec![Datum::new(DatumKind::Int(1), sp), Datum::sym("a", sp), Datum::new(DatumKind::Str("s".into()), sp)], sp);
+        let cases = [
+            (Const::Nil, "nil"),
+            (Const::Bool(true), "true"),
+            (Const::Int(-7), "-7"),
+            (Const::Float(1.0), "1.0"),
+            (Const::Str("a\"b\n".into()), "\"a\\\"b\\n\""),
+            (Const::Symbol("x".into()), "'x"),
+            (Const::Keyword("k".into()), ":k"),
+            (Const::Quoted(d), "'(1 a \"s\")"),
+        ];
+        for (c, want) in cases {
+            assert_eq!(ConstDisplay(&c).to_string(), want);
+        }
+        let mut f = Function::new(Some("g".into()), sp);
+        f.arity = 1;
+        f.has_rest = true;
+        f.ncaptures = 1;
+        let b0 = f.add_block();
+        let b1 = f.add_block();
+        let a = f.add_block_param(b0, Type::Any);
+        let r = f.add_block_param(b0, Type::List);
+        let c = f.push_inst(b0, InstData::Capture(0), Type::Any, sp);
+        let p = f.push_inst(b0, InstData::Prim("+".into(), vec![a, c]), Type::Any, sp);
+        f.set_terminator(b0, Terminator::CallK { callee: c, args: vec![p, r], cont: b1 }, sp);
+        let k = f.add_block_param(b1, Type::Any);
+        f.set_terminator(b1, Terminator::Jump(BlockCall { block: b1, args: vec![k] }), sp);
+        let want = "fn f? \"g\" (arity 1, rest, captures 1) may-suspend {\n\
+                    block0(v0: any, v1: list):\n    v2 = capture 0\n    v3 = prim \"+\" v0, v2\n    callk v2(v3, v1) -> block1\n\
+                    block1(v4: any):\n    jump block1(v4)\n}\n";
+        assert_eq!(f.to_string(), want);
+    }
+}

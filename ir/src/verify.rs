@@ -294,3 +294,133 @@ fn term_name(t: &Terminator) -> &'static str {
         Terminator::Unterminated => "unterminated",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::function::BlockCall;
+    use crate::types::Type;
+    use frontend::ast::Const;
+    use frontend::Span;
+
+    fn module(f: Function) -> Module {
+        let mut top = Function::new(Some("<toplevel>".into()), Span::default());
+        let b = top.add_block();
+        let v = top.push_inst(b, InstData::Const(Const::Nil), Type::Nil, Span::default());
+        top.set_terminator(b, Terminator::Return(v), Span::default());
+        let mut m = Module::default();
+        m.entry = Some(m.add_func(top));
+        m.add_func(f);
+        m
+    }
+
+    /// `fn (x) { if x then a = 1 else b = 2; join(r) return r }`, valid.
+    fn diamond() -> Function {
+        let sp = Span::default();
+        let mut f = Function::new(Some("d".into()), sp);
+        f.arity = 1;
+        let (b0, b1, b2, b3) = (f.add_block(), f.add_block(), f.add_block(), f.add_block());
+        let x = f.add_block_param(b0, Type::Any);
+        f.set_terminator(b0, Terminator::Branch { cond: x, then_dest: BlockCall { block: b1, args: vec![] }, else_dest: BlockCall { block: b2, args: vec![] } }, sp);
+        let one = f.push_inst(b1, InstData::Const(Const::Int(1)), Type::Int, sp);
+        f.set_terminator(b1, Terminator::Jump(BlockCall { block: b3, args: vec![one] }), sp);
+        let two = f.push_inst(b2, InstData::Const(Const::Int(2)), Type::Int, sp);
+        f.set_terminator(b2, Terminator::Jump(BlockCall { block: b3, args: vec![two] }), sp);
+        let r = f.add_block_param(b3, Type::Any);
+        f.set_terminator(b3, Terminator::Return(r), sp);
+        f
+    }
+
+    fn errors(f: Function) -> Vec<String> {
+        verify_module(&module(f)).err().unwrap_or_default()
+    }
+
+    fn assert_rejects(f: Function, needle: &str) {
+        let errs = errors(f);
+        assert!(errs.iter().any(|e| e.contains(needle) && e.starts_with("f1 \"d\" block")), "expected {needle:?} in {errs:#?}");
+    }
+
+    #[test]
+    fn accepts_valid_diamond() {
+        assert_eq!(errors(diamond()), Vec::<String>::new());
+        let idom = dominators(&diamond());
+        assert_eq!(idom, vec![Some(Block(0)), Some(Block(0)), Some(Block(0)), Some(Block(0))]);
+    }
+
+    #[test]
+    fn rejects_unterminated() {
+        let mut f = diamond();
+        f.blocks[3].term = Terminator::Unterminated;
+        assert_rejects(f, "unterminated");
+    }
+
+    #[test]
+    fn rejects_jump_arity() {
+        let mut f = diamond();
+        if let Terminator::Jump(bc) = &mut f.blocks[1].term {
+            bc.args.clear();
+        }
+        assert_rejects(f, "passes 0 args, it has 1 params");
+    }
+
+    #[test]
+    fn rejects_undominated_use() {
+        let mut f = diamond();
+        // block3 returns the constant defined in block1 only.
+        let one = f.insts[0].result;
+        f.blocks[3].term = Terminator::Return(one);
+        assert_rejects(f, "does not dominate");
+    }
+
+    #[test]
+    fn rejects_use_before_def_in_block() {
+        let mut f = diamond();
+        let sp = Span::default();
+        let b1 = Block(1);
+        let one = f.insts[0].result;
+        let v = f.push_inst(b1, InstData::Prim("+".into(), vec![one, one]), Type::Any, sp);
+        f.blocks[1].insts.reverse(); // the prim now precedes the const it uses
+        let _ = v;
+        assert_rejects(f, "does not dominate");
+    }
+
+    #[test]
+    fn rejects_bad_continuation_and_entry_params() {
+        let mut f = diamond();
+        let x = f.blocks[0].params[0];
+        f.blocks[0].term = Terminator::CallK { callee: x, args: vec![], cont: Block(1) };
+        assert_rejects(f, "continuation block1 has 0 params, expected 1");
+        let mut f = diamond();
+        f.arity = 2;
+        assert_rejects(f, "entry block has 1 params, expected 2");
+        let mut f = diamond();
+        let x = f.blocks[0].params[0];
+        f.blocks[0].term = Terminator::TryCall { thunk: x, ok: Block(3), err: Block(1) };
+        assert_rejects(f, "try_call err block block1 has 0 params");
+    }
+
+    #[test]
+    fn rejects_bad_captures_and_func_ids() {
+        let sp = Span::default();
+        let mut f = diamond();
+        f.push_inst(Block(1), InstData::Capture(0), Type::Any, sp);
+        assert_rejects(f, "capture 0 but the function has 0 captures");
+        let mut f = diamond();
+        f.push_inst(Block(1), InstData::MakeClosure(crate::FuncId(7), vec![]), Type::Any, sp);
+        assert_rejects(f, "make_closure of f7, out of range");
+        let mut f = diamond();
+        let x = f.blocks[0].params[0];
+        f.push_inst(Block(1), InstData::MakeClosure(crate::FuncId(0), vec![x]), Type::Any, sp);
+        assert_rejects(f, "passes 1 captures, f0 has 0");
+        let mut f = diamond();
+        f.blocks[1].term = Terminator::Jump(BlockCall { block: Block(9), args: vec![] });
+        assert_rejects(f, "target block9 out of range");
+    }
+
+    #[test]
+    fn rejects_out_of_range_values() {
+        let mut f = diamond();
+        f.blocks[3].term = Terminator::Return(Value(99));
+        assert_rejects(f, "out of range");
+    }
+}

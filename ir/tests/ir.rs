@@ -189,3 +189,164 @@ fn deep_nesting_and_many_programs_verify() {
         opt(lower_src(src));
     }
 }
+
+/// A tiny deterministic generator of random core-AST programs (xorshift), with
+/// scope tracking: locals, `set!`, `if`, `let`, `letrec` lambdas, calls,
+/// `guard`, `perform`, `%apply`, globals. Every program must lower and survive
+/// every pass under the verifier.
+mod random_programs {
+    use super::*;
+    use frontend::ast::{Expr, LocalId};
+
+    struct Gen {
+        s: u64,
+        p: P,
+    }
+
+    impl Gen {
+        fn next(&mut self, n: u64) -> u64 {
+            self.s ^= self.s << 13;
+            self.s ^= self.s >> 7;
+            self.s ^= self.s << 17;
+            self.s % n
+        }
+        fn expr(&mut self, scope: &mut Vec<LocalId>, depth: u32) -> Expr {
+            let leaf = depth == 0 || self.next(4) == 0;
+            if leaf {
+                return match self.next(5) {
+                    0 if !scope.is_empty() => {
+                        let i = self.next(scope.len() as u64) as usize;
+                        self.p.var(scope[i])
+                    }
+                    1 => self.p.global("g"),
+                    2 => {
+                        let b = self.next(2) == 0;
+                        self.p.boolean(b)
+                    }
+                    _ => {
+                        let i = self.next(5) as i64;
+                        self.p.int(i)
+                    }
+                };
+            }
+            let d = depth - 1;
+            match self.next(13) {
+                0 => {
+                    let (c, t, f) = (self.expr(scope, d), self.expr(scope, d), self.expr(scope, d));
+                    self.p.if_(c, t, f)
+                }
+                1 if !scope.is_empty() => {
+                    let i = self.next(scope.len() as u64) as usize;
+                    let v = self.expr(scope, d);
+                    let s = self.p.set(scope[i], v);
+                    let rest = self.expr(scope, d);
+                    self.p.seq(vec![s, rest])
+                }
+                2 => {
+                    let x = self.p.local("x");
+                    let init = self.expr(scope, d);
+                    scope.push(x);
+                    let body = self.expr(scope, d);
+                    scope.pop();
+                    self.p.let_(vec![(x, init)], body)
+                }
+                3 => {
+                    // letrec f = (fn (a) ...) with possible self calls
+                    let f = self.p.local("f");
+                    let a = self.p.local("a");
+                    scope.push(f);
+                    scope.push(a);
+                    let body = self.expr(scope, d);
+                    scope.pop();
+                    let lam = self.p.lambda(Some("f"), vec![a], None, body);
+                    let arg = self.expr(scope, d);
+                    let call = self.p.call(self.p.var(f), vec![arg]);
+                    scope.pop();
+                    self.p.letrec(vec![(f, lam)], call)
+                }
+                4 => {
+                    let a = self.p.local("a");
+                    scope.push(a);
+                    let body = self.expr(scope, d);
+                    scope.pop();
+                    let lam = self.p.lambda(None, vec![a], None, body);
+                    let arg = self.expr(scope, d);
+                    self.p.call(lam, vec![arg])
+                }
+                5 => {
+                    let (x, y) = (self.expr(scope, d), self.expr(scope, d));
+                    self.p.callg("+", vec![x, y])
+                }
+                6 => {
+                    let e = self.p.local("e");
+                    let body = self.expr(scope, d);
+                    scope.push(e);
+                    let h = self.expr(scope, d);
+                    scope.pop();
+                    self.p.guard(body, e, h)
+                }
+                7 => {
+                    let r = self.expr(scope, d);
+                    self.p.perform(r)
+                }
+                8 => {
+                    let (f, xs) = (self.expr(scope, d), self.expr(scope, d));
+                    self.p.builtin("%apply", vec![f, xs])
+                }
+                9 => {
+                    let (f, x) = (self.expr(scope, d), self.expr(scope, d));
+                    self.p.call(f, vec![x])
+                }
+                10 => {
+                    let v = self.expr(scope, d);
+                    self.p.builtin("raise", vec![v])
+                }
+                11 => {
+                    // mutually recursive letrec pair, possibly with set! of a name
+                    let (f1, f2, a1, a2) = (self.p.local("f1"), self.p.local("f2"), self.p.local("a"), self.p.local("b"));
+                    scope.extend([f1, f2, a1]);
+                    let b1 = self.expr(scope, d);
+                    scope.pop();
+                    scope.push(a2);
+                    let b2 = self.expr(scope, d);
+                    scope.pop();
+                    let l1 = self.p.lambda(Some("f1"), vec![a1], None, b1);
+                    let l2 = self.p.lambda(Some("f2"), vec![a2], None, b2);
+                    let body = self.expr(scope, d);
+                    scope.pop();
+                    scope.pop();
+                    self.p.letrec(vec![(f1, l1), (f2, l2)], body)
+                }
+                _ => {
+                    let (a, b) = (self.expr(scope, d), self.expr(scope, d));
+                    self.p.seq(vec![a, b])
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn random_programs_lower_and_optimise_under_the_verifier() {
+        for seed in 1..2000u64 {
+            let mut g = Gen { s: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1, p: P::new() };
+            let mut scope = Vec::new();
+            let e = g.expr(&mut scope, 6);
+            let body = g.p.lambda(Some("h"), vec![], None, e);
+            let d = g.p.define("h", body);
+            let c = g.p.callg("h", vec![]);
+            let a = g.p.local("a");
+            let gl = g.p.lambda(Some("g"), vec![a], None, g.p.callg("+", vec![g.p.var(a), g.p.int(1)]));
+            let dg = g.p.define("g", gl);
+            g.p.body.extend([dg, d, c]);
+            let prog = g.p.finish();
+            let m = lower_program(&prog, &prims);
+            if let Err(e) = verify_module(&m) {
+                panic!("seed {seed}: {e:#?}\n{m}");
+            }
+            let mut o = m.clone();
+            ir::optimise(&mut o); // verifies after every pass (debug)
+            let again = format!("{}", lower_program(&prog, &prims));
+            assert_eq!(again, format!("{m}"), "lowering is deterministic");
+        }
+    }
+}
