@@ -7,7 +7,8 @@
 //! - numbers: `[+-]?DIGITS` is an integer (i64; outside that range is a read
 //!   error), `[+-]?DIGITS(.DIGITS)?([eE][+-]?DIGITS)?` with a `.` or an exponent
 //!   is a float. Any other token that starts with a digit, or with a sign or `.`
-//!   followed by a digit, is a malformed number;
+//!   followed by a digit (also `-.5`), is a malformed number;
+//! - a UTF-8 byte order mark at the start of the file is skipped;
 //! - strings `"..."` with escapes `\" \\ \n \t \r \uXXXX` (a UTF-16 surrogate
 //!   pair written as two `\u` escapes is combined); any other escape is an error;
 //! - symbols: letters (Unicode letters allowed), digits and
@@ -52,7 +53,9 @@ pub fn read(map: &SourceMap, file: FileId) -> Result<Vec<Datum>, Diagnostic> {
 /// Reads every datum of `text`, attributing spans to `file` (which need not be
 /// in any [`SourceMap`]; useful for tests and for reading generated text).
 pub fn read_str(text: &str, file: FileId) -> Result<Vec<Datum>, Diagnostic> {
-    let mut r = Reader { src: text, pos: 0, file, depth: 0 };
+    // A UTF-8 byte order mark at the start is not part of the program.
+    let start = if text.starts_with('\u{feff}') { 3 } else { 0 };
+    let mut r = Reader { src: text, pos: start, file, depth: 0 };
     let mut out = Vec::new();
     loop {
         r.skip_atmosphere()?;
@@ -94,13 +97,18 @@ pub fn is_valid_keyword(name: &str) -> bool {
     !name.is_empty() && name.chars().all(is_symbol_char)
 }
 
-/// A token that must be read as a number (starts with a digit, or a sign or `.`
-/// followed by a digit).
+/// A token that must be read as a number (starts with a digit, or with a sign
+/// or `.` followed by a digit, or with a sign, `.` and a digit).
 fn looks_numeric(tok: &str) -> bool {
     let b = tok.as_bytes();
     match b.first() {
         Some(c) if c.is_ascii_digit() => true,
-        Some(b'+') | Some(b'-') | Some(b'.') => b.get(1).is_some_and(|c| c.is_ascii_digit()),
+        Some(b'.') => b.get(1).is_some_and(|c| c.is_ascii_digit()),
+        Some(b'+') | Some(b'-') => match b.get(1) {
+            Some(c) if c.is_ascii_digit() => true,
+            Some(b'.') => b.get(2).is_some_and(|c| c.is_ascii_digit()),
+            _ => false,
+        },
         _ => false,
     }
 }

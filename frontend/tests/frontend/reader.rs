@@ -32,7 +32,8 @@ fn atoms() {
     assert_eq!(kind(":name"), K::Keyword("name".into()));
     assert_eq!(kind(":else"), K::Keyword("else".into()));
     assert_eq!(kind(":a/b"), K::Keyword("a/b".into()));
-    for s in ["foo", "-", "-foo", "+", "...", "persist/append", "~card", "a->b", "set!", "nil?", "λ", "ünïcode", "<=", "&rest", "a1", "@x", "_"] {
+    assert_eq!(show("\u{feff}(a)"), "(a)");
+    for s in ["foo", "-", "-.", "-.a", "..5", "-foo", "+", "...", "persist/append", "~card", "a->b", "set!", "nil?", "λ", "ünïcode", "<=", "&rest", "a1", "@x", "_"] {
         assert_eq!(kind(s), K::Symbol(s.into()), "{s}");
     }
 }
@@ -109,6 +110,7 @@ fn errors() {
         ("1.", "read-bad-number", "t.sx:1:1"),
         ("2e", "read-bad-number", "t.sx:1:1"),
         (".5", "read-bad-number", "t.sx:1:1"),
+        ("-.5", "read-bad-number", "t.sx:1:1"),
         ("-7x", "read-bad-number", "t.sx:1:1"),
         ("{:a 1 :b}", "read-odd-dict", "t.sx:1:1"),
         ("(a #x)", "read-bad-char", "t.sx:1:4"),
