@@ -102,9 +102,10 @@ pub fn expand_expr(form: &Datum, host: &mut dyn MacroHost) -> Result<Datum, Diag
     Expander { host, macros: HashSet::new(), depth: 0 }.expr(form)
 }
 
-/// A [`MacroHost`] without macro support: `defmacro` is an error
-/// (`expand-macros-unsupported`) and gensyms are `%PREFIX N` style names
-/// (`%t1`, `%loop2`) that user code cannot write... but can read, which is fine.
+/// A [`MacroHost`] without macro support, for tools and tests: `defmacro` and
+/// macro calls are errors (`expand-macros-unsupported`); gensyms are
+/// `%PREFIXN` (`%and1`, `%children2`), names the reader accepts but which the
+/// expander's own temporaries are the only users of by convention.
 #[derive(Debug, Default)]
 pub struct NoMacros {
     counter: u32,
