@@ -3,7 +3,7 @@
 //! `perform` requests through the one resolution path.
 
 use super::convert;
-use super::pool::AppSpec;
+use super::pool::{AppSpec, Busy};
 use super::{Request, Response, ServeError};
 use crate::resolver::{decode_request, HostResolver};
 use crate::store::{OpError, Store};
@@ -33,12 +33,13 @@ pub(crate) struct App {
     handler: Value,
     store: Arc<Store>,
     dev: bool,
+    busy: Arc<Busy>,
 }
 
 impl App {
     /// Compiles and runs the app's top level in a fresh isolate (its `perform`s
     /// resolved synchronously against `store`) and reads back the handler.
-    pub fn load(spec: &AppSpec, store: Arc<Store>) -> Result<App, ServeError> {
+    pub fn load(spec: &AppSpec, store: Arc<Store>, busy: Arc<Busy>) -> Result<App, ServeError> {
         let mut isolate = Isolate::new(Ctx::stdio());
         let name = spec.file.display().to_string();
         let source = format!("{PRELUDE}{}{EPILOGUE}", spec.source);
@@ -69,7 +70,7 @@ impl App {
                 vm::print::repr(&handler)
             )));
         }
-        Ok(App { isolate: RefCell::new(isolate), handler, store, dev: spec.dev })
+        Ok(App { isolate: RefCell::new(isolate), handler, store, dev: spec.dev, busy })
     }
 
     /// Runs one request to completion. Returns `None` when the client stopped
@@ -87,7 +88,10 @@ impl App {
                 return None;
             }
             // The isolate is borrowed only for the duration of one resume.
-            let step = self.isolate.borrow_mut().resume(&mut fiber, input);
+            let step = {
+                let _busy = self.busy.enter();
+                self.isolate.borrow_mut().resume(&mut fiber, input)
+            };
             match step {
                 Step::Done(v) => {
                     let converted = convert::response(&v);

@@ -7,9 +7,9 @@ use super::{Request, Response, ServeConfig, ServeError};
 use crate::store::Store;
 use std::path::PathBuf;
 use std::rc::Rc;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
 /// Stack size of worker threads (compilation recurses on nesting depth).
@@ -32,10 +32,49 @@ pub(crate) struct AppSpec {
     pub dev: bool,
 }
 
+/// Whether a worker is inside `resume` and since when: a worker that has been
+/// running SX for longer than the handler timeout (a runaway pure loop; there
+/// is no preemption) is skipped by dispatch.
+pub(crate) struct Busy {
+    epoch: Instant,
+    /// Milliseconds since `epoch` + 1 when the current `resume` started; 0 = idle.
+    since: AtomicU64,
+}
+
+impl Busy {
+    fn new(epoch: Instant) -> Busy {
+        Busy { epoch, since: AtomicU64::new(0) }
+    }
+
+    /// Marks the start of a `resume`; the guard marks its end (also on panic).
+    pub fn enter(&self) -> BusyGuard<'_> {
+        self.since.store(self.epoch.elapsed().as_millis() as u64 + 1, Ordering::Relaxed);
+        BusyGuard(self)
+    }
+
+    /// How long the current `resume` has been running (zero when idle).
+    fn running_for(&self) -> Duration {
+        match self.since.load(Ordering::Relaxed) {
+            0 => Duration::ZERO,
+            t => Duration::from_millis((self.epoch.elapsed().as_millis() as u64 + 1).saturating_sub(t)),
+        }
+    }
+}
+
+/// Marks a worker idle again when dropped.
+pub(crate) struct BusyGuard<'a>(&'a Busy);
+
+impl Drop for BusyGuard<'_> {
+    fn drop(&mut self) {
+        self.0.since.store(0, Ordering::Relaxed);
+    }
+}
+
 struct Worker {
     tx: mpsc::UnboundedSender<Job>,
     /// Requests dispatched to this worker and not yet answered.
     load: Arc<AtomicUsize>,
+    busy: Arc<Busy>,
     /// Signalled (by dropping) when the worker thread ends.
     done: std::sync::Mutex<std::sync::mpsc::Receiver<()>>,
 }
@@ -45,6 +84,8 @@ struct Worker {
 pub(crate) struct Pool {
     workers: Vec<Worker>,
     next: AtomicUsize,
+    /// A worker running one `resume` for longer than this is considered stuck.
+    stuck_after: Duration,
 }
 
 impl Pool {
@@ -53,14 +94,19 @@ impl Pool {
     /// load in parallel after it. Fails with the first load error.
     pub fn start(cfg: &ServeConfig, spec: AppSpec, store: Arc<Store>) -> Result<Pool, ServeError> {
         let n = cfg.workers.max(1);
+        let epoch = Instant::now();
         let mut workers = Vec::with_capacity(n);
-        workers.push(spawn_worker(0, spec.clone(), store.clone())?);
+        workers.push(spawn_worker(0, spec.clone(), store.clone(), epoch)?);
         wait_ready(&mut workers[..1])?;
         for id in 1..n {
-            workers.push(spawn_worker(id, spec.clone(), store.clone())?);
+            workers.push(spawn_worker(id, spec.clone(), store.clone(), epoch)?);
         }
         wait_ready(&mut workers[1..])?;
-        Ok(Pool { workers: workers.into_iter().map(|(w, _)| w).collect(), next: AtomicUsize::new(0) })
+        Ok(Pool {
+            workers: workers.into_iter().map(|(w, _)| w).collect(),
+            next: AtomicUsize::new(0),
+            stuck_after: cfg.handler_timeout,
+        })
     }
 
     /// Number of workers.
@@ -68,8 +114,9 @@ impl Pool {
         self.workers.len()
     }
 
-    /// Sends `req` to the least-loaded worker (round-robin among equals) and
-    /// returns the receiver of its response. `None` when the pool is closed.
+    /// Sends `req` to the least-loaded worker (round-robin among equals),
+    /// avoiding workers stuck in a long `resume`, and returns the receiver of
+    /// its response. `None` when the pool is closed.
     pub fn dispatch(&self, req: Request) -> Option<oneshot::Receiver<Response>> {
         let n = self.workers.len();
         let start = self.next.fetch_add(1, Ordering::Relaxed) % n;
@@ -77,7 +124,9 @@ impl Pool {
         let mut best_load = usize::MAX;
         for k in 0..n {
             let i = (start + k) % n;
-            let load = self.workers[i].load.load(Ordering::Relaxed);
+            let stuck = self.workers[i].busy.running_for() > self.stuck_after;
+            // A stuck worker is chosen only when every worker is stuck.
+            let load = if stuck { usize::MAX - 1 } else { self.workers[i].load.load(Ordering::Relaxed) };
             if load < best_load {
                 best = i;
                 best_load = load;
@@ -124,21 +173,23 @@ fn wait_ready(workers: &mut [(Worker, Ready)]) -> Result<(), ServeError> {
     Ok(())
 }
 
-fn spawn_worker(id: usize, spec: AppSpec, store: Arc<Store>) -> Result<(Worker, Ready), ServeError> {
+fn spawn_worker(id: usize, spec: AppSpec, store: Arc<Store>, epoch: Instant) -> Result<(Worker, Ready), ServeError> {
     let (tx, rx) = mpsc::unbounded_channel::<Job>();
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
     let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
     let load = Arc::new(AtomicUsize::new(0));
     let worker_load = load.clone();
+    let busy = Arc::new(Busy::new(epoch));
+    let worker_busy = busy.clone();
     std::thread::Builder::new()
         .name(format!("sxc-worker-{id}"))
         .stack_size(WORKER_STACK)
         .spawn(move || {
             let _done = done_tx;
-            worker_main(id, spec, store, rx, ready_tx, worker_load)
+            worker_main(id, spec, store, rx, ready_tx, worker_load, worker_busy)
         })
         .map_err(|e| ServeError::Runtime(format!("cannot start worker thread: {e}")))?;
-    Ok((Worker { tx, load, done: std::sync::Mutex::new(done_rx) }, ready_rx))
+    Ok((Worker { tx, load, busy, done: std::sync::Mutex::new(done_rx) }, ready_rx))
 }
 
 fn worker_main(
@@ -148,6 +199,7 @@ fn worker_main(
     mut rx: mpsc::UnboundedReceiver<Job>,
     ready: std::sync::mpsc::Sender<Result<(), ServeError>>,
     load: Arc<AtomicUsize>,
+    busy: Arc<Busy>,
 ) {
     let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
@@ -156,7 +208,7 @@ fn worker_main(
             return;
         }
     };
-    let app = match App::load(&spec, store) {
+    let app = match App::load(&spec, store, busy) {
         Ok(app) => Rc::new(app),
         Err(e) => {
             let _ = ready.send(Err(e));
