@@ -152,9 +152,16 @@ fn function_effect(m: &Module, id: FuncId, globals: &FxHashMap<String, FuncId>, 
 }
 
 /// Infers [`Function::effect`] for every function of `m` (least fixpoint; see
-/// the module docs).
+/// the module docs). Closed world: `m` is the whole program.
 pub fn infer_effects(m: &mut Module) {
-    let globals = known_globals(m);
+    infer_effects_with(m, true)
+}
+
+/// [`infer_effects`]; with `closed_world == false` no global is a known callee
+/// (for a module whose globals other modules may redefine, e.g. a prelude
+/// compiled separately from the program).
+pub fn infer_effects_with(m: &mut Module, closed_world: bool) {
+    let globals = if closed_world { known_globals(m) } else { FxHashMap::default() };
     let mut effects = vec![Effect::Pure; m.funcs.len()];
     loop {
         let mut changed = false;
@@ -178,9 +185,15 @@ pub fn infer_effects(m: &mut Module) {
 /// already inferred [`Function::effect`]s) into `v = call callee(args)` followed
 /// by `jump cont(v)`. Afterwards the remaining `CallK`, `ApplyK`, `Suspend` and
 /// `TryCall` terminators are exactly the suspension points. Run
-/// [`infer_effects`] first.
+/// [`infer_effects`] first. Closed world (see [`mark_suspension_points_with`]).
 pub fn mark_suspension_points(m: &mut Module) {
-    let globals = known_globals(m);
+    mark_suspension_points_with(m, true)
+}
+
+/// [`mark_suspension_points`]; with `closed_world == false` calls through
+/// globals are never rewritten (see [`infer_effects_with`]).
+pub fn mark_suspension_points_with(m: &mut Module, closed_world: bool) {
+    let globals = if closed_world { known_globals(m) } else { FxHashMap::default() };
     let effects: Vec<Effect> = m.funcs.iter().map(|f| f.effect).collect();
     for fi in 0..m.funcs.len() {
         let id = FuncId::new(fi);

@@ -21,8 +21,8 @@ pub mod visit;
 
 pub use entities::{Block, FuncId, Inst, Value};
 pub use function::{BlockCall, BlockData, CmpOp, Function, InstData, InstNode, Module, Terminator, ValueData, ValueDef};
-pub use effects::{infer_effects, mark_suspension_points};
+pub use effects::{infer_effects, infer_effects_with, mark_suspension_points, mark_suspension_points_with};
 pub use lower::lower_program;
-pub use passes::{infer_types, optimise};
+pub use passes::{infer_types, optimise, optimise_with, OptOptions};
 pub use types::{Effect, Type};
 pub use verify::verify_module;

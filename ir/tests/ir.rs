@@ -350,3 +350,14 @@ mod random_programs {
         }
     }
 }
+
+#[test]
+fn open_world_treats_globals_as_unknown() {
+    let mut m = lower_src("(define (f) 1) (define (g) (+ (f) 1))");
+    ir::optimise_with(&mut m, &ir::OptOptions { closed_world: false, inline: true });
+    check(&m);
+    assert_eq!(effect_of(&m, "g"), Effect::MaySuspend);
+    assert_eq!(effect_of(&m, "f"), Effect::Pure);
+    let g = m.funcs.iter().find(|f| f.name.as_deref() == Some("g")).unwrap();
+    assert!(g.blocks.iter().any(|b| matches!(b.term, Terminator::CallK { .. })));
+}

@@ -55,8 +55,9 @@ fn inlinable(m: &Module, g: FuncId, caller: FuncId, globals: &FxHashMap<String, 
 }
 
 /// Inlines eligible call sites in every function of `m` (see the module docs).
-pub fn inline_module(m: &mut Module) {
-    let globals = known_globals(m);
+/// With `closed_world == false`, callees reached through globals are not inlined.
+pub fn inline_module(m: &mut Module, closed_world: bool) {
+    let globals = if closed_world { known_globals(m) } else { FxHashMap::default() };
     for fi in 0..m.funcs.len() {
         let caller = FuncId::new(fi);
         let original = m.funcs[fi].insts.len();

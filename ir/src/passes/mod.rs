@@ -13,7 +13,7 @@ pub mod types;
 pub use compact::compact;
 pub use types::infer_types;
 
-use crate::effects::{infer_effects, mark_suspension_points};
+use crate::effects::{infer_effects_with, mark_suspension_points_with};
 use crate::function::Module;
 
 /// Constant folding on every function ([`const_fold`]).
@@ -37,9 +37,27 @@ pub fn simplify_cfg(m: &mut Module) {
     }
 }
 
-/// Inlining of small known callees at `Call` sites ([`inline`]).
+/// Inlining of small known callees at `Call` sites ([`inline`]), closed world.
 pub fn inline(m: &mut Module) {
-    inline::inline_module(m);
+    inline::inline_module(m, true);
+}
+
+/// Options of [`optimise_with`].
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct OptOptions {
+    /// The module is the whole program: a global defined once at top level to
+    /// a closure and never `set!` is a known callee (effects, suspension
+    /// points, inlining). Set to `false` for a module whose globals other
+    /// modules may redefine (e.g. a prelude compiled separately, a REPL line).
+    pub closed_world: bool,
+    /// Run [`inline`].
+    pub inline: bool,
+}
+
+impl Default for OptOptions {
+    fn default() -> Self {
+        OptOptions { closed_world: true, inline: true }
+    }
 }
 
 /// Runs `pass` then, in debug builds, the verifier; a verifier failure is a
@@ -58,17 +76,25 @@ fn run(m: &mut Module, name: &str, pass: impl FnOnce(&mut Module)) {
 /// effects and suspension points again, as inlining can make callees known) →
 /// type inference. The verifier runs after every pass in debug builds.
 pub fn optimise(m: &mut Module) {
-    run(m, "effects", infer_effects);
-    run(m, "mark_suspension_points", mark_suspension_points);
+    optimise_with(m, &OptOptions::default())
+}
+
+/// [`optimise`] with explicit [`OptOptions`].
+pub fn optimise_with(m: &mut Module, opts: &OptOptions) {
+    let cw = opts.closed_world;
+    run(m, "effects", |m| infer_effects_with(m, cw));
+    run(m, "mark_suspension_points", |m| mark_suspension_points_with(m, cw));
     run(m, "const_fold", const_fold);
     run(m, "simplify_cfg", simplify_cfg);
     run(m, "dce", dce);
-    run(m, "inline", inline);
-    run(m, "cleanup/const_fold", const_fold);
-    run(m, "cleanup/simplify_cfg", simplify_cfg);
-    run(m, "cleanup/dce", dce);
-    run(m, "cleanup/effects", infer_effects);
-    run(m, "cleanup/mark_suspension_points", mark_suspension_points);
-    run(m, "cleanup/simplify_cfg", simplify_cfg);
+    if opts.inline {
+        run(m, "inline", |m| inline::inline_module(m, cw));
+        run(m, "cleanup/const_fold", const_fold);
+        run(m, "cleanup/simplify_cfg", simplify_cfg);
+        run(m, "cleanup/dce", dce);
+        run(m, "cleanup/effects", |m| infer_effects_with(m, cw));
+        run(m, "cleanup/mark_suspension_points", |m| mark_suspension_points_with(m, cw));
+        run(m, "cleanup/simplify_cfg", simplify_cfg);
+    }
     run(m, "infer_types", infer_types);
 }
