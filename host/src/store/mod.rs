@@ -132,12 +132,23 @@ impl Store {
 
     /// Queues a write and blocks until its group commit is durable (or failed).
     pub(crate) fn submit(&self, op: ops::WriteOp) -> Result<Data, OpError> {
-        let stopped = || OpError::Storage("the store's writer thread has stopped".into());
-        let (reply, answer) = mpsc::sync_channel(1);
-        let queue = self.queue.as_ref().ok_or_else(stopped)?;
-        queue.send(Job { op, reply }).map_err(|_| stopped())?;
-        answer.recv().map_err(|_| stopped())?
+        self.enqueue(op)?.recv().map_err(|_| writer_stopped())?
     }
+
+    /// Queues a write; its result arrives on the returned channel after commit.
+    pub(crate) fn enqueue(
+        &self,
+        op: ops::WriteOp,
+    ) -> Result<mpsc::Receiver<Result<Data, OpError>>, OpError> {
+        let (reply, answer) = mpsc::sync_channel(1);
+        let queue = self.queue.as_ref().ok_or_else(writer_stopped)?;
+        queue.send(Job { op, reply }).map_err(|_| writer_stopped())?;
+        Ok(answer)
+    }
+}
+
+fn writer_stopped() -> OpError {
+    OpError::Storage("the store's writer thread has stopped".into())
 }
 
 impl Drop for Store {
@@ -189,7 +200,11 @@ fn commit_batch(db: &Database, batch: &[Job]) -> Result<Vec<Data>, String> {
             blobs: txn.open_table(BLOBS).map_err(|e| e.to_string())?,
         };
         for job in batch {
-            results.push(ops::apply_write(&mut tables, &job.op).map_err(|e| e.to_string())?);
+            let result = ops::apply_write(&mut tables, &job.op).map_err(|e| match e {
+                OpError::Storage(text) => text,
+                other => other.to_string(),
+            })?;
+            results.push(result);
         }
     }
     txn.commit().map_err(|e| e.to_string())?;

@@ -121,6 +121,8 @@ impl MemoryModel {
                 self.blobs.entry(hash).or_insert((mime, content));
                 r
             }
+            #[cfg(test)]
+            WriteOp::TestStall(_) | WriteOp::TestFail => Data::Nil,
         }
     }
 }

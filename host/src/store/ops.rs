@@ -87,6 +87,12 @@ pub(crate) enum WriteOp {
     Truncate { stream: String, through: u64 },
     /// `hash` is the lower-case sha256 hex of `content`.
     BlobPut { hash: String, content: String, mime: String },
+    /// Test only: sleeps in the writer thread (to force later jobs into one batch).
+    #[cfg(test)]
+    TestStall(u64),
+    /// Test only: fails, which must fail the whole batch.
+    #[cfg(test)]
+    TestFail,
 }
 
 fn type_name(d: &Data) -> &'static str {
@@ -545,5 +551,9 @@ pub(crate) fn apply_write(t: &mut WriteTables<'_>, op: &WriteOp) -> Result<Data,
             }
             Ok(blob_ref(hash, content.len(), mime))
         }
+        #[cfg(test)]
+        WriteOp::TestStall(ms) => Ok(blocking_sleep(*ms)),
+        #[cfg(test)]
+        WriteOp::TestFail => Err(OpError::Storage("injected failure".into())),
     }
 }

@@ -266,3 +266,162 @@ fn concurrent_writers_each_get_their_own_result() {
     let Data::List(keys) = r(&st, "kv/keys", vec![s("w")]) else { panic!() };
     assert_eq!(keys.len(), 160);
 }
+
+#[test]
+fn failed_batch_fails_every_write_in_it() {
+    use super::ops::WriteOp;
+    let (_d, st) = open();
+    let put = |k: &str| {
+        let value = i(1);
+        let bytes = super::encoding::encode(&value);
+        WriteOp::KvPut { key: k.into(), value, bytes }
+    };
+    // The stall keeps the writer busy so the next three jobs share one batch.
+    let stall = st.enqueue(WriteOp::TestStall(200)).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(50));
+    let a = st.enqueue(put("a")).unwrap();
+    let f = st.enqueue(WriteOp::TestFail).unwrap();
+    let b = st.enqueue(put("b")).unwrap();
+    assert_eq!(stall.recv().unwrap(), Ok(Data::Nil));
+    for rx in [a, f, b] {
+        assert_eq!(rx.recv().unwrap(), Err(OpError::Storage("injected failure".into())));
+    }
+    assert_eq!(r(&st, "kv/has?", vec![s("a")]), Data::Bool(false));
+    assert_eq!(r(&st, "kv/has?", vec![s("b")]), Data::Bool(false));
+    // The store keeps working afterwards.
+    assert_eq!(r(&st, "kv/put", vec![s("a"), i(2)]), i(2));
+    assert_eq!(r(&st, "kv/get", vec![s("a")]), i(2));
+}
+
+#[test]
+fn batched_writes_see_each_other_in_order() {
+    use super::ops::WriteOp;
+    let (_d, st) = open();
+    let stall = st.enqueue(WriteOp::TestStall(100)).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(30));
+    let app = |d: i64| WriteOp::Append {
+        stream: "s".into(),
+        expected: None,
+        typ: s("t"),
+        data: i(d),
+    };
+    let rxs: Vec<_> = (0..5).map(|d| st.enqueue(app(d)).unwrap()).collect();
+    let cas = st
+        .enqueue(WriteOp::Append { stream: "s".into(), expected: Some(5), typ: s("t"), data: i(9) })
+        .unwrap();
+    stall.recv().unwrap().unwrap();
+    for (n, rx) in rxs.into_iter().enumerate() {
+        let e = rx.recv().unwrap().unwrap();
+        assert_eq!(get(&e, "seq"), &i(n as i64 + 1));
+    }
+    assert_eq!(get(&cas.recv().unwrap().unwrap(), "seq"), &i(6));
+}
+
+/// Normalises the clock: every `at` entry becomes 0.
+fn strip_at(d: &Data) -> Data {
+    match d {
+        Data::List(xs) => Data::List(xs.iter().map(strip_at).collect()),
+        Data::Dict(es) => Data::Dict(
+            es.iter()
+                .map(|(k, v)| (k.clone(), if k == "at" { i(0) } else { strip_at(v) }))
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+fn arb_name() -> impl Strategy<Value = Data> {
+    prop_oneof![
+        Just(s("a")),
+        Just(s("ab")),
+        Just(s("b")),
+        Just(s("")),
+        Just(Data::Keyword("a".into())),
+        Just(Data::Symbol("b".into())),
+    ]
+}
+
+fn arb_value() -> impl Strategy<Value = Data> {
+    prop_oneof![
+        3 => prop_oneof![
+            Just(Data::Nil),
+            Just(i(1)),
+            Just(Data::Float(1.0)),
+            Just(i(2)),
+            Just(s("x")),
+            Just(Data::Keyword("x".into())),
+            Just(Data::List(vec![i(1), Data::Float(2.0)])),
+            Just(Data::List(vec![Data::Float(1.0), i(2)])),
+        ],
+        1 => arb_data(),
+    ]
+}
+
+fn arb_seq() -> impl Strategy<Value = Data> {
+    prop_oneof![5 => (-1i64..8).prop_map(i), 1 => Just(Data::Float(2.0)), 1 => Just(s("x"))]
+}
+
+fn arb_op() -> impl Strategy<Value = (&'static str, Vec<Data>)> {
+    let stream = || prop_oneof![Just(s("s")), Just(s("t")), Just(Data::Keyword("s".into()))];
+    let content = || prop_oneof![Just("hello"), Just(""), Just("é")];
+    prop_oneof![
+        arb_name().prop_map(|k| ("kv/get", vec![k])),
+        (arb_name(), arb_value()).prop_map(|(k, d)| ("kv/get", vec![k, d])),
+        (arb_name(), arb_value()).prop_map(|(k, v)| ("kv/put", vec![k, v])),
+        arb_name().prop_map(|k| ("kv/delete", vec![k])),
+        arb_name().prop_map(|k| ("kv/has?", vec![k])),
+        Just(("kv/keys", vec![])),
+        arb_name().prop_map(|k| ("kv/keys", vec![k])),
+        (arb_name(), arb_value(), arb_value()).prop_map(|(k, e, n)| ("kv/cas", vec![k, e, n])),
+        (stream(), arb_value(), arb_value())
+            .prop_map(|(st, t, d)| ("persist/append", vec![st, t, d])),
+        (stream(), arb_seq(), arb_value())
+            .prop_map(|(st, e, d)| ("persist/append-expect", vec![st, e, s("t"), d])),
+        stream().prop_map(|st| ("persist/read", vec![st])),
+        (stream(), arb_seq()).prop_map(|(st, f)| ("persist/read", vec![st, f])),
+        (stream(), arb_seq(), arb_seq())
+            .prop_map(|(st, f, l)| ("persist/read", vec![st, f, l])),
+        stream().prop_map(|st| ("persist/count", vec![st])),
+        stream().prop_map(|st| ("persist/last-seq", vec![st])),
+        (stream(), arb_seq()).prop_map(|(st, n)| ("persist/truncate-through", vec![st, n])),
+        Just(("persist/streams", vec![])),
+        (content(), prop_oneof![Just("text/plain"), Just("text/html")])
+            .prop_map(|(c, m)| ("blob/put", vec![s(c), s(m)])),
+        content().prop_map(|c| {
+            use sha2::Digest;
+            let cid = format!("sha256:{}", hex::encode(sha2::Sha256::digest(c.as_bytes())));
+            ("blob/get", vec![s(&cid)])
+        }),
+        content().prop_map(|c| {
+            use sha2::Digest;
+            let cid = format!("sha256:{}", hex::encode(sha2::Sha256::digest(c.as_bytes())));
+            ("blob/has?", vec![s(&cid)])
+        }),
+        Just(("blob/get", vec![s("sha256:nope")])),
+        Just(("kv/put", vec![])),
+        Just(("kv/get", vec![i(1)])),
+        Just(("no/such-op", vec![])),
+        Just(("persist/read", vec![s("s"), i(0), i(1), i(2)])),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+
+    #[test]
+    fn store_matches_model(ops in prop::collection::vec(arb_op(), 1..40)) {
+        let (_d, st) = open();
+        let mut model = MemoryModel::new();
+        for (op, args) in ops {
+            let got = st.resolve(op, args.clone());
+            let want = model.resolve(op, args.clone());
+            match (&got, &want) {
+                (Ok(g), Ok(w)) => prop_assert!(
+                    bit_exact_eq(&strip_at(g), &strip_at(w)),
+                    "{} {:?}: store {:?} model {:?}", op, args, g, w
+                ),
+                _ => prop_assert_eq!(&got, &want, "{} {:?}", op, args),
+            }
+        }
+    }
+}
