@@ -65,8 +65,8 @@ fn remove_unused_params(f: &mut Function, uses: &[u32]) -> bool {
         }
     }
     let mut changed = false;
-    for t in 0..n {
-        if !only_jumps[t] {
+    for (t, &eligible) in only_jumps.iter().enumerate() {
+        if !eligible {
             continue;
         }
         let dead: Vec<usize> = f.blocks[t].params.iter().enumerate().filter(|(_, p)| uses[p.index()] == 0).map(|(k, _)| k).collect();

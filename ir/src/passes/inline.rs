@@ -63,8 +63,7 @@ pub fn inline_module(m: &mut Module, closed_world: bool) {
         let original = m.funcs[fi].insts.len();
         // Blocks holding copied callee code: not inlined into again in this run.
         let mut copied: FxHashSet<Block> = FxHashSet::default();
-        loop {
-            let Some((b, site, g, caps)) = find_site(m, caller, &globals, original, &copied) else { break };
+        while let Some(Site { block: b, call: site, callee: g, caps }) = find_site(m, caller, &globals, original, &copied) {
             let callee = m.funcs[g.index()].clone();
             let f = &mut m.funcs[fi];
             let new_blocks = match site {
@@ -76,6 +75,16 @@ pub fn inline_module(m: &mut Module, closed_world: bool) {
     }
 }
 
+/// An inlining site (see [`find_site`]).
+struct Site {
+    block: Block,
+    /// Position of the `Call` instruction; `None` for the `TailCall` terminator.
+    call: Option<usize>,
+    callee: FuncId,
+    /// The closure's captured values when it is a `MakeClosure` of the caller.
+    caps: Option<Vec<Value>>,
+}
+
 /// The next eligible site: `(block, Some(position of the call))` for a `Call`
 /// instruction, `(block, None)` for a `TailCall` terminator; with the callee
 /// and, when the callee value is a `MakeClosure` of this function, its captures.
@@ -85,7 +94,7 @@ fn find_site(
     globals: &FxHashMap<String, FuncId>,
     original: usize,
     copied: &FxHashSet<Block>,
-) -> Option<(Block, Option<usize>, FuncId, Option<Vec<Value>>)> {
+) -> Option<Site> {
     let f = &m.funcs[caller.index()];
     let caps_of = |v: Value| match f.values[v.index()].def {
         ValueDef::Inst(i) => match &f.inst(i).data {
@@ -103,7 +112,7 @@ fn find_site(
                 if let Some(g) = known_callee(f, caller, globals, *c) {
                     let caps = caps_of(*c);
                     if inlinable(m, g, caller, globals, args.len(), &caps) {
-                        return Some((Block::new(bi), Some(k), g, caps));
+                        return Some(Site { block: Block::new(bi), call: Some(k), callee: g, caps });
                     }
                 }
             }
@@ -113,7 +122,7 @@ fn find_site(
                 if let Some(g) = known_callee(f, caller, globals, *callee) {
                     let caps = caps_of(*callee);
                     if inlinable(m, g, caller, globals, args.len(), &caps) {
-                        return Some((Block::new(bi), None, g, caps));
+                        return Some(Site { block: Block::new(bi), call: None, callee: g, caps });
                     }
                 }
             }

@@ -82,8 +82,7 @@ fn merge_straight_lines(f: &mut Function) {
     let npreds: Vec<usize> = preds.iter().map(|p| p.len()).collect();
     let mut subst: FxHashMap<Value, Value> = FxHashMap::default();
     for a in f.reverse_post_order() {
-        loop {
-            let Terminator::Jump(bc) = &f.blocks[a.index()].term else { break };
+        while let Terminator::Jump(bc) = &f.blocks[a.index()].term {
             let b = bc.block;
             if b == a || b.index() == 0 || npreds[b.index()] != 1 {
                 break;
