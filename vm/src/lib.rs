@@ -11,5 +11,12 @@ pub mod data;
 pub mod prims;
 pub mod resolver;
 pub mod value;
+pub mod convert;
+pub mod equal;
+pub mod error;
+pub mod html;
+pub mod intern;
+pub mod json;
+pub mod print;
 
 pub use value::Value;

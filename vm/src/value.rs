@@ -8,6 +8,7 @@
 //! `docs/values.md` for the measurement and the cycle policy.
 
 use crate::bytecode::Proto;
+use crate::intern;
 use indexmap::IndexMap;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
@@ -16,7 +17,18 @@ use std::rc::Rc;
 #[derive(Copy, Clone, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
 pub struct Sym(pub u32);
 
-/// Index into the builtin primitive table ([`crate::prims::BUILTINS`]).
+impl Sym {
+    /// Interns `name` in this thread's interner.
+    pub fn new(name: &str) -> Sym {
+        intern::intern(name)
+    }
+    /// The interned text (interned names live for the whole process).
+    pub fn name(self) -> &'static str {
+        intern::name(self)
+    }
+}
+
+/// Index into the builtin primitive table ([`crate::prims::builtins`]).
 #[derive(Copy, Clone, PartialEq, Eq, Hash, Debug)]
 pub struct PrimId(pub u32);
 
@@ -45,13 +57,195 @@ pub enum Value {
 
 const _: () = assert!(std::mem::size_of::<Value>() == 16);
 
-/// An immutable UTF-8 string.
+/// The map type behind [`Dict`]: insertion-ordered, FxHash-indexed.
+pub type DictMap = IndexMap<Rc<str>, Value, rustc_hash::FxBuildHasher>;
+
+impl Value {
+    /// A string value copied from `s`.
+    pub fn str(s: &str) -> Value {
+        Value::Str(Rc::new(SxStr::new(s)))
+    }
+    /// A string value taking ownership of `s`.
+    pub fn string(s: String) -> Value {
+        Value::Str(Rc::new(SxStr::from_string(s)))
+    }
+    /// A new list holding `items`.
+    pub fn list(items: Vec<Value>) -> Value {
+        Value::List(Rc::new(List::from_vec(items)))
+    }
+    /// The empty list.
+    pub fn empty_list() -> Value {
+        Value::list(Vec::new())
+    }
+    /// A new dict from entries in order; a repeated key keeps its first position
+    /// and its last value.
+    pub fn dict(entries: Vec<(Rc<str>, Value)>) -> Value {
+        Value::Dict(Rc::new(Dict::from_entries(entries)))
+    }
+    /// A new dict from `(&str, Value)` pairs (convenience for hosts and tests).
+    pub fn dict_from<'a>(entries: impl IntoIterator<Item = (&'a str, Value)>) -> Value {
+        Value::Dict(Rc::new(Dict::from_entries(entries.into_iter().map(|(k, v)| (Rc::from(k), v)))))
+    }
+    /// A new dict wrapping an existing map.
+    pub fn dict_map(map: DictMap) -> Value {
+        Value::Dict(Rc::new(Dict { map: RefCell::new(map) }))
+    }
+    /// An interned symbol.
+    pub fn sym(name: &str) -> Value {
+        Value::Symbol(Sym::new(name))
+    }
+    /// An interned keyword (`name` without the colon).
+    pub fn kw(name: &str) -> Value {
+        Value::Keyword(Sym::new(name))
+    }
+    /// A fresh error value with `message` (see [`crate::error::err`]).
+    pub fn error(message: impl Into<String>) -> Value {
+        crate::error::err(message)
+    }
+    /// A float value.
+    pub fn float(f: f64) -> Value {
+        Value::Float(f)
+    }
+
+    /// SX truthiness: only `nil` and `false` are false.
+    #[inline]
+    pub fn is_truthy(&self) -> bool {
+        !matches!(self, Value::Nil | Value::Bool(false))
+    }
+    /// True for `nil`.
+    #[inline]
+    pub fn is_nil(&self) -> bool {
+        matches!(self, Value::Nil)
+    }
+    /// True for integers and floats.
+    #[inline]
+    pub fn is_number(&self) -> bool {
+        matches!(self, Value::Int(_) | Value::Float(_))
+    }
+
+    /// The `type-of` name (LANGUAGE.md table).
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Nil => "nil",
+            Value::Bool(_) => "boolean",
+            Value::Int(_) | Value::Float(_) => "number",
+            Value::Str(_) => "string",
+            Value::Symbol(_) => "symbol",
+            Value::Keyword(_) => "keyword",
+            Value::List(_) => "list",
+            Value::Dict(_) => "dict",
+            Value::Closure(_) | Value::Prim(_) => "lambda",
+            Value::Macro(_) => "macro",
+            Value::Component(_) => "component",
+            Value::Error(_) => "error",
+            Value::Element(_) => "element",
+            Value::Pid(_) => "pid",
+            Value::Cell(_) => "cell",
+        }
+    }
+
+    /// The text of a string value.
+    #[inline]
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(&s.s),
+            _ => None,
+        }
+    }
+    /// The integer, when this is an integer.
+    #[inline]
+    pub fn as_int(&self) -> Option<i64> {
+        match self {
+            Value::Int(i) => Some(*i),
+            _ => None,
+        }
+    }
+    /// The number as a float (integers converted), when this is a number.
+    #[inline]
+    pub fn as_f64(&self) -> Option<f64> {
+        match self {
+            Value::Int(i) => Some(*i as f64),
+            Value::Float(f) => Some(*f),
+            _ => None,
+        }
+    }
+    /// The list object, when this is a list.
+    #[inline]
+    pub fn as_list(&self) -> Option<&Rc<List>> {
+        match self {
+            Value::List(l) => Some(l),
+            _ => None,
+        }
+    }
+    /// The dict object, when this is a dict.
+    #[inline]
+    pub fn as_dict(&self) -> Option<&Rc<Dict>> {
+        match self {
+            Value::Dict(d) => Some(d),
+            _ => None,
+        }
+    }
+    /// A dict key for this value: strings as themselves, keywords (and symbols) by name.
+    pub fn key_str(&self) -> Option<&str> {
+        match self {
+            Value::Str(s) => Some(&s.s),
+            Value::Keyword(k) | Value::Symbol(k) => Some(k.name()),
+            _ => None,
+        }
+    }
+    /// The elements of a list as a fresh vector (`nil` gives an empty vector).
+    pub fn list_items(&self) -> Option<Vec<Value>> {
+        match self {
+            Value::List(l) => Some(l.to_vec()),
+            Value::Nil => Some(Vec::new()),
+            _ => None,
+        }
+    }
+}
+
+// ---------------------------------------------------------------- strings
+
+/// An immutable UTF-8 string with a lazily computed character count.
 #[derive(Debug)]
 pub struct SxStr {
     pub s: Box<str>,
     /// Number of chars, or `u32::MAX` when not yet computed (len is by character).
     pub char_len: Cell<u32>,
 }
+
+impl SxStr {
+    /// Copies `s`.
+    pub fn new(s: &str) -> SxStr {
+        SxStr { s: s.into(), char_len: Cell::new(u32::MAX) }
+    }
+    /// Takes `s`.
+    pub fn from_string(s: String) -> SxStr {
+        SxStr { s: s.into_boxed_str(), char_len: Cell::new(u32::MAX) }
+    }
+    /// The text.
+    #[inline]
+    pub fn as_str(&self) -> &str {
+        &self.s
+    }
+    /// Number of characters (cached after the first call).
+    pub fn char_len(&self) -> usize {
+        let c = self.char_len.get();
+        if c != u32::MAX {
+            return c as usize;
+        }
+        let n = if self.s.is_ascii() { self.s.len() } else { self.s.chars().count() };
+        if n < u32::MAX as usize {
+            self.char_len.set(n as u32);
+        }
+        n
+    }
+    /// True when every character is one byte (char index = byte index).
+    pub fn is_ascii(&self) -> bool {
+        self.char_len() == self.s.len()
+    }
+}
+
+// ---------------------------------------------------------------- lists
 
 /// A list: a view `start..end` of a shared backing vector, so `rest`/`drop`/`slice`
 /// are O(1) and `nth`/`len` are O(1). `append!` pushes to the backing vector when
@@ -64,11 +258,201 @@ pub struct List {
     pub end: Cell<usize>,
 }
 
+impl List {
+    /// A list owning `items`.
+    pub fn from_vec(items: Vec<Value>) -> List {
+        let n = items.len();
+        List {
+            data: RefCell::new(Rc::new(RefCell::new(items))),
+            start: Cell::new(0),
+            end: Cell::new(n),
+        }
+    }
+    /// Number of elements (O(1)).
+    #[inline]
+    pub fn len(&self) -> usize {
+        self.end.get() - self.start.get()
+    }
+    /// True when empty.
+    #[inline]
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// Element `i` (O(1)), cloned.
+    #[inline]
+    pub fn get(&self, i: usize) -> Option<Value> {
+        if i >= self.len() {
+            return None;
+        }
+        let outer = self.data.borrow();
+        let v = outer.borrow()[self.start.get() + i].clone();
+        Some(v)
+    }
+    /// Calls `f` with the elements as a slice. `f` must not mutate this list.
+    #[inline]
+    pub fn with_items<R>(&self, f: impl FnOnce(&[Value]) -> R) -> R {
+        let outer = self.data.borrow();
+        let inner = outer.borrow();
+        f(&inner[self.start.get()..self.end.get()])
+    }
+    /// The elements as a fresh vector.
+    pub fn to_vec(&self) -> Vec<Value> {
+        self.with_items(|s| s.to_vec())
+    }
+    /// An iterator over (cloned) elements; a snapshot of the current view.
+    pub fn iter(&self) -> ListIter<'_> {
+        ListIter { list: self, i: 0, end: self.len() }
+    }
+    /// An O(1) view of elements `from..to` (indices clamped to the list).
+    pub fn view(&self, from: usize, to: usize) -> List {
+        let len = self.len();
+        let to = to.min(len);
+        let from = from.min(to);
+        List {
+            data: RefCell::new(self.data.borrow().clone()),
+            start: Cell::new(self.start.get() + from),
+            end: Cell::new(self.start.get() + to),
+        }
+    }
+    /// Everything but the first element (O(1)); empty for an empty list.
+    pub fn rest(&self) -> List {
+        self.view(1, usize::MAX)
+    }
+    /// Everything but the first `n` elements (O(1), clamped).
+    pub fn drop_n(&self, n: usize) -> List {
+        self.view(n, usize::MAX)
+    }
+    /// `append!`: adds `x` at the end of this list object only. Lists taken from it
+    /// earlier (`rest`, `drop`, `slice`) and lists it was taken from do not change.
+    pub fn push(&self, x: Value) {
+        let end = self.end.get();
+        let shared_tail = {
+            let outer = self.data.borrow();
+            let inner = outer.borrow();
+            inner.len() == end
+        };
+        if shared_tail {
+            let outer = self.data.borrow();
+            outer.borrow_mut().push(x);
+        } else {
+            // Someone else owns the slots after our end: copy our view.
+            let mut items = Vec::with_capacity(self.len() * 2 + 4);
+            self.with_items(|s| items.extend_from_slice(s));
+            items.push(x);
+            let n = items.len();
+            *self.data.borrow_mut() = Rc::new(RefCell::new(items));
+            self.start.set(0);
+            self.end.set(n);
+            return;
+        }
+        self.end.set(end + 1);
+    }
+}
+
+/// Iterator over a list's elements (clones each element).
+pub struct ListIter<'a> {
+    list: &'a List,
+    i: usize,
+    end: usize,
+}
+
+impl Iterator for ListIter<'_> {
+    type Item = Value;
+    fn next(&mut self) -> Option<Value> {
+        if self.i >= self.end {
+            return None;
+        }
+        let v = self.list.get(self.i);
+        self.i += 1;
+        v
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        let n = self.end.saturating_sub(self.i);
+        (n, Some(n))
+    }
+}
+
+// ---------------------------------------------------------------- dicts
+
 /// A dict: string keys (keywords stored by name) in insertion order.
+/// Re-setting a key keeps its position; a deleted key set again goes to the end.
 #[derive(Debug)]
 pub struct Dict {
-    pub map: RefCell<IndexMap<Rc<str>, Value, rustc_hash::FxBuildHasher>>,
+    pub map: RefCell<DictMap>,
 }
+
+impl Dict {
+    /// An empty dict.
+    pub fn new() -> Dict {
+        Dict { map: RefCell::new(DictMap::default()) }
+    }
+    /// A dict from entries in order (a repeated key keeps its first position, last value).
+    pub fn from_entries(entries: impl IntoIterator<Item = (Rc<str>, Value)>) -> Dict {
+        let mut map = DictMap::default();
+        for (k, v) in entries {
+            map.insert(k, v);
+        }
+        Dict { map: RefCell::new(map) }
+    }
+    /// Number of entries.
+    pub fn len(&self) -> usize {
+        self.map.borrow().len()
+    }
+    /// True when there are no entries.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+    /// The value under `key`, cloned.
+    #[inline]
+    pub fn get(&self, key: &str) -> Option<Value> {
+        self.map.borrow().get(key).cloned()
+    }
+    /// True when `key` is present.
+    pub fn contains_key(&self, key: &str) -> bool {
+        self.map.borrow().contains_key(key)
+    }
+    /// Sets `key` (in place; an existing key keeps its position).
+    pub fn set(&self, key: &str, v: Value) {
+        let mut m = self.map.borrow_mut();
+        if let Some(slot) = m.get_mut(key) {
+            *slot = v;
+        } else {
+            m.insert(Rc::from(key), v);
+        }
+    }
+    /// Sets `key` given as an `Rc<str>` (no copy of the key text when new).
+    pub fn set_rc(&self, key: Rc<str>, v: Value) {
+        self.map.borrow_mut().insert(key, v);
+    }
+    /// Deletes `key` keeping the order of the others; returns the old value.
+    pub fn delete(&self, key: &str) -> Option<Value> {
+        self.map.borrow_mut().shift_remove(key)
+    }
+    /// The keys in order.
+    pub fn keys(&self) -> Vec<Rc<str>> {
+        self.map.borrow().keys().cloned().collect()
+    }
+    /// The values in order.
+    pub fn values(&self) -> Vec<Value> {
+        self.map.borrow().values().cloned().collect()
+    }
+    /// The entries in order.
+    pub fn entries(&self) -> Vec<(Rc<str>, Value)> {
+        self.map.borrow().iter().map(|(k, v)| (k.clone(), v.clone())).collect()
+    }
+    /// A copy of the map (for `assoc`/`dissoc`/`merge`).
+    pub fn clone_map(&self) -> DictMap {
+        self.map.borrow().clone()
+    }
+}
+
+impl Default for Dict {
+    fn default() -> Self {
+        Dict::new()
+    }
+}
+
+// ---------------------------------------------------------------- other heap objects
 
 /// A closure: compiled code plus captured values.
 #[derive(Debug)]
@@ -107,4 +491,87 @@ pub struct Element {
     pub tag: String,
     pub attrs: Vec<(String, Value)>,
     pub children: Vec<Value>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn size_is_two_words() {
+        assert_eq!(std::mem::size_of::<Value>(), 16);
+    }
+
+    #[test]
+    fn truthiness_and_types() {
+        assert!(!Value::Nil.is_truthy());
+        assert!(!Value::Bool(false).is_truthy());
+        assert!(Value::Int(0).is_truthy());
+        assert!(Value::str("").is_truthy());
+        assert!(Value::empty_list().is_truthy());
+        assert_eq!(Value::Float(1.0).type_name(), "number");
+        assert_eq!(Value::kw("a").type_name(), "keyword");
+        assert_eq!(Value::Prim(PrimId(0)).type_name(), "lambda");
+    }
+
+    fn ints(l: &List) -> Vec<i64> {
+        l.iter().map(|v| v.as_int().unwrap()).collect()
+    }
+
+    #[test]
+    fn rest_and_append_views() {
+        let xs = List::from_vec(vec![Value::Int(1), Value::Int(2), Value::Int(3)]);
+        let r = xs.rest();
+        assert_eq!(ints(&r), vec![2, 3]);
+        xs.push(Value::Int(4));
+        assert_eq!(ints(&xs), vec![1, 2, 3, 4]);
+        assert_eq!(ints(&r), vec![2, 3], "earlier view unchanged");
+        r.push(Value::Int(9));
+        assert_eq!(ints(&r), vec![2, 3, 9]);
+        assert_eq!(ints(&xs), vec![1, 2, 3, 4], "source unchanged by append! on view");
+        let d = xs.drop_n(10);
+        assert!(d.is_empty());
+        let t = xs.view(0, 2);
+        t.push(Value::Int(7));
+        assert_eq!(ints(&t), vec![1, 2, 7]);
+        assert_eq!(ints(&xs), vec![1, 2, 3, 4]);
+        // view of a view, then append to the original
+        let a = List::from_vec(vec![Value::Int(1)]);
+        let b = a.rest();
+        a.push(Value::Int(2));
+        b.push(Value::Int(3));
+        assert_eq!(ints(&a), vec![1, 2]);
+        assert_eq!(ints(&b), vec![3]);
+        assert_eq!(a.get(1).unwrap().as_int(), Some(2));
+        assert!(a.get(2).is_none());
+    }
+
+    #[test]
+    fn dict_order_rules() {
+        let d = Dict::new();
+        d.set("a", Value::Int(1));
+        d.set("b", Value::Int(2));
+        d.set("c", Value::Int(3));
+        d.set("a", Value::Int(10));
+        let k: Vec<String> = d.keys().iter().map(|k| k.to_string()).collect();
+        assert_eq!(k, ["a", "b", "c"]);
+        d.delete("a");
+        d.set("a", Value::Int(5));
+        let k: Vec<String> = d.keys().iter().map(|k| k.to_string()).collect();
+        assert_eq!(k, ["b", "c", "a"]);
+        assert_eq!(d.get("a").unwrap().as_int(), Some(5));
+        let v = Value::dict_from([("x", Value::Int(1)), ("y", Value::Int(2)), ("x", Value::Int(3))]);
+        let dd = v.as_dict().unwrap();
+        assert_eq!(dd.len(), 2);
+        assert_eq!(dd.keys()[0].as_ref(), "x");
+        assert_eq!(dd.get("x").unwrap().as_int(), Some(3));
+    }
+
+    #[test]
+    fn string_char_len() {
+        let s = SxStr::new("héllo");
+        assert_eq!(s.char_len(), 5);
+        assert!(!s.is_ascii());
+        assert!(SxStr::new("abc").is_ascii());
+    }
 }

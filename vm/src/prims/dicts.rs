@@ -1,0 +1,237 @@
+//! Dict primitives. Keys are strings; a keyword key is stored by its name.
+//! `assoc`/`dissoc`/`merge` return new dicts; `dict-set!`/`dict-delete!` mutate.
+
+use super::{def, dict_arg, key_arg, PrimDef, PrimResult};
+use crate::ctx::Ctx;
+use crate::error::{err, type_err};
+use crate::value::{DictMap, Value};
+use std::rc::Rc;
+
+/// The dict primitives.
+pub const DEFS: &[PrimDef] = &[
+    def("dict", 0, -1, false, dict),
+    def("%dict", 0, -1, false, dict),
+    def("get", 2, 3, false, get),
+    def("get-in", 2, 3, false, get_in),
+    def("assoc", 3, -1, false, assoc),
+    def("dissoc", 1, -1, false, dissoc),
+    def("merge", 0, -1, false, merge),
+    def("keys", 1, 1, false, keys),
+    def("vals", 1, 1, false, vals),
+    def("has-key?", 2, 2, true, has_key),
+    def("dict-set!", 3, 3, false, dict_set),
+    def("dict-delete!", 2, 2, false, dict_delete),
+];
+
+fn pairs_into(name: &str, map: &mut DictMap, kvs: &[Value]) -> Result<(), Value> {
+    if kvs.len() % 2 != 0 {
+        return Err(err(format!("{name}: expected an even number of key/value arguments, got {}", kvs.len())));
+    }
+    for kv in kvs.chunks_exact(2) {
+        let k = key_arg(name, &kv[0])?;
+        if let Some(slot) = map.get_mut(k) {
+            *slot = kv[1].clone();
+        } else {
+            map.insert(Rc::from(k), kv[1].clone());
+        }
+    }
+    Ok(())
+}
+
+fn dict(_: &mut Ctx, a: &[Value]) -> PrimResult {
+    let mut map = DictMap::with_capacity_and_hasher(a.len() / 2, Default::default());
+    pairs_into("dict", &mut map, a)?;
+    Ok(Value::dict_map(map))
+}
+
+/// One step of `get`: `Some(value)` when `key` is present in `coll`.
+pub fn lookup(coll: &Value, key: &Value) -> Option<Value> {
+    match coll {
+        Value::Dict(d) => key.key_str().and_then(|k| d.get(k)),
+        Value::List(l) => match key {
+            Value::Int(i) if *i >= 0 => l.get(*i as usize),
+            _ => None,
+        },
+        Value::Str(s) => match key {
+            Value::Int(i) if *i >= 0 => s.s.chars().nth(*i as usize).map(|c| Value::string(c.to_string())),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+fn get(_: &mut Ctx, a: &[Value]) -> PrimResult {
+    // fast path: dict with string or keyword key
+    if let Value::Dict(d) = &a[0] {
+        if let Some(k) = a[1].key_str() {
+            if let Some(v) = d.map.borrow().get(k) {
+                return Ok(v.clone());
+            }
+            return Ok(a.get(2).cloned().unwrap_or(Value::Nil));
+        }
+    }
+    Ok(lookup(&a[0], &a[1]).or_else(|| a.get(2).cloned()).unwrap_or(Value::Nil))
+}
+
+fn get_in(_: &mut Ctx, a: &[Value]) -> PrimResult {
+    let default = a.get(2).cloned().unwrap_or(Value::Nil);
+    let path = match &a[1] {
+        Value::List(l) => l.to_vec(),
+        Value::Nil => Vec::new(),
+        other => return Err(type_err("get-in", "list", other)),
+    };
+    let mut cur = a[0].clone();
+    for k in &path {
+        match lookup(&cur, k) {
+            Some(v) => cur = v,
+            None => return Ok(default),
+        }
+    }
+    Ok(cur)
+}
+
+fn dict_or_nil_map(name: &str, v: &Value) -> Result<DictMap, Value> {
+    match v {
+        Value::Dict(d) => Ok(d.clone_map()),
+        Value::Nil => Ok(DictMap::default()),
+        other => Err(type_err(name, "dict", other)),
+    }
+}
+
+fn assoc(_: &mut Ctx, a: &[Value]) -> PrimResult {
+    let mut map = dict_or_nil_map("assoc", &a[0])?;
+    pairs_into("assoc", &mut map, &a[1..])?;
+    Ok(Value::dict_map(map))
+}
+
+fn dissoc(_: &mut Ctx, a: &[Value]) -> PrimResult {
+    let mut map = dict_or_nil_map("dissoc", &a[0])?;
+    for k in &a[1..] {
+        map.shift_remove(key_arg("dissoc", k)?);
+    }
+    Ok(Value::dict_map(map))
+}
+
+fn merge(_: &mut Ctx, a: &[Value]) -> PrimResult {
+    let mut map = DictMap::default();
+    for d in a {
+        match d {
+            Value::Dict(d) => {
+                for (k, v) in d.map.borrow().iter() {
+                    if let Some(slot) = map.get_mut(k) {
+                        *slot = v.clone();
+                    } else {
+                        map.insert(k.clone(), v.clone());
+                    }
+                }
+            }
+            Value::Nil => {}
+            other => return Err(type_err("merge", "dict", other)),
+        }
+    }
+    Ok(Value::dict_map(map))
+}
+
+fn keys(_: &mut Ctx, a: &[Value]) -> PrimResult {
+    match &a[0] {
+        Value::Nil => Ok(Value::empty_list()),
+        v => {
+            let d = dict_arg("keys", v)?;
+            Ok(Value::list(d.map.borrow().keys().map(|k| Value::str(k)).collect()))
+        }
+    }
+}
+
+fn vals(_: &mut Ctx, a: &[Value]) -> PrimResult {
+    match &a[0] {
+        Value::Nil => Ok(Value::empty_list()),
+        v => Ok(Value::list(dict_arg("vals", v)?.values())),
+    }
+}
+
+fn has_key(_: &mut Ctx, a: &[Value]) -> PrimResult {
+    match &a[0] {
+        Value::Nil => Ok(Value::Bool(false)),
+        v => {
+            let d = dict_arg("has-key?", v)?;
+            Ok(Value::Bool(a[1].key_str().is_some_and(|k| d.contains_key(k))))
+        }
+    }
+}
+
+fn dict_set(_: &mut Ctx, a: &[Value]) -> PrimResult {
+    let d = dict_arg("dict-set!", &a[0])?;
+    let k = key_arg("dict-set!", &a[1])?;
+    d.set(k, a[2].clone());
+    Ok(Value::Nil)
+}
+
+fn dict_delete(_: &mut Ctx, a: &[Value]) -> PrimResult {
+    let d = dict_arg("dict-delete!", &a[0])?;
+    let k = key_arg("dict-delete!", &a[1])?;
+    d.delete(k);
+    Ok(Value::Nil)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testutil::*;
+    use crate::prims::call_named;
+    use crate::print::repr;
+    use crate::value::Value;
+
+    fn kw(x: &str) -> Value {
+        Value::kw(x)
+    }
+
+    #[test]
+    fn construction_and_access() {
+        assert_eq!(run("dict", &[kw("a"), i(1), s("b c"), i(2)]), "{:a 1 \"b c\" 2}");
+        assert_eq!(run("dict", &[]), "{}");
+        assert_eq!(run("dict", &[kw("a")]), "ERR: dict: expected an even number of key/value arguments, got 1");
+        assert_eq!(run("dict", &[i(1), i(2)]), "ERR: dict: expected string or keyword, got 1");
+        assert_eq!(run("%dict", &[kw("a"), i(1), kw("a"), i(2)]), "{:a 2}");
+        let d = Value::dict_from([("a", i(1)), ("n", Value::Nil)]);
+        assert_eq!(run("get", &[d.clone(), kw("a")]), "1");
+        assert_eq!(run("get", &[d.clone(), s("a")]), "1");
+        assert_eq!(run("get", &[d.clone(), kw("z")]), "nil");
+        assert_eq!(run("get", &[d.clone(), kw("z"), i(0)]), "0");
+        assert_eq!(run("get", &[d.clone(), kw("n"), i(0)]), "nil");
+        assert_eq!(run("get", &[ints(&[5, 6]), i(1)]), "6");
+        assert_eq!(run("get", &[ints(&[5, 6]), i(2), s("d")]), "\"d\"");
+        assert_eq!(run("get", &[ints(&[5, 6]), i(-1), s("d")]), "\"d\"");
+        assert_eq!(run("get", &[Value::Nil, kw("a"), i(3)]), "3");
+        let nested = Value::dict_from([("a", Value::dict_from([("b", ints(&[7, 8]))]))]);
+        assert_eq!(run("get-in", &[nested.clone(), l(vec![kw("a"), kw("b"), i(1)])]), "8");
+        assert_eq!(run("get-in", &[nested.clone(), l(vec![kw("a"), kw("x"), i(1)]), s("no")]), "\"no\"");
+        assert_eq!(run("get-in", &[nested.clone(), l(vec![])]), repr(&nested));
+    }
+
+    #[test]
+    fn functional_updates() {
+        let d = Value::dict_from([("a", i(1)), ("b", i(2))]);
+        assert_eq!(run("assoc", &[d.clone(), kw("c"), i(3), kw("a"), i(9)]), "{:a 9 :b 2 :c 3}");
+        assert_eq!(run("dissoc", &[d.clone(), kw("a")]), "{:b 2}");
+        assert_eq!(run("merge", &[d.clone(), Value::dict_from([("c", i(3)), ("a", i(0))]), Value::Nil]), "{:a 0 :b 2 :c 3}");
+        assert_eq!(repr(&d), "{:a 1 :b 2}", "originals unchanged");
+        assert_eq!(run("keys", &[d.clone()]), "(\"a\" \"b\")");
+        assert_eq!(run("vals", &[d.clone()]), "(1 2)");
+        assert_eq!(run("has-key?", &[d.clone(), kw("a")]), "true");
+        assert_eq!(run("has-key?", &[d.clone(), s("z")]), "false");
+        assert_eq!(run("assoc", &[Value::Nil, kw("a"), i(1)]), "{:a 1}");
+    }
+
+    #[test]
+    fn mutation_order() {
+        let mut c = ctx();
+        let d = Value::dict_from([("a", i(1)), ("b", i(2)), ("c", i(3))]);
+        call_named(&mut c, "dict-set!", &[d.clone(), kw("a"), i(10)]).unwrap();
+        assert_eq!(repr(&d), "{:a 10 :b 2 :c 3}");
+        call_named(&mut c, "dict-delete!", &[d.clone(), kw("a")]).unwrap();
+        assert_eq!(repr(&d), "{:b 2 :c 3}");
+        call_named(&mut c, "dict-set!", &[d.clone(), s("a"), i(5)]).unwrap();
+        assert_eq!(repr(&d), "{:b 2 :c 3 :a 5}");
+        let other = Value::dict_from([("a", i(5)), ("c", i(3)), ("b", i(2))]);
+        assert_eq!(run("=", &[d, other]), "true");
+    }
+}
