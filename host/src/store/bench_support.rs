@@ -26,7 +26,9 @@ pub fn append_throughput(store: &Store, writers: usize, per_writer: usize) -> f6
                             ("i".into(), Data::Int(i as i64)),
                         ]),
                     ];
-                    store.resolve("persist/append", args).expect("append failed");
+                    store
+                        .resolve("persist/append", args)
+                        .expect("append failed");
                 }
             });
         }
@@ -69,7 +71,9 @@ mod tests {
         println!("raw redb, 1 txn per row:  {raw:10.0} commits/s");
         println!("store, 1 writer:          {one:10.0} appends/s");
         println!("store, 64 writers:        {many:10.0} appends/s");
-        let last = store.resolve("persist/last-seq", vec![Data::Str("bench".into())]).unwrap();
+        let last = store
+            .resolve("persist/last-seq", vec![Data::Str("bench".into())])
+            .unwrap();
         assert_eq!(last, Data::Int(300 + 64 * 50));
     }
 
@@ -79,7 +83,9 @@ mod tests {
         assert!(raw_redb_commit_rate(dir.path(), 3) > 0.0);
         let store = Store::open(dir.path()).unwrap();
         assert!(append_throughput(&store, 4, 3) > 0.0);
-        let n = store.resolve("persist/count", vec![Data::Str("bench".into())]).unwrap();
+        let n = store
+            .resolve("persist/count", vec![Data::Str("bench".into())])
+            .unwrap();
         assert_eq!(n, Data::Int(12));
     }
 }

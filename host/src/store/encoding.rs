@@ -211,7 +211,10 @@ struct Reader<'a> {
 impl<'a> Reader<'a> {
     fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
         let end = self.pos.checked_add(n).ok_or(DecodeError::Truncated)?;
-        let s = self.bytes.get(self.pos..end).ok_or(DecodeError::Truncated)?;
+        let s = self
+            .bytes
+            .get(self.pos..end)
+            .ok_or(DecodeError::Truncated)?;
         self.pos = end;
         Ok(s)
     }
@@ -335,8 +338,13 @@ pub(crate) mod tests {
             any::<i64>().prop_map(Data::Int),
             prop_oneof![Just(0i64), Just(-1), Just(i64::MIN), Just(i64::MAX)].prop_map(Data::Int),
             any::<u64>().prop_map(|b| Data::Float(f64::from_bits(b))),
-            prop_oneof![Just(-0.0f64), Just(f64::NAN), Just(f64::INFINITY), Just(1.0)]
-                .prop_map(Data::Float),
+            prop_oneof![
+                Just(-0.0f64),
+                Just(f64::NAN),
+                Just(f64::INFINITY),
+                Just(1.0)
+            ]
+            .prop_map(Data::Float),
             ".{0,12}".prop_map(Data::Str),
             "[a-z\\-?!]{0,8}".prop_map(Data::Symbol),
             "[a-z\\-]{0,8}".prop_map(Data::Keyword),
@@ -407,10 +415,25 @@ pub(crate) mod tests {
         assert_eq!(decode(&[]), Err(DecodeError::Empty));
         assert_eq!(decode(&[2, 0]), Err(DecodeError::UnknownVersion(2)));
         assert_eq!(decode(&[1]), Err(DecodeError::Truncated));
-        assert_eq!(decode(&[1, 0, 0]), Err(DecodeError::TrailingBytes { offset: 2 }));
-        assert_eq!(decode(&[1, 0x42]), Err(DecodeError::BadTag { tag: 0x42, offset: 1 }));
-        assert_eq!(decode(&[1, 5, 1, 0xff]), Err(DecodeError::BadUtf8 { offset: 3 }));
-        assert_eq!(decode(&[1, 8, 0xff, 0xff, 0xff, 0xff, 0x0f]), Err(DecodeError::Truncated));
+        assert_eq!(
+            decode(&[1, 0, 0]),
+            Err(DecodeError::TrailingBytes { offset: 2 })
+        );
+        assert_eq!(
+            decode(&[1, 0x42]),
+            Err(DecodeError::BadTag {
+                tag: 0x42,
+                offset: 1
+            })
+        );
+        assert_eq!(
+            decode(&[1, 5, 1, 0xff]),
+            Err(DecodeError::BadUtf8 { offset: 3 })
+        );
+        assert_eq!(
+            decode(&[1, 8, 0xff, 0xff, 0xff, 0xff, 0x0f]),
+            Err(DecodeError::Truncated)
+        );
         let mut v = vec![1, 5];
         v.extend_from_slice(&[0xff; 11]);
         assert_eq!(decode(&v), Err(DecodeError::BadVarint { offset: 2 }));

@@ -47,7 +47,10 @@ const MAX_BATCH: usize = 4096;
 #[derive(Debug)]
 pub enum StoreError {
     /// Creating the data directory failed.
-    Io { path: PathBuf, error: std::io::Error },
+    Io {
+        path: PathBuf,
+        error: std::io::Error,
+    },
     /// redb refused to open or initialise the database.
     Db { path: PathBuf, error: String },
 }
@@ -142,7 +145,9 @@ impl Store {
     ) -> Result<mpsc::Receiver<Result<Data, OpError>>, OpError> {
         let (reply, answer) = mpsc::sync_channel(1);
         let queue = self.queue.as_ref().ok_or_else(writer_stopped)?;
-        queue.send(Job { op, reply }).map_err(|_| writer_stopped())?;
+        queue
+            .send(Job { op, reply })
+            .map_err(|_| writer_stopped())?;
         Ok(answer)
     }
 }
@@ -213,5 +218,8 @@ fn commit_batch(db: &Database, batch: &[Job]) -> Result<Vec<Data>, String> {
 
 /// Begins a read transaction (used by the read ops).
 pub(crate) fn read_txn(store: &Store) -> Result<redb::ReadTransaction, OpError> {
-    store.db().begin_read().map_err(|e| OpError::Storage(e.to_string()))
+    store
+        .db()
+        .begin_read()
+        .map_err(|e| OpError::Storage(e.to_string()))
 }

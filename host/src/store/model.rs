@@ -10,8 +10,8 @@ use std::collections::BTreeMap;
 use vm::data::Data;
 
 use super::ops::{
-    blob_ref, blocking_sleep, cid_hash, conflict, event, now_ms, parse, sx_equal, OpError,
-    Request, WriteOp,
+    blob_ref, blocking_sleep, cid_hash, conflict, event, now_ms, parse, sx_equal, OpError, Request,
+    WriteOp,
 };
 
 /// One stream: the high-water mark and the rows still stored.
@@ -52,10 +52,22 @@ impl MemoryModel {
                         .collect(),
                 )
             }
-            Request::Read { stream, from, limit } => {
-                let Some(s) = self.streams.get(&stream) else { return Ok(Data::List(vec![])) };
+            Request::Read {
+                stream,
+                from,
+                limit,
+            } => {
+                let Some(s) = self.streams.get(&stream) else {
+                    return Ok(Data::List(vec![]));
+                };
                 let limit = limit.unwrap_or(u64::MAX).min(usize::MAX as u64) as usize;
-                Data::List(s.rows.range(from..).take(limit).map(|(_, e)| e.clone()).collect())
+                Data::List(
+                    s.rows
+                        .range(from..)
+                        .take(limit)
+                        .map(|(_, e)| e.clone())
+                        .collect(),
+                )
             }
             Request::Count { stream } => {
                 Data::Int(self.streams.get(&stream).map_or(0, |s| s.rows.len()) as i64)
@@ -85,7 +97,9 @@ impl MemoryModel {
                 value
             }
             WriteOp::KvDelete { key } => Data::Bool(self.kv.remove(&key).is_some()),
-            WriteOp::KvCas { key, expected, new, .. } => {
+            WriteOp::KvCas {
+                key, expected, new, ..
+            } => {
                 let actual = self.kv.get(&key).cloned().unwrap_or(Data::Nil);
                 if sx_equal(&actual, &expected) {
                     self.kv.insert(key, new.clone());
@@ -94,7 +108,12 @@ impl MemoryModel {
                     conflict(expected, actual)
                 }
             }
-            WriteOp::Append { stream, expected, typ, data } => {
+            WriteOp::Append {
+                stream,
+                expected,
+                typ,
+                data,
+            } => {
                 let last = self.streams.get(&stream).map_or(0, |s| s.last_seq);
                 if let Some(e) = expected {
                     if e != last as i64 {
@@ -109,14 +128,20 @@ impl MemoryModel {
                 ev
             }
             WriteOp::Truncate { stream, through } => {
-                let Some(s) = self.streams.get_mut(&stream) else { return Data::Int(0) };
+                let Some(s) = self.streams.get_mut(&stream) else {
+                    return Data::Int(0);
+                };
                 // `through` comes from a non-negative i64, so `+ 1` cannot overflow.
                 let keep = s.rows.split_off(&(through + 1));
                 let removed = s.rows.len();
                 s.rows = keep;
                 Data::Int(removed as i64)
             }
-            WriteOp::BlobPut { hash, content, mime } => {
+            WriteOp::BlobPut {
+                hash,
+                content,
+                mime,
+            } => {
                 let r = blob_ref(&hash, content.len(), &mime);
                 self.blobs.entry(hash).or_insert((mime, content));
                 r

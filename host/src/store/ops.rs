@@ -61,17 +61,38 @@ pub const OPS: &[&str] = &[
 /// [`WriteOp`]s by the writer thread.
 #[derive(Debug, Clone)]
 pub(crate) enum Request {
-    KvGet { key: String, default: Data },
-    KvHas { key: String },
-    KvKeys { prefix: Option<String> },
-    Read { stream: String, from: u64, limit: Option<u64> },
-    Count { stream: String },
-    LastSeq { stream: String },
+    KvGet {
+        key: String,
+        default: Data,
+    },
+    KvHas {
+        key: String,
+    },
+    KvKeys {
+        prefix: Option<String>,
+    },
+    Read {
+        stream: String,
+        from: u64,
+        limit: Option<u64>,
+    },
+    Count {
+        stream: String,
+    },
+    LastSeq {
+        stream: String,
+    },
     Streams,
-    BlobGet { cid: String },
-    BlobHas { cid: String },
+    BlobGet {
+        cid: String,
+    },
+    BlobHas {
+        cid: String,
+    },
     TimeNow,
-    Sleep { ms: u64 },
+    Sleep {
+        ms: u64,
+    },
     Write(WriteOp),
 }
 
@@ -79,14 +100,37 @@ pub(crate) enum Request {
 #[derive(Debug, Clone)]
 pub(crate) enum WriteOp {
     /// `bytes` is the encoding of `value`, made on the caller's thread.
-    KvPut { key: String, value: Data, bytes: Vec<u8> },
-    KvDelete { key: String },
-    KvCas { key: String, expected: Data, new: Data, bytes: Vec<u8> },
+    KvPut {
+        key: String,
+        value: Data,
+        bytes: Vec<u8>,
+    },
+    KvDelete {
+        key: String,
+    },
+    KvCas {
+        key: String,
+        expected: Data,
+        new: Data,
+        bytes: Vec<u8>,
+    },
     /// `expected` is `Some` for `persist/append-expect`.
-    Append { stream: String, expected: Option<i64>, typ: Data, data: Data },
-    Truncate { stream: String, through: u64 },
+    Append {
+        stream: String,
+        expected: Option<i64>,
+        typ: Data,
+        data: Data,
+    },
+    Truncate {
+        stream: String,
+        through: u64,
+    },
     /// `hash` is the lower-case sha256 hex of `content`.
-    BlobPut { hash: String, content: String, mime: String },
+    BlobPut {
+        hash: String,
+        content: String,
+        mime: String,
+    },
     /// Test only: sleeps in the writer thread (to force later jobs into one batch).
     #[cfg(test)]
     TestStall(u64),
@@ -117,7 +161,10 @@ struct Args<'a> {
 
 impl Args<'_> {
     fn bad(&self, msg: String) -> OpError {
-        OpError::BadArgs { op: self.op.to_string(), msg }
+        OpError::BadArgs {
+            op: self.op.to_string(),
+            msg,
+        }
     }
 
     /// The next argument, or nil if absent (for optional arguments).
@@ -191,7 +238,10 @@ impl Args<'_> {
 /// Parses `op` and its arguments. Shared by the store and the model so both
 /// accept and reject exactly the same requests.
 pub(crate) fn parse(op: &str, args: Vec<Data>) -> Result<Request, OpError> {
-    let mut a = Args { op, args: args.into_iter() };
+    let mut a = Args {
+        op,
+        args: args.into_iter(),
+    };
     let req = match op {
         "kv/get" => {
             let key = a.name(1, "key")?;
@@ -205,8 +255,12 @@ pub(crate) fn parse(op: &str, args: Vec<Data>) -> Result<Request, OpError> {
             let bytes = encoding::encode(&value);
             Request::Write(WriteOp::KvPut { key, value, bytes })
         }
-        "kv/delete" => Request::Write(WriteOp::KvDelete { key: a.name(1, "key")? }),
-        "kv/has?" => Request::KvHas { key: a.name(1, "key")? },
+        "kv/delete" => Request::Write(WriteOp::KvDelete {
+            key: a.name(1, "key")?,
+        }),
+        "kv/has?" => Request::KvHas {
+            key: a.name(1, "key")?,
+        },
         "kv/keys" => {
             let prefix = match a.opt() {
                 Data::Nil => None,
@@ -219,7 +273,12 @@ pub(crate) fn parse(op: &str, args: Vec<Data>) -> Result<Request, OpError> {
             let expected = a.required(2, "expected")?;
             let new = a.storable(3, "new", MAX_DEPTH)?;
             let bytes = encoding::encode(&new);
-            Request::Write(WriteOp::KvCas { key, expected, new, bytes })
+            Request::Write(WriteOp::KvCas {
+                key,
+                expected,
+                new,
+                bytes,
+            })
         }
         "persist/append" | "persist/append-expect" => {
             let stream = a.name(1, "stream")?;
@@ -234,7 +293,12 @@ pub(crate) fn parse(op: &str, args: Vec<Data>) -> Result<Request, OpError> {
             let typ = a.storable(base, "type", MAX_DEPTH - 1)?;
             let data = a.storable(base + 1, "data", MAX_DEPTH - 1)?;
             a.done(base + 1)?;
-            return Ok(Request::Write(WriteOp::Append { stream, expected, typ, data }));
+            return Ok(Request::Write(WriteOp::Append {
+                stream,
+                expected,
+                typ,
+                data,
+            }));
         }
         "persist/read" => {
             let stream = a.name(1, "stream")?;
@@ -252,10 +316,18 @@ pub(crate) fn parse(op: &str, args: Vec<Data>) -> Result<Request, OpError> {
                     Some(n as u64)
                 }
             };
-            Request::Read { stream, from, limit }
+            Request::Read {
+                stream,
+                from,
+                limit,
+            }
         }
-        "persist/count" => Request::Count { stream: a.name(1, "stream")? },
-        "persist/last-seq" => Request::LastSeq { stream: a.name(1, "stream")? },
+        "persist/count" => Request::Count {
+            stream: a.name(1, "stream")?,
+        },
+        "persist/last-seq" => Request::LastSeq {
+            stream: a.name(1, "stream")?,
+        },
         "persist/truncate-through" => {
             let stream = a.name(1, "stream")?;
             let d = a.required(2, "seq")?;
@@ -267,10 +339,18 @@ pub(crate) fn parse(op: &str, args: Vec<Data>) -> Result<Request, OpError> {
             let content = a.string(1, "content")?;
             let mime = a.name(2, "mime")?;
             let hash = hex::encode(Sha256::digest(content.as_bytes()));
-            Request::Write(WriteOp::BlobPut { hash, content, mime })
+            Request::Write(WriteOp::BlobPut {
+                hash,
+                content,
+                mime,
+            })
         }
-        "blob/get" => Request::BlobGet { cid: a.name(1, "cid")? },
-        "blob/has?" => Request::BlobHas { cid: a.name(1, "cid")? },
+        "blob/get" => Request::BlobGet {
+            cid: a.name(1, "cid")?,
+        },
+        "blob/has?" => Request::BlobHas {
+            cid: a.name(1, "cid")?,
+        },
         "time/now" => Request::TimeNow,
         "sleep" => {
             let d = a.required(1, "ms")?;
@@ -309,7 +389,10 @@ pub fn sx_equal(a: &Data, b: &Data) -> bool {
         (Data::Dict(xs), Data::Dict(ys)) => {
             xs.len() == ys.len()
                 && xs.iter().all(|(k, x)| {
-                    ys.iter().rev().find(|(k2, _)| k2 == k).is_some_and(|(_, y)| sx_equal(x, y))
+                    ys.iter()
+                        .rev()
+                        .find(|(k2, _)| k2 == k)
+                        .is_some_and(|(_, y)| sx_equal(x, y))
                 })
         }
         _ => a == b,
@@ -318,7 +401,10 @@ pub fn sx_equal(a: &Data, b: &Data) -> bool {
 
 fn int_eq_float(i: i64, f: f64) -> bool {
     // -2^63 is exact as f64; 2^63 is not an i64.
-    f.is_finite() && f.fract() == 0.0 && (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&f) && f as i64 == i
+    f.is_finite()
+        && f.fract() == 0.0
+        && (-9_223_372_036_854_775_808.0..9_223_372_036_854_775_808.0).contains(&f)
+        && f as i64 == i
 }
 
 /// Milliseconds since the Unix epoch.
@@ -416,7 +502,11 @@ impl Store {
                 }
                 Ok(Data::List(keys))
             }
-            Request::Read { stream, from, limit } => {
+            Request::Read {
+                stream,
+                from,
+                limit,
+            } => {
                 let events = txn.open_table(EVENTS).map_err(storage)?;
                 let mut out = Vec::new();
                 let limit = limit.unwrap_or(u64::MAX);
@@ -433,13 +523,21 @@ impl Store {
             Request::Count { stream } => {
                 let streams = txn.open_table(STREAMS).map_err(storage)?;
                 let events = txn.open_table(EVENTS).map_err(storage)?;
-                let last = streams.get(stream.as_str()).map_err(storage)?.map_or(0, |g| g.value());
+                let last = streams
+                    .get(stream.as_str())
+                    .map_err(storage)?
+                    .map_or(0, |g| g.value());
                 let first = first_seq(&events, &stream)?;
-                Ok(Data::Int(first.map_or(0, |f| last.saturating_sub(f) + 1) as i64))
+                Ok(Data::Int(
+                    first.map_or(0, |f| last.saturating_sub(f) + 1) as i64
+                ))
             }
             Request::LastSeq { stream } => {
                 let streams = txn.open_table(STREAMS).map_err(storage)?;
-                let last = streams.get(stream.as_str()).map_err(storage)?.map_or(0, |g| g.value());
+                let last = streams
+                    .get(stream.as_str())
+                    .map_err(storage)?
+                    .map_or(0, |g| g.value());
                 Ok(Data::Int(last as i64))
             }
             Request::Streams => {
@@ -453,7 +551,9 @@ impl Store {
             }
             Request::BlobGet { cid } => {
                 let blobs = txn.open_table(BLOBS).map_err(storage)?;
-                let Some(hash) = cid_hash(&cid) else { return Ok(Data::Nil) };
+                let Some(hash) = cid_hash(&cid) else {
+                    return Ok(Data::Nil);
+                };
                 match blobs.get(hash).map_err(storage)? {
                     Some(g) => {
                         let (_, bytes) = g.value();
@@ -466,7 +566,9 @@ impl Store {
             }
             Request::BlobHas { cid } => {
                 let blobs = txn.open_table(BLOBS).map_err(storage)?;
-                let Some(hash) = cid_hash(&cid) else { return Ok(Data::Bool(false)) };
+                let Some(hash) = cid_hash(&cid) else {
+                    return Ok(Data::Bool(false));
+                };
                 Ok(Data::Bool(blobs.get(hash).map_err(storage)?.is_some()))
             }
             Request::TimeNow | Request::Sleep { .. } | Request::Write(_) => {
@@ -481,7 +583,9 @@ fn first_seq(
     events: &impl ReadableTable<(&'static str, u64), &'static [u8]>,
     stream: &str,
 ) -> Result<Option<u64>, OpError> {
-    let mut range = events.range((stream, 0u64)..=(stream, u64::MAX)).map_err(storage)?;
+    let mut range = events
+        .range((stream, 0u64)..=(stream, u64::MAX))
+        .map_err(storage)?;
     match range.next() {
         Some(entry) => Ok(Some(entry.map_err(storage)?.0.value().1)),
         None => Ok(None),
@@ -501,26 +605,42 @@ pub(crate) struct WriteTables<'txn> {
 pub(crate) fn apply_write(t: &mut WriteTables<'_>, op: &WriteOp) -> Result<Data, OpError> {
     match op {
         WriteOp::KvPut { key, value, bytes } => {
-            t.kv.insert(key.as_str(), bytes.as_slice()).map_err(storage)?;
+            t.kv.insert(key.as_str(), bytes.as_slice())
+                .map_err(storage)?;
             Ok(value.clone())
         }
-        WriteOp::KvDelete { key } => {
-            Ok(Data::Bool(t.kv.remove(key.as_str()).map_err(storage)?.is_some()))
-        }
-        WriteOp::KvCas { key, expected, new, bytes } => {
+        WriteOp::KvDelete { key } => Ok(Data::Bool(
+            t.kv.remove(key.as_str()).map_err(storage)?.is_some(),
+        )),
+        WriteOp::KvCas {
+            key,
+            expected,
+            new,
+            bytes,
+        } => {
             let actual = match t.kv.get(key.as_str()).map_err(storage)? {
                 Some(g) => decode_stored(g.value())?,
                 None => Data::Nil,
             };
             if sx_equal(&actual, expected) {
-                t.kv.insert(key.as_str(), bytes.as_slice()).map_err(storage)?;
+                t.kv.insert(key.as_str(), bytes.as_slice())
+                    .map_err(storage)?;
                 Ok(new.clone())
             } else {
                 Ok(conflict(expected.clone(), actual))
             }
         }
-        WriteOp::Append { stream, expected, typ, data } => {
-            let last = t.streams.get(stream.as_str()).map_err(storage)?.map_or(0, |g| g.value());
+        WriteOp::Append {
+            stream,
+            expected,
+            typ,
+            data,
+        } => {
+            let last = t
+                .streams
+                .get(stream.as_str())
+                .map_err(storage)?
+                .map_or(0, |g| g.value());
             if let Some(e) = expected {
                 if *e != last as i64 {
                     return Ok(conflict(Data::Int(*e), Data::Int(last as i64)));
@@ -529,21 +649,30 @@ pub(crate) fn apply_write(t: &mut WriteTables<'_>, op: &WriteOp) -> Result<Data,
             let seq = last + 1;
             let ev = event(stream, seq, typ.clone(), now_ms(), data.clone());
             let bytes = encoding::encode(&ev);
-            t.events.insert((stream.as_str(), seq), bytes.as_slice()).map_err(storage)?;
+            t.events
+                .insert((stream.as_str(), seq), bytes.as_slice())
+                .map_err(storage)?;
             t.streams.insert(stream.as_str(), seq).map_err(storage)?;
             Ok(ev)
         }
         WriteOp::Truncate { stream, through } => {
             let mut removed = 0i64;
             t.events
-                .retain_in((stream.as_str(), 0u64)..=(stream.as_str(), *through), |_, _| {
-                    removed += 1;
-                    false
-                })
+                .retain_in(
+                    (stream.as_str(), 0u64)..=(stream.as_str(), *through),
+                    |_, _| {
+                        removed += 1;
+                        false
+                    },
+                )
                 .map_err(storage)?;
             Ok(Data::Int(removed))
         }
-        WriteOp::BlobPut { hash, content, mime } => {
+        WriteOp::BlobPut {
+            hash,
+            content,
+            mime,
+        } => {
             if t.blobs.get(hash.as_str()).map_err(storage)?.is_none() {
                 t.blobs
                     .insert(hash.as_str(), (mime.as_str(), content.as_bytes()))

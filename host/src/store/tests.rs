@@ -37,7 +37,9 @@ fn open() -> (tempfile::TempDir, Store) {
 }
 
 fn r(store: &Store, op: &str, args: Vec<Data>) -> Data {
-    store.resolve(op, args).unwrap_or_else(|e| panic!("{op}: {e}"))
+    store
+        .resolve(op, args)
+        .unwrap_or_else(|e| panic!("{op}: {e}"))
 }
 
 #[test]
@@ -53,7 +55,10 @@ fn kv_ops() {
     assert_eq!(r(&st, "kv/get", vec![s("a")]), Data::Nil);
     assert_eq!(r(&st, "kv/get", vec![s("a"), i(7)]), i(7));
     assert_eq!(r(&st, "kv/has?", vec![s("a")]), Data::Bool(false));
-    let v = dict(&[("x", Data::Float(1.0)), ("y", Data::List(vec![Data::Keyword("k".into())]))]);
+    let v = dict(&[
+        ("x", Data::Float(1.0)),
+        ("y", Data::List(vec![Data::Keyword("k".into())])),
+    ]);
     assert_eq!(r(&st, "kv/put", vec![s("a"), v.clone()]), v);
     assert_eq!(r(&st, "kv/get", vec![Data::Keyword("a".into()), i(7)]), v);
     // nil is a stored value: has? is true, default is not used.
@@ -62,8 +67,14 @@ fn kv_ops() {
     assert_eq!(r(&st, "kv/get", vec![s("n"), i(7)]), Data::Nil);
     r(&st, "kv/put", vec![Data::Symbol("ab".into()), i(1)]);
     r(&st, "kv/put", vec![s("b"), i(2)]);
-    assert_eq!(r(&st, "kv/keys", vec![]), Data::List(vec![s("a"), s("ab"), s("b"), s("n")]));
-    assert_eq!(r(&st, "kv/keys", vec![s("a")]), Data::List(vec![s("a"), s("ab")]));
+    assert_eq!(
+        r(&st, "kv/keys", vec![]),
+        Data::List(vec![s("a"), s("ab"), s("b"), s("n")])
+    );
+    assert_eq!(
+        r(&st, "kv/keys", vec![s("a")]),
+        Data::List(vec![s("a"), s("ab")])
+    );
     assert_eq!(r(&st, "kv/keys", vec![s("zz")]), Data::List(vec![]));
     assert_eq!(r(&st, "kv/delete", vec![s("a")]), Data::Bool(true));
     assert_eq!(r(&st, "kv/delete", vec![s("a")]), Data::Bool(false));
@@ -76,7 +87,14 @@ fn kv_cas() {
     // Missing key = nil.
     assert_eq!(r(&st, "kv/cas", vec![s("c"), Data::Nil, i(1)]), i(1));
     let conflict = r(&st, "kv/cas", vec![s("c"), i(5), i(2)]);
-    assert_eq!(conflict, dict(&[("conflict", Data::Bool(true)), ("expected", i(5)), ("actual", i(1))]));
+    assert_eq!(
+        conflict,
+        dict(&[
+            ("conflict", Data::Bool(true)),
+            ("expected", i(5)),
+            ("actual", i(1))
+        ])
+    );
     // SX = : numbers equal across int/float.
     assert_eq!(r(&st, "kv/cas", vec![s("c"), Data::Float(1.0), i(3)]), i(3));
     // Deep, dict order ignored.
@@ -96,7 +114,11 @@ fn streams_and_truncation() {
     let (_d, st) = open();
     assert_eq!(r(&st, "persist/last-seq", vec![s("s")]), i(0));
     let before = super::ops::now_ms();
-    let e1 = r(&st, "persist/append", vec![s("s"), Data::Keyword("made".into()), i(10)]);
+    let e1 = r(
+        &st,
+        "persist/append",
+        vec![s("s"), Data::Keyword("made".into()), i(10)],
+    );
     let keys: Vec<&str> = match &e1 {
         Data::Dict(es) => es.iter().map(|(k, _)| k.as_str()).collect(),
         _ => panic!(),
@@ -106,32 +128,51 @@ fn streams_and_truncation() {
     assert_eq!(get(&e1, "seq"), &i(1));
     assert_eq!(get(&e1, "type"), &Data::Keyword("made".into()));
     assert_eq!(get(&e1, "data"), &i(10));
-    let Data::Int(at) = get(&e1, "at") else { panic!() };
+    let Data::Int(at) = get(&e1, "at") else {
+        panic!()
+    };
     assert!(*at >= before && *at <= super::ops::now_ms());
     for n in 2..=5 {
         let e = r(&st, "persist/append", vec![s("s"), s("t"), i(n * 10)]);
         assert_eq!(get(&e, "seq"), &i(n));
     }
     r(&st, "persist/append", vec![s("other"), s("t"), Data::Nil]);
-    assert_eq!(r(&st, "persist/streams", vec![]), Data::List(vec![s("other"), s("s")]));
+    assert_eq!(
+        r(&st, "persist/streams", vec![]),
+        Data::List(vec![s("other"), s("s")])
+    );
     let all = r(&st, "persist/read", vec![s("s")]);
     let Data::List(all) = all else { panic!() };
     assert_eq!(all.len(), 5);
     assert_eq!(all[0], e1);
     let part = r(&st, "persist/read", vec![s("s"), i(2), i(2)]);
     let Data::List(part) = part else { panic!() };
-    assert_eq!(part.iter().map(|e| get(e, "seq").clone()).collect::<Vec<_>>(), vec![i(2), i(3)]);
-    assert_eq!(r(&st, "persist/read", vec![s("s"), i(9)]), Data::List(vec![]));
+    assert_eq!(
+        part.iter()
+            .map(|e| get(e, "seq").clone())
+            .collect::<Vec<_>>(),
+        vec![i(2), i(3)]
+    );
+    assert_eq!(
+        r(&st, "persist/read", vec![s("s"), i(9)]),
+        Data::List(vec![])
+    );
     assert_eq!(r(&st, "persist/read", vec![s("nope")]), Data::List(vec![]));
     assert_eq!(r(&st, "persist/count", vec![s("s")]), i(5));
     assert_eq!(r(&st, "persist/truncate-through", vec![s("s"), i(3)]), i(3));
     assert_eq!(r(&st, "persist/truncate-through", vec![s("s"), i(3)]), i(0));
     assert_eq!(r(&st, "persist/count", vec![s("s")]), i(2));
     assert_eq!(r(&st, "persist/last-seq", vec![s("s")]), i(5));
-    assert_eq!(r(&st, "persist/truncate-through", vec![s("s"), i(100)]), i(2));
+    assert_eq!(
+        r(&st, "persist/truncate-through", vec![s("s"), i(100)]),
+        i(2)
+    );
     assert_eq!(r(&st, "persist/count", vec![s("s")]), i(0));
     assert_eq!(r(&st, "persist/last-seq", vec![s("s")]), i(5));
-    assert_eq!(r(&st, "persist/streams", vec![]), Data::List(vec![s("other"), s("s")]));
+    assert_eq!(
+        r(&st, "persist/streams", vec![]),
+        Data::List(vec![s("other"), s("s")])
+    );
     let e6 = r(&st, "persist/append", vec![s("s"), s("t"), Data::Nil]);
     assert_eq!(get(&e6, "seq"), &i(6));
     assert_eq!(r(&st, "persist/count", vec![s("s")]), i(1));
@@ -140,12 +181,31 @@ fn streams_and_truncation() {
 #[test]
 fn append_expect() {
     let (_d, st) = open();
-    let e = r(&st, "persist/append-expect", vec![s("s"), i(0), s("t"), i(1)]);
+    let e = r(
+        &st,
+        "persist/append-expect",
+        vec![s("s"), i(0), s("t"), i(1)],
+    );
     assert_eq!(get(&e, "seq"), &i(1));
-    let c = r(&st, "persist/append-expect", vec![s("s"), i(0), s("t"), i(2)]);
-    assert_eq!(c, dict(&[("conflict", Data::Bool(true)), ("expected", i(0)), ("actual", i(1))]));
+    let c = r(
+        &st,
+        "persist/append-expect",
+        vec![s("s"), i(0), s("t"), i(2)],
+    );
+    assert_eq!(
+        c,
+        dict(&[
+            ("conflict", Data::Bool(true)),
+            ("expected", i(0)),
+            ("actual", i(1))
+        ])
+    );
     assert_eq!(r(&st, "persist/count", vec![s("s")]), i(1));
-    let e = r(&st, "persist/append-expect", vec![s("s"), i(1), s("t"), i(2)]);
+    let e = r(
+        &st,
+        "persist/append-expect",
+        vec![s("s"), i(1), s("t"), i(2)],
+    );
     assert_eq!(get(&e, "seq"), &i(2));
 }
 
@@ -154,7 +214,10 @@ fn blobs() {
     let (_d, st) = open();
     let hello = "sha256:2cf24dba5fb0a30e26e83b2ac5b9e29e1b161e5c1fa7425e73043362938b9824";
     let r1 = r(&st, "blob/put", vec![s("hello"), s("text/plain")]);
-    assert_eq!(r1, dict(&[("cid", s(hello)), ("size", i(5)), ("mime", s("text/plain"))]));
+    assert_eq!(
+        r1,
+        dict(&[("cid", s(hello)), ("size", i(5)), ("mime", s("text/plain"))])
+    );
     assert_eq!(r(&st, "blob/put", vec![s("hello"), s("text/plain")]), r1);
     assert_eq!(r(&st, "blob/get", vec![s(hello)]), s("hello"));
     assert_eq!(r(&st, "blob/has?", vec![s(hello)]), Data::Bool(true));
@@ -188,7 +251,10 @@ fn reopen_keeps_everything() {
     assert_eq!(r(&st, "persist/last-seq", vec![s("s")]), i(3));
     assert_eq!(r(&st, "persist/count", vec![s("s")]), i(1));
     assert_eq!(r(&st, "persist/streams", vec![]), Data::List(vec![s("s")]));
-    assert_eq!(r(&st, "blob/get", vec![get(&hello, "cid").clone()]), s("hello"));
+    assert_eq!(
+        r(&st, "blob/get", vec![get(&hello, "cid").clone()]),
+        s("hello")
+    );
     let e = r(&st, "persist/append", vec![s("s"), s("t"), i(1)]);
     assert_eq!(get(&e, "seq"), &i(4));
 }
@@ -201,9 +267,18 @@ fn errors() {
     assert_eq!(e.to_string(), "unknown io op \"kv/frobnicate\"");
     let msg = |op: &str, args: Vec<Data>| st.resolve(op, args).unwrap_err().to_string();
     assert_eq!(msg("kv/get", vec![]), "kv/get: missing argument 1 (key)");
-    assert_eq!(msg("kv/get", vec![i(1)]), "kv/get: argument 1 (key) must be a string, got integer");
-    assert_eq!(msg("kv/put", vec![s("k")]), "kv/put: missing argument 2 (value)");
-    assert_eq!(msg("kv/has?", vec![s("a"), s("b")]), "kv/has?: expected at most 1 arguments, got 2");
+    assert_eq!(
+        msg("kv/get", vec![i(1)]),
+        "kv/get: argument 1 (key) must be a string, got integer"
+    );
+    assert_eq!(
+        msg("kv/put", vec![s("k")]),
+        "kv/put: missing argument 2 (value)"
+    );
+    assert_eq!(
+        msg("kv/has?", vec![s("a"), s("b")]),
+        "kv/has?: expected at most 1 arguments, got 2"
+    );
     assert_eq!(
         msg("persist/append-expect", vec![s("s"), s("x"), s("t"), i(1)]),
         "persist/append-expect: argument 2 (expected-seq) must be an integer, got string"
@@ -216,20 +291,31 @@ fn errors() {
         msg("blob/put", vec![i(1), s("text/plain")]),
         "blob/put: argument 1 (content) must be a string, got integer"
     );
-    assert_eq!(msg("sleep", vec![s("x")]), "sleep: argument 1 (ms) must be an integer, got string");
-    assert_eq!(msg("time/now", vec![i(1)]), "time/now: expected at most 0 arguments, got 1");
+    assert_eq!(
+        msg("sleep", vec![s("x")]),
+        "sleep: argument 1 (ms) must be an integer, got string"
+    );
+    assert_eq!(
+        msg("time/now", vec![i(1)]),
+        "time/now: expected at most 0 arguments, got 1"
+    );
     let mut deep = Data::Nil;
     for _ in 0..=super::encoding::MAX_DEPTH {
         deep = Data::List(vec![deep]);
     }
     assert!(msg("kv/put", vec![s("k"), deep]).starts_with("kv/put: argument 2 (value) is nested"));
-    assert!(matches!(st.resolve("kv/get", vec![]), Err(OpError::BadArgs { .. })));
+    assert!(matches!(
+        st.resolve("kv/get", vec![]),
+        Err(OpError::BadArgs { .. })
+    ));
 }
 
 #[test]
 fn time_and_sleep() {
     let (_d, st) = open();
-    let Data::Int(t0) = r(&st, "time/now", vec![]) else { panic!() };
+    let Data::Int(t0) = r(&st, "time/now", vec![]) else {
+        panic!()
+    };
     assert!(t0 > 1_600_000_000_000);
     let start = std::time::Instant::now();
     assert_eq!(r(&st, "sleep", vec![i(20)]), Data::Nil);
@@ -247,10 +333,15 @@ fn concurrent_writers_each_get_their_own_result() {
                 let mut seqs = Vec::new();
                 for n in 0..10 {
                     let key = format!("w{w}/{n}");
-                    assert_eq!(r(&st, "kv/put", vec![s(&key), i(w * 100 + n)]), i(w * 100 + n));
+                    assert_eq!(
+                        r(&st, "kv/put", vec![s(&key), i(w * 100 + n)]),
+                        i(w * 100 + n)
+                    );
                     let e = r(&st, "persist/append", vec![s("shared"), s("t"), i(w)]);
                     assert_eq!(get(&e, "data"), &i(w));
-                    let Data::Int(seq) = get(&e, "seq") else { panic!() };
+                    let Data::Int(seq) = get(&e, "seq") else {
+                        panic!()
+                    };
                     seqs.push(*seq);
                     // Read-your-writes after the acknowledgement.
                     assert_eq!(r(&st, "kv/get", vec![s(&key)]), i(w * 100 + n));
@@ -259,11 +350,16 @@ fn concurrent_writers_each_get_their_own_result() {
             })
         })
         .collect();
-    let mut all: Vec<i64> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
+    let mut all: Vec<i64> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
     all.sort();
     assert_eq!(all, (1..=160).collect::<Vec<_>>());
     assert_eq!(r(&st, "persist/count", vec![s("shared")]), i(160));
-    let Data::List(keys) = r(&st, "kv/keys", vec![s("w")]) else { panic!() };
+    let Data::List(keys) = r(&st, "kv/keys", vec![s("w")]) else {
+        panic!()
+    };
     assert_eq!(keys.len(), 160);
 }
 
@@ -274,7 +370,11 @@ fn failed_batch_fails_every_write_in_it() {
     let put = |k: &str| {
         let value = i(1);
         let bytes = super::encoding::encode(&value);
-        WriteOp::KvPut { key: k.into(), value, bytes }
+        WriteOp::KvPut {
+            key: k.into(),
+            value,
+            bytes,
+        }
     };
     // The stall keeps the writer busy so the next three jobs share one batch.
     let stall = st.enqueue(WriteOp::TestStall(200)).unwrap();
@@ -284,7 +384,10 @@ fn failed_batch_fails_every_write_in_it() {
     let b = st.enqueue(put("b")).unwrap();
     assert_eq!(stall.recv().unwrap(), Ok(Data::Nil));
     for rx in [a, f, b] {
-        assert_eq!(rx.recv().unwrap(), Err(OpError::Storage("injected failure".into())));
+        assert_eq!(
+            rx.recv().unwrap(),
+            Err(OpError::Storage("injected failure".into()))
+        );
     }
     assert_eq!(r(&st, "kv/has?", vec![s("a")]), Data::Bool(false));
     assert_eq!(r(&st, "kv/has?", vec![s("b")]), Data::Bool(false));
@@ -307,7 +410,12 @@ fn batched_writes_see_each_other_in_order() {
     };
     let rxs: Vec<_> = (0..5).map(|d| st.enqueue(app(d)).unwrap()).collect();
     let cas = st
-        .enqueue(WriteOp::Append { stream: "s".into(), expected: Some(5), typ: s("t"), data: i(9) })
+        .enqueue(WriteOp::Append {
+            stream: "s".into(),
+            expected: Some(5),
+            typ: s("t"),
+            data: i(9),
+        })
         .unwrap();
     stall.recv().unwrap().unwrap();
     for (n, rx) in rxs.into_iter().enumerate() {
@@ -379,13 +487,15 @@ fn arb_op() -> impl Strategy<Value = (&'static str, Vec<Data>)> {
             .prop_map(|(st, e, d)| ("persist/append-expect", vec![st, e, s("t"), d])),
         stream().prop_map(|st| ("persist/read", vec![st])),
         (stream(), arb_seq()).prop_map(|(st, f)| ("persist/read", vec![st, f])),
-        (stream(), arb_seq(), arb_seq())
-            .prop_map(|(st, f, l)| ("persist/read", vec![st, f, l])),
+        (stream(), arb_seq(), arb_seq()).prop_map(|(st, f, l)| ("persist/read", vec![st, f, l])),
         stream().prop_map(|st| ("persist/count", vec![st])),
         stream().prop_map(|st| ("persist/last-seq", vec![st])),
         (stream(), arb_seq()).prop_map(|(st, n)| ("persist/truncate-through", vec![st, n])),
         Just(("persist/streams", vec![])),
-        (content(), prop_oneof![Just("text/plain"), Just("text/html")])
+        (
+            content(),
+            prop_oneof![Just("text/plain"), Just("text/html")]
+        )
             .prop_map(|(c, m)| ("blob/put", vec![s(c), s(m)])),
         content().prop_map(|c| {
             use sha2::Digest;
