@@ -7,7 +7,7 @@ use crate::fiber::Fiber;
 use crate::interp::{self, Env};
 use crate::resolver::Resolver;
 use crate::value::{Closure, Value};
-use frontend::SourceMap;
+use frontend::{Diagnostic, SourceMap};
 use std::fmt;
 use std::rc::Rc;
 
@@ -50,14 +50,106 @@ pub struct Isolate {
     pub(crate) sources: SourceMap,
     /// Entry protos of everything compiled here (profiles are read through them).
     pub(crate) modules: Vec<Rc<Proto>>,
-    #[allow(dead_code)]
     pub(crate) macros: Option<Box<crate::macros::MacroExpander>>,
 }
 
+/// A resolver that knows no operation (used for the prelude and macros).
+pub struct NoIo;
+
+impl Resolver for NoIo {
+    fn resolve(&mut self, request: &Value) -> Result<Value, Value> {
+        let op = crate::memory_resolver::request_op(request).map(|(op, _)| op).unwrap_or_default();
+        Err(crate::interp::rt::error(format!("unknown io op \"{op}\"")))
+    }
+}
+
+/// File name under which the prelude is compiled.
+pub const PRELUDE_FILE: &str = "<prelude>";
+
+/// The prelude source.
+pub const PRELUDE: &str = include_str!("prelude.sx");
+
+/// A macro host for code that defines no macros (the prelude).
+struct NoMacros;
+
+impl frontend::MacroHost for NoMacros {
+    fn define_macro(&mut self, name: &str, _: &frontend::Datum, _: &[frontend::Datum], span: frontend::Span) -> Result<(), Diagnostic> {
+        Err(Diagnostic::new("macro-unsupported", span, format!("defmacro {name}: macros are not available here")))
+    }
+    fn expand_macro(&mut self, name: &str, _: &[frontend::Datum], span: frontend::Span) -> Result<frontend::Datum, Diagnostic> {
+        Err(Diagnostic::new("macro-unsupported", span, format!("unknown macro {name}")))
+    }
+    fn gensym(&mut self, prefix: &str) -> String {
+        format!("{prefix}__p")
+    }
+}
+
 impl Isolate {
-    /// An isolate with no prelude (only primitives; for tests of hand-built IR).
+    /// An isolate with every primitive bound as a global and the prelude loaded.
+    pub fn new(ctx: Ctx) -> Isolate {
+        Isolate::with_prelude(ctx)
+    }
+
+    /// [`Isolate::new`]; `macros` tells whether `defmacro` in compiled files is
+    /// supported (the macro isolate itself has none of its own).
+    pub(crate) fn with_prelude(ctx: Ctx) -> Isolate {
+        let mut iso = Isolate::bare(ctx);
+        let mut fiber = match iso.compile_with(PRELUDE_FILE, PRELUDE, &mut NoMacros) {
+            Ok(f) => f,
+            Err(d) => panic!("prelude does not compile: {} at {}", d.message, iso.sources.describe(d.span)),
+        };
+        if let Err(e) = iso.run(&mut fiber, &mut NoIo) {
+            panic!("prelude failed: {e}");
+        }
+        iso
+    }
+
+    /// An isolate with the primitives bound as globals but no prelude (tests of hand-built IR).
     pub fn bare(ctx: Ctx) -> Isolate {
-        Isolate { globals: GlobalTable::new(), ctx, sources: SourceMap::new(), modules: Vec::new(), macros: None }
+        let mut globals = GlobalTable::new();
+        for (i, d) in crate::prims::builtins().iter().enumerate() {
+            globals.define(d.name, Value::Prim(crate::value::PrimId(i as u32)));
+        }
+        Isolate { globals, ctx, sources: SourceMap::new(), modules: Vec::new(), macros: None }
+    }
+
+    /// True when `name` is lowered to a direct primitive call: a builtin whose
+    /// global is still the primitive (the prelude may replace some), or `%apply`.
+    pub fn is_builtin(&self, name: &str) -> bool {
+        name == "%apply" || matches!(self.globals.get_named(name), Some(Value::Prim(_)))
+    }
+
+    /// Reads, expands (macros run in this isolate's macro isolate), lowers,
+    /// optimises and compiles `source`; returns a fiber running its top level.
+    pub fn compile_file(&mut self, name: &str, source: &str) -> Result<Fiber, Diagnostic> {
+        let mut host = self.macros.take().unwrap_or_else(|| Box::new(crate::macros::MacroExpander::new()));
+        let r = self.compile_with(name, source, &mut *host);
+        self.macros = Some(host);
+        r
+    }
+
+    fn compile_with(&mut self, name: &str, source: &str, host: &mut dyn frontend::MacroHost) -> Result<Fiber, Diagnostic> {
+        let file = self.sources.add(name, source);
+        let (_, program) = frontend::compile_to_ast(&self.sources, file, host)?;
+        Ok(self.compile_program(&program))
+    }
+
+    /// Lowers, optimises (verifying in debug builds) and compiles a resolved program.
+    pub fn compile_program(&mut self, program: &frontend::ast::Program) -> Fiber {
+        let m = self.lower(program);
+        self.load_module(&m)
+    }
+
+    /// The optimised IR of a resolved program.
+    pub fn lower(&self, program: &frontend::ast::Program) -> ir::Module {
+        let mut m = ir::lower_program(program, &|n: &str| self.is_builtin(n));
+        ir::optimise(&mut m);
+        if cfg!(debug_assertions) {
+            if let Err(errs) = ir::verify_module(&m) {
+                panic!("IR verification failed: {}\n{m}", errs.join("\n"));
+            }
+        }
+        m
     }
 
     /// The source map of everything compiled in this isolate.

@@ -1,6 +1,8 @@
 //! The SX virtual machine: values, primitives, prelude, bytecode and interpreter.
 
 pub mod bytecode;
+pub mod memory_resolver;
+pub mod pipeline;
 pub mod profile;
 pub mod macros;
 pub mod isolate;

@@ -2,111 +2,83 @@
 //! interpreter (one place to follow changes of that API).
 
 use crate::prims::PrimDef;
-use crate::value::{ErrorObj, List, PrimId, SxStr, Value};
-use std::cell::{Cell, RefCell};
-use std::rc::Rc;
+use crate::value::{PrimId, Value};
 
 /// A fresh error value with `msg`.
+#[inline(never)]
 pub fn error(msg: impl Into<String>) -> Value {
-    Value::Error(Rc::new(ErrorObj { message: msg.into(), backtrace: RefCell::new(Vec::new()) }))
+    crate::error::err(msg)
 }
 
 /// A new list.
+#[inline]
 pub fn list(items: Vec<Value>) -> Value {
-    let n = items.len();
-    Value::List(Rc::new(List { data: RefCell::new(Rc::new(RefCell::new(items))), start: Cell::new(0), end: Cell::new(n) }))
+    Value::list(items)
 }
 
-/// The elements of a list value.
+/// The elements of a list value (`nil` counts as the empty list).
 pub fn list_items(v: &Value) -> Option<Vec<Value>> {
     match v {
-        Value::List(l) => {
-            let data = l.data.borrow();
-            let d = data.borrow();
-            Some(d[l.start.get()..l.end.get()].to_vec())
-        }
         Value::Nil => Some(Vec::new()),
-        _ => None,
+        _ => v.list_items(),
     }
 }
 
 /// A string value.
 pub fn string(s: &str) -> Value {
-    Value::Str(Rc::new(SxStr { s: s.into(), char_len: Cell::new(u32::MAX) }))
+    Value::str(s)
 }
 
 /// A symbol value.
-pub fn symbol(_s: &str) -> Value {
-    Value::Symbol(crate::value::Sym(0))
+pub fn symbol(s: &str) -> Value {
+    Value::sym(s)
 }
 
 /// A keyword value.
-pub fn keyword(_s: &str) -> Value {
-    Value::Keyword(crate::value::Sym(0))
+pub fn keyword(s: &str) -> Value {
+    Value::kw(s)
 }
 
 /// The name of a keyword value.
-pub fn keyword_name(v: &Value) -> Option<String> {
+pub fn keyword_name(v: &Value) -> Option<&'static str> {
     match v {
-        Value::Keyword(s) => Some(format!("k{}", s.0)),
+        Value::Keyword(s) => Some(s.name()),
         _ => None,
     }
 }
 
 /// The readable form of a value.
 pub fn repr(v: &Value) -> String {
-    match v {
-        Value::Nil => "nil".into(),
-        Value::Bool(b) => b.to_string(),
-        Value::Int(i) => i.to_string(),
-        Value::Float(f) => f.to_string(),
-        Value::Str(s) => format!("{:?}", &*s.s),
-        Value::Closure(c) => match &c.proto.name {
-            Some(n) => format!("#<lambda {n}>"),
-            None => "#<lambda>".into(),
-        },
-        Value::Error(e) => format!("#<error {:?}>", e.message),
-        other => format!("{other:?}"),
-    }
+    crate::print::repr(v)
 }
 
 /// The message of a raised value (an error's message, else its display form).
 pub fn error_message(v: &Value) -> String {
-    match v {
-        Value::Error(e) => e.message.clone(),
-        Value::Str(s) => s.s.to_string(),
-        other => repr(other),
-    }
+    crate::error::error_message(v)
 }
 
 /// The id of a builtin.
-pub fn prim_lookup(_name: &str) -> Option<PrimId> {
-    None
+pub fn prim_lookup(name: &str) -> Option<PrimId> {
+    crate::prims::lookup(name)
 }
 
 /// The definition of a builtin.
-pub fn prim_def(_id: PrimId) -> &'static PrimDef {
-    panic!("no primitives yet")
-}
-
-/// The `NAME: expected N arguments, got M` message.
-pub fn arity_message(name: &str, min: usize, max: Option<usize>, got: usize) -> String {
-    let plural = |n: usize| if n == 1 { "argument" } else { "arguments" };
-    match max {
-        Some(m) if m == min => format!("{name}: expected {min} {}, got {got}", plural(min)),
-        Some(m) if m == min + 1 => format!("{name}: expected {min} or {m} arguments, got {got}"),
-        Some(m) => format!("{name}: expected {min} to {m} arguments, got {got}"),
-        None => format!("{name}: expected at least {min} {}, got {got}", plural(min)),
-    }
-}
-
-/// Converts a quoted datum to a value.
-pub fn datum_value(_d: &frontend::Datum) -> Value {
-    Value::Nil
+#[inline]
+pub fn prim_def(id: PrimId) -> &'static PrimDef {
+    crate::prims::get(id)
 }
 
 /// The name of a builtin by raw id (for the disassembler).
 pub fn prim_name(p: u16) -> String {
-    let _ = p;
-    format!("prim{p}")
+    crate::prims::builtins().get(p as usize).map(|d| d.name.to_string()).unwrap_or_else(|| format!("prim{p}"))
+}
+
+/// The `NAME: expected N arguments, got M` message.
+pub fn arity_message(name: &str, min: usize, max: Option<usize>, got: usize) -> String {
+    crate::error::arity_message(name, min, max, got)
+}
+
+/// Converts a quoted datum to a value.
+pub fn datum_value(d: &frontend::Datum) -> Value {
+    crate::convert::datum_to_value(d)
 }

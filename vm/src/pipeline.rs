@@ -1,0 +1,78 @@
+//! Stage dumps for `sxc inspect`: the resolved AST, the expanded forms, the IR
+//! before and after optimisation, and the bytecode of one source file.
+
+use crate::bytecode::compile_module;
+use crate::ctx::Ctx;
+use crate::isolate::Isolate;
+use frontend::{Diagnostic, SourceMap};
+
+/// Which stage to dump.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Stage {
+    /// The resolved core AST.
+    Ast,
+    /// The expanded core forms (as s-expressions).
+    Expanded,
+    /// IR straight out of lowering.
+    Ir,
+    /// IR after `ir::optimise` (what the interpreter runs).
+    IrOpt,
+    /// The register bytecode.
+    Bytecode,
+}
+
+impl Stage {
+    /// Parses `ast|expanded|ir|ir-opt|bytecode`.
+    pub fn parse(s: &str) -> Option<Stage> {
+        Some(match s {
+            "ast" => Stage::Ast,
+            "expanded" => Stage::Expanded,
+            "ir" => Stage::Ir,
+            "ir-opt" => Stage::IrOpt,
+            "bytecode" => Stage::Bytecode,
+            _ => return None,
+        })
+    }
+}
+
+/// Renders `stage` of `source` (compiled as file `name` in a fresh isolate with
+/// the prelude). `func_filter` keeps only the functions with that name (IR and
+/// bytecode stages). Errors carry the source map to render the diagnostic.
+pub fn dump(name: &str, source: &str, stage: Stage, func_filter: Option<&str>) -> Result<String, (SourceMap, Diagnostic)> {
+    let mut iso = Isolate::new(Ctx::with_output(Box::new(std::io::sink()), Box::new(std::io::sink())));
+    let file = iso.source_map_mut().add(name, source);
+    let mut host = crate::macros::MacroExpander::new();
+    let (expanded, program) = match frontend::compile_to_ast(iso.source_map(), file, &mut host) {
+        Ok(x) => x,
+        Err(d) => return Err((iso.source_map().clone(), d)),
+    };
+    Ok(match stage {
+        Stage::Ast => frontend::dump::dump_program(&program),
+        Stage::Expanded => frontend::print::print_program(&expanded),
+        Stage::Ir | Stage::IrOpt => {
+            let m = if stage == Stage::Ir {
+                ir::lower_program(&program, &|n: &str| iso.is_builtin(n))
+            } else {
+                iso.lower(&program)
+            };
+            match func_filter {
+                None => m.to_string(),
+                Some(f) => {
+                    let mut out = String::new();
+                    for (i, func) in m.funcs.iter().enumerate() {
+                        if func.name.as_deref() == Some(f) {
+                            out.push_str(&ir::print::function_to_string(&m, ir::FuncId::new(i)));
+                            out.push('\n');
+                        }
+                    }
+                    out
+                }
+            }
+        }
+        Stage::Bytecode => {
+            let m = iso.lower(&program);
+            let proto = compile_module(&m, iso.globals_mut());
+            proto.disassemble(func_filter)
+        }
+    })
+}
