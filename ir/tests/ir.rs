@@ -62,6 +62,9 @@ fn cases_as_data() {
         for (ext, m) in [("ir", &lowered), ("opt.ir", &optimised)] {
             let want_path = sx.with_extension(ext);
             let got = format!("{m}");
+            let reparsed = ir::parse_module(&got).unwrap_or_else(|e| panic!("{}: {e}", want_path.display()));
+            assert_eq!(format!("{reparsed}"), got, "print/parse round trip");
+            check(&reparsed);
             if bless {
                 std::fs::write(&want_path, &got).unwrap();
                 continue;
@@ -345,6 +348,11 @@ mod random_programs {
             }
             let mut o = m.clone();
             ir::optimise(&mut o); // verifies after every pass (debug)
+            for x in [&m, &o] {
+                let text = format!("{x}");
+                let back = ir::parse_module(&text).unwrap_or_else(|e| panic!("seed {seed}: {e}\n{text}"));
+                assert_eq!(format!("{back}"), text);
+            }
             let again = format!("{}", lower_program(&prog, &prims));
             assert_eq!(again, format!("{m}"), "lowering is deterministic");
         }
