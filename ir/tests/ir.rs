@@ -369,3 +369,166 @@ fn open_world_treats_globals_as_unknown() {
     let g = m.funcs.iter().find(|f| f.name.as_deref() == Some("g")).unwrap();
     assert!(g.blocks.iter().any(|b| matches!(b.term, Terminator::CallK { .. })));
 }
+
+/// Pass tests on textual IR: parse, run one pass, compare the printed result.
+mod pass_files {
+    use super::*;
+
+    fn run(pass: fn(&mut Module), input: &str, want: &str) {
+        let mut m = ir::parse_module(input).unwrap();
+        check(&m);
+        pass(&mut m);
+        check(&m);
+        assert_eq!(m.to_string(), want);
+    }
+
+    const HDR: &str = "fn f0 \"<toplevel>\" (arity 0, captures 0) pure entry {\nblock0:\n    v0: nil = const nil\n    return v0\n}\n\n";
+
+    #[test]
+    fn simplify_cfg_merges_and_bypasses() {
+        let input = format!(
+            "{HDR}fn f1 \"t\" (arity 1, captures 0) pure {{
+block0(v0: any):
+    branch v0, block1, block2
+block1:
+    jump block3
+block2:
+    v1: int = const 2
+    jump block4(v1)
+block3:
+    jump block4(v0)
+block4(v2: any):
+    jump block5(v2)
+block5(v3: any):
+    return v3
+}}
+"
+        );
+        let want = format!(
+            "{HDR}fn f1 \"t\" (arity 1, captures 0) pure {{
+block0(v0: any):
+    branch v0, block2(v0), block1
+block1:
+    v1: int = const 2
+    jump block2(v1)
+block2(v2: any):
+    return v2
+}}
+"
+        );
+        run(ir::passes::simplify_cfg, &input, &want);
+    }
+
+    #[test]
+    fn dce_removes_dead_pure_insts_params_and_blocks() {
+        let input = format!(
+            "{HDR}fn f1 \"t\" (arity 1, captures 0) pure {{
+block0(v0: any):
+    v1 = capture 0
+    v2: int = const 1
+    v3 = cell_new v2
+    v4 = cell_get v3
+    v5 = prim \"car\" v0
+    jump block1(v2, v5)
+block1(v6: any, v7: any):
+    return v7
+block2:
+    return v0
+}}
+"
+        )
+        .replace("captures 0) pure {\nblock0(v0: any):\n    v1 = capture 0", "captures 1) pure {\nblock0(v0: any):\n    v1 = capture 0");
+        let want = format!(
+            "{HDR}fn f1 \"t\" (arity 1, captures 1) pure {{
+block0(v0: any):
+    v1 = prim \"car\" v0
+    jump block1(v1)
+block1(v2: any):
+    return v2
+}}
+"
+        );
+        run(ir::passes::dce, &input, &want);
+    }
+
+    #[test]
+    fn const_fold_branch_and_typed_ops() {
+        let input = format!(
+            "{HDR}fn f1 \"t\" (arity 0, captures 0) pure {{
+block0:
+    v0: int = const 7
+    v1: int = const 9223372036854775807
+    v2 = iadd.ovf v0, v0
+    v3 = iadd.ovf v1, v0
+    v4 = icmp lt v0, v2
+    branch v4, block1, block2
+block1:
+    return v2
+block2:
+    return v3
+}}
+"
+        );
+        let want = format!(
+            "{HDR}fn f1 \"t\" (arity 0, captures 0) pure {{
+block0:
+    v0: int = const 7
+    v1: int = const 9223372036854775807
+    v2: int = const 14
+    v3 = iadd.ovf v1, v0
+    v4: bool = const true
+    jump block1
+block1:
+    return v2
+block2:
+    return v3
+}}
+"
+        );
+        run(ir::passes::const_fold, &input, &want);
+    }
+
+    #[test]
+    fn inline_closure_with_captures_at_call_site() {
+        let input = format!(
+            "{HDR}fn f1 \"outer\" (arity 1, captures 0) may-raise {{
+block0(v0: any):
+    v1: closure = make_closure f2 [v0]
+    v2: int = const 1
+    v3 = call v1(v2)
+    v4 = prim \"+\" v3, v3
+    return v4
+}}
+
+fn f2 \"add\" (arity 1, captures 1) may-raise {{
+block0(v0: any):
+    v1 = capture 0
+    v2 = prim \"+\" v0, v1
+    return v2
+}}
+"
+        );
+        let want = format!(
+            "{HDR}fn f1 \"outer\" (arity 1, captures 0) may-raise {{
+block0(v0: any):
+    v1: closure = make_closure f2 [v0]
+    v2: int = const 1
+    v3 = prim \"+\" v2, v0
+    v4 = prim \"+\" v3, v3
+    return v4
+}}
+
+fn f2 \"add\" (arity 1, captures 1) may-raise {{
+block0(v0: any):
+    v1 = capture 0
+    v2 = prim \"+\" v0, v1
+    return v2
+}}
+"
+        );
+        run(|m| {
+            ir::passes::inline(m);
+            ir::passes::simplify_cfg(m);
+        }, &input, &want);
+    }
+}
