@@ -12,6 +12,9 @@ use ir::ast_build::P;
 use ir::{lower_program, verify_module, Effect, InstData, Module, Terminator};
 use std::path::Path;
 
+#[path = "support/eval.rs"]
+mod eval;
+
 /// The runtime primitives assumed by these tests (a stand-in for `vm`'s table;
 /// `map`/`for-each` are prelude SX functions, not primitives).
 fn prims(n: &str) -> bool {
@@ -330,6 +333,7 @@ mod random_programs {
 
     #[test]
     fn random_programs_lower_and_optimise_under_the_verifier() {
+        let (mut compared, mut ok_results) = (0, 0);
         for seed in 1..2000u64 {
             let mut g = Gen { s: seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1, p: P::new() };
             let mut scope = Vec::new();
@@ -348,6 +352,19 @@ mod random_programs {
             }
             let mut o = m.clone();
             ir::optimise(&mut o); // verifies after every pass (debug)
+            // Differential check: same result before and after optimisation.
+            let show = |r: Result<eval::V, eval::Stop>| match r {
+                Ok(v) => Some(format!("ok {}", v.show())),
+                Err(eval::Stop::Raised(v)) => Some(format!("raised {}", v.show())),
+                Err(eval::Stop::Exhausted) => None,
+            };
+            if let (Some(before), Some(after)) = (show(eval::Eval::run(&m, 20_000)), show(eval::Eval::run(&o, 20_000))) {
+                compared += 1;
+                if before.starts_with("ok") {
+                    ok_results += 1;
+                }
+                assert_eq!(before, after, "seed {seed}: optimisation changed the result\n{m}\n-- optimised --\n{o}");
+            }
             for x in [&m, &o] {
                 let text = format!("{x}");
                 let back = ir::parse_module(&text).unwrap_or_else(|e| panic!("seed {seed}: {e}\n{text}"));
@@ -356,6 +373,8 @@ mod random_programs {
             let again = format!("{}", lower_program(&prog, &prims));
             assert_eq!(again, format!("{m}"), "lowering is deterministic");
         }
+        eprintln!("differential: {compared} programs compared, {ok_results} returned normally");
+        assert!(compared > 1000 && ok_results > 100, "generator too weak: {compared} compared, {ok_results} ok");
     }
 }
 
@@ -530,5 +549,29 @@ block0(v0: any):
             ir::passes::inline(m);
             ir::passes::simplify_cfg(m);
         }, &input, &want);
+    }
+}
+
+#[test]
+fn evaluator_sanity_fib_and_closures() {
+    for (src, want) in [
+        ("(define (fib n) (if (< n 2) n (+ (fib (- n 1)) (fib (- n 2))))) (fib 15)", "ok 610"),
+        ("(define (make-adder n) (fn (x) (+ x n))) ((make-adder 1) 2)", "ok 3"),
+        ("(define (counter) (let ((c 0)) (fn () (set! c (+ c 1)) c))) (define k (counter)) (k) (k) (k)", "ok 3"),
+        ("(define (sum n) (let loop ((i 0) (acc 0)) (if (> i n) acc (loop (+ i 1) (+ acc i))))) (sum 100)", "ok 5050"),
+        ("(define (f x) (guard (e (true (list 'caught e))) (raise x))) (f 7)", "ok (\"Symbol(\\\"caught\\\")\" 7)"),
+        ("(+ 9223372036854775807 1)", "raised \"integer overflow\""),
+        ("(define (p) (+ 1 (perform 41))) (p)", "ok 42"),
+    ] {
+        let m = lower_src(src);
+        let o = opt(m.clone());
+        for x in [&m, &o] {
+            let got = match eval::Eval::run(x, 1_000_000) {
+                Ok(v) => format!("ok {}", v.show()),
+                Err(eval::Stop::Raised(v)) => format!("raised {}", v.show()),
+                Err(eval::Stop::Exhausted) => "exhausted".into(),
+            };
+            assert_eq!(got, want, "{src}\n{x}");
+        }
     }
 }

@@ -25,7 +25,7 @@ pub fn prim_result_type(name: &str, args: &[Type]) -> Type {
         "=" | "!=" | "<" | ">" | "<=" | ">=" | "not" | "eq?" | "equal?" | "nil?" | "number?" | "integer?" | "float?" | "string?"
         | "symbol?" | "keyword?" | "list?" | "dict?" | "boolean?" | "fn?" | "error?" => Type::Bool,
         "str" | "repr" | "type-of" | "upper" | "lower" | "trim" => Type::Str,
-        "list" | "%list" | "cons" | "reverse" => Type::List,
+        "list" | "%list" | "cons" => Type::List,
         "dict" | "%dict" => Type::Dict,
         "+" | "-" | "*" if !args.is_empty() => {
             if args.iter().all(|t| *t == Type::Int) {
