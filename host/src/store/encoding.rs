@@ -27,10 +27,11 @@ use vm::data::Data;
 /// The current encoding version: the first byte of every encoded value.
 pub const VERSION: u8 = 1;
 
-/// The deepest nesting of lists/dicts that is stored and decoded. A value
-/// nested deeper is refused by [`try_encode`] (and so by the store), which keeps
-/// decoding of any stored (or garbage) bytes within a bounded stack.
-pub const MAX_DEPTH: usize = 512;
+/// The deepest nesting of lists/dicts that is stored and decoded: above the
+/// VM's limit for converting values to [`Data`] (10,000), so every value the VM
+/// hands over is storable (an event adds one level). A value nested deeper is
+/// refused by [`try_encode`] (and so by the store); [`decode`] refuses it too.
+pub const MAX_DEPTH: usize = 10_240;
 
 const T_NIL: u8 = 0x00;
 const T_FALSE: u8 = 0x01;
@@ -103,11 +104,64 @@ impl fmt::Display for EncodeError {
 impl std::error::Error for EncodeError {}
 
 /// Encodes `d` (version byte + tagged value). Does not check nesting depth;
-/// use [`try_encode`] for values that will be decoded later.
+/// use [`try_encode`] for values that will be decoded later. Iterative: any
+/// nesting depth is fine.
 pub fn encode(d: &Data) -> Vec<u8> {
     let mut out = Vec::with_capacity(16);
     out.push(VERSION);
-    put_value(&mut out, d);
+    // Pending items, last first: values and (for dicts) the keys before them.
+    enum Item<'a> {
+        Val(&'a Data),
+        Key(&'a str),
+    }
+    let mut todo = vec![Item::Val(d)];
+    while let Some(item) = todo.pop() {
+        let d = match item {
+            Item::Key(k) => {
+                put_text(&mut out, k);
+                continue;
+            }
+            Item::Val(d) => d,
+        };
+        match d {
+            Data::Nil => out.push(T_NIL),
+            Data::Bool(false) => out.push(T_FALSE),
+            Data::Bool(true) => out.push(T_TRUE),
+            Data::Int(i) => {
+                out.push(T_INT);
+                out.extend_from_slice(&i.to_le_bytes());
+            }
+            Data::Float(f) => {
+                out.push(T_FLOAT);
+                out.extend_from_slice(&f.to_bits().to_le_bytes());
+            }
+            Data::Str(s) => {
+                out.push(T_STR);
+                put_text(&mut out, s);
+            }
+            Data::Symbol(s) => {
+                out.push(T_SYMBOL);
+                put_text(&mut out, s);
+            }
+            Data::Keyword(s) => {
+                out.push(T_KEYWORD);
+                put_text(&mut out, s);
+            }
+            Data::List(xs) => {
+                out.push(T_LIST);
+                put_varint(&mut out, xs.len() as u64);
+                todo.extend(xs.iter().rev().map(Item::Val));
+            }
+            Data::Dict(es) => {
+                out.push(T_DICT);
+                put_varint(&mut out, es.len() as u64);
+                for (k, v) in es.iter().rev() {
+                    todo.push(Item::Val(v));
+                    todo.push(Item::Key(k));
+                }
+            }
+        }
+    }
     out
 }
 
@@ -120,13 +174,27 @@ pub fn try_encode(d: &Data) -> Result<Vec<u8>, EncodeError> {
     Ok(encode(d))
 }
 
-/// True when `d` has more than `max` levels of nested lists/dicts.
+/// True when `d` has more than `max` levels of nested lists/dicts (iterative).
 pub(crate) fn depth_exceeds(d: &Data, max: usize) -> bool {
-    match d {
-        Data::List(xs) => max == 0 || xs.iter().any(|x| depth_exceeds(x, max - 1)),
-        Data::Dict(es) => max == 0 || es.iter().any(|(_, v)| depth_exceeds(v, max - 1)),
-        _ => false,
+    let mut todo = vec![(d, 0usize)];
+    while let Some((d, depth)) = todo.pop() {
+        match d {
+            Data::List(xs) => {
+                if depth >= max {
+                    return true;
+                }
+                todo.extend(xs.iter().map(|x| (x, depth + 1)));
+            }
+            Data::Dict(es) => {
+                if depth >= max {
+                    return true;
+                }
+                todo.extend(es.iter().map(|(_, x)| (x, depth + 1)));
+            }
+            _ => {}
+        }
     }
+    false
 }
 
 fn put_varint(out: &mut Vec<u8>, mut n: u64) {
@@ -146,61 +214,29 @@ fn put_text(out: &mut Vec<u8>, s: &str) {
     out.extend_from_slice(s.as_bytes());
 }
 
-fn put_value(out: &mut Vec<u8>, d: &Data) {
-    match d {
-        Data::Nil => out.push(T_NIL),
-        Data::Bool(false) => out.push(T_FALSE),
-        Data::Bool(true) => out.push(T_TRUE),
-        Data::Int(i) => {
-            out.push(T_INT);
-            out.extend_from_slice(&i.to_le_bytes());
-        }
-        Data::Float(f) => {
-            out.push(T_FLOAT);
-            out.extend_from_slice(&f.to_bits().to_le_bytes());
-        }
-        Data::Str(s) => {
-            out.push(T_STR);
-            put_text(out, s);
-        }
-        Data::Symbol(s) => {
-            out.push(T_SYMBOL);
-            put_text(out, s);
-        }
-        Data::Keyword(s) => {
-            out.push(T_KEYWORD);
-            put_text(out, s);
-        }
-        Data::List(xs) => {
-            out.push(T_LIST);
-            put_varint(out, xs.len() as u64);
-            for x in xs {
-                put_value(out, x);
-            }
-        }
-        Data::Dict(es) => {
-            out.push(T_DICT);
-            put_varint(out, es.len() as u64);
-            for (k, v) in es {
-                put_text(out, k);
-                put_value(out, v);
-            }
-        }
-    }
-}
-
 /// Decodes bytes produced by [`encode`]. Any malformed input is an error.
+/// Iterative: the stack use does not depend on the input.
 pub fn decode(bytes: &[u8]) -> Result<Data, DecodeError> {
     let (&version, _) = bytes.split_first().ok_or(DecodeError::Empty)?;
     if version != VERSION {
         return Err(DecodeError::UnknownVersion(version));
     }
     let mut r = Reader { bytes, pos: 1 };
-    let d = r.value(0)?;
+    let d = r.value()?;
     if r.pos != bytes.len() {
         return Err(DecodeError::TrailingBytes { offset: r.pos });
     }
     Ok(d)
+}
+
+/// Most elements pre-allocated for one list/dict (more grow the vector), so a
+/// garbage count cannot reserve much memory at every nesting level.
+const MAX_PREALLOC: usize = 16;
+
+/// An open list/dict being decoded: its elements so far and how many remain.
+enum Frame {
+    List(Vec<Data>, usize),
+    Dict(Vec<(String, Data)>, usize, String),
 }
 
 struct Reader<'a> {
@@ -248,7 +284,7 @@ impl<'a> Reader<'a> {
     }
 
     /// A count or length; it can never exceed the bytes left (each element
-    /// takes at least one byte), which bounds pre-allocation.
+    /// takes at least one byte).
     fn length(&mut self) -> Result<usize, DecodeError> {
         let n = self.varint()?;
         let left = (self.bytes.len() - self.pos) as u64;
@@ -267,41 +303,72 @@ impl<'a> Reader<'a> {
             .map_err(|_| DecodeError::BadUtf8 { offset })
     }
 
-    fn value(&mut self, depth: usize) -> Result<Data, DecodeError> {
-        let offset = self.pos;
-        let tag = self.byte()?;
-        Ok(match tag {
-            T_NIL => Data::Nil,
-            T_FALSE => Data::Bool(false),
-            T_TRUE => Data::Bool(true),
-            T_INT => Data::Int(self.u64_le()? as i64),
-            T_FLOAT => Data::Float(f64::from_bits(self.u64_le()?)),
-            T_STR => Data::Str(self.text()?),
-            T_SYMBOL => Data::Symbol(self.text()?),
-            T_KEYWORD => Data::Keyword(self.text()?),
-            T_LIST | T_DICT => {
-                if depth >= MAX_DEPTH {
-                    return Err(DecodeError::TooDeep);
-                }
-                let n = self.length()?;
-                if tag == T_LIST {
-                    let mut xs = Vec::with_capacity(n);
-                    for _ in 0..n {
-                        xs.push(self.value(depth + 1)?);
-                    }
-                    Data::List(xs)
-                } else {
-                    let mut es = Vec::with_capacity(n.min(self.bytes.len() / 2));
-                    for _ in 0..n {
-                        let k = self.text()?;
-                        let v = self.value(depth + 1)?;
-                        es.push((k, v));
-                    }
-                    Data::Dict(es)
-                }
+    /// One complete value, with an explicit stack of open lists/dicts.
+    fn value(&mut self) -> Result<Data, DecodeError> {
+        let mut stack: Vec<Frame> = Vec::new();
+        loop {
+            if let Some(Frame::Dict(_, _, key)) = stack.last_mut() {
+                *key = self.text()?;
             }
-            tag => return Err(DecodeError::BadTag { tag, offset }),
-        })
+            let offset = self.pos;
+            let tag = self.byte()?;
+            let mut done = match tag {
+                T_NIL => Data::Nil,
+                T_FALSE => Data::Bool(false),
+                T_TRUE => Data::Bool(true),
+                T_INT => Data::Int(self.u64_le()? as i64),
+                T_FLOAT => Data::Float(f64::from_bits(self.u64_le()?)),
+                T_STR => Data::Str(self.text()?),
+                T_SYMBOL => Data::Symbol(self.text()?),
+                T_KEYWORD => Data::Keyword(self.text()?),
+                T_LIST | T_DICT => {
+                    if stack.len() >= MAX_DEPTH {
+                        return Err(DecodeError::TooDeep);
+                    }
+                    let n = self.length()?;
+                    let cap = n.min(MAX_PREALLOC);
+                    match (tag, n) {
+                        (T_LIST, 0) => Data::List(Vec::new()),
+                        (_, 0) => Data::Dict(Vec::new()),
+                        (T_LIST, _) => {
+                            stack.push(Frame::List(Vec::with_capacity(cap), n));
+                            continue;
+                        }
+                        _ => {
+                            stack.push(Frame::Dict(Vec::with_capacity(cap), n, String::new()));
+                            continue;
+                        }
+                    }
+                }
+                tag => return Err(DecodeError::BadTag { tag, offset }),
+            };
+            // Hand the finished value to its container, closing every
+            // container it completes.
+            loop {
+                match stack.last_mut() {
+                    None => return Ok(done),
+                    Some(Frame::List(xs, left)) => {
+                        xs.push(done);
+                        *left -= 1;
+                        if *left > 0 {
+                            break;
+                        }
+                    }
+                    Some(Frame::Dict(es, left, key)) => {
+                        es.push((std::mem::take(key), done));
+                        *left -= 1;
+                        if *left > 0 {
+                            break;
+                        }
+                    }
+                }
+                done = match stack.pop() {
+                    Some(Frame::List(xs, _)) => Data::List(xs),
+                    Some(Frame::Dict(es, _, _)) => Data::Dict(es),
+                    None => unreachable!("checked above"),
+                };
+            }
+        }
     }
 }
 
@@ -441,6 +508,17 @@ pub(crate) mod tests {
 
     #[test]
     fn depth_limit() {
+        // Building, comparing and dropping very deep `Data` recurses (derived
+        // and test code), so run on a big stack; encode/decode themselves do not.
+        std::thread::Builder::new()
+            .stack_size(256 << 20)
+            .spawn(depth_limit_body)
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+
+    fn depth_limit_body() {
         let mut d = Data::Nil;
         for _ in 0..MAX_DEPTH {
             d = Data::List(vec![d]);

@@ -23,7 +23,7 @@ use std::sync::mpsc;
 use std::sync::Arc;
 use std::thread::JoinHandle;
 
-use redb::{Database, ReadableDatabase, TableDefinition};
+use redb::{Database, Durability, ReadableDatabase, TableDefinition};
 use vm::data::Data;
 
 pub use ops::OpError;
@@ -195,7 +195,10 @@ fn writer_loop(db: &Database, rx: mpsc::Receiver<Job>) {
 /// (with redb's default, immediate durability). Either every result is
 /// returned after the commit, or the error text for the whole batch.
 fn commit_batch(db: &Database, batch: &[Job]) -> Result<Vec<Data>, String> {
-    let txn = db.begin_write().map_err(|e| e.to_string())?;
+    let mut txn = db.begin_write().map_err(|e| e.to_string())?;
+    // redb's default; stated so the guarantee does not hang on a default.
+    txn.set_durability(Durability::Immediate)
+        .map_err(|e| e.to_string())?;
     let mut results = Vec::with_capacity(batch.len());
     {
         let mut tables = ops::WriteTables {

@@ -379,24 +379,43 @@ pub(crate) fn parse(op: &str, args: Vec<Data>) -> Result<Request, OpError> {
 /// NaN unequal to everything), strings/symbols/keywords by kind and text,
 /// lists elementwise, dicts as maps ignoring entry order.
 pub fn sx_equal(a: &Data, b: &Data) -> bool {
-    match (a, b) {
-        (Data::Int(x), Data::Int(y)) => x == y,
-        (Data::Float(x), Data::Float(y)) => x == y,
-        (Data::Int(i), Data::Float(f)) | (Data::Float(f), Data::Int(i)) => int_eq_float(*i, *f),
-        (Data::List(xs), Data::List(ys)) => {
-            xs.len() == ys.len() && xs.iter().zip(ys).all(|(x, y)| sx_equal(x, y))
+    // Iterative, so deeply nested values cannot overflow the stack.
+    let mut todo = vec![(a, b)];
+    while let Some((a, b)) = todo.pop() {
+        match (a, b) {
+            (Data::Int(x), Data::Int(y)) if x != y => return false,
+            (Data::Float(x), Data::Float(y)) if x != y => return false,
+            (Data::Int(i), Data::Float(f)) | (Data::Float(f), Data::Int(i))
+                if !int_eq_float(*i, *f) =>
+            {
+                return false
+            }
+            (Data::Int(_) | Data::Float(_), Data::Int(_) | Data::Float(_)) => {}
+            (Data::List(xs), Data::List(ys)) => {
+                if xs.len() != ys.len() {
+                    return false;
+                }
+                todo.extend(xs.iter().zip(ys));
+            }
+            (Data::Dict(xs), Data::Dict(ys)) => {
+                if xs.len() != ys.len() {
+                    return false;
+                }
+                for (k, x) in xs {
+                    match ys.iter().find(|(k2, _)| k2 == k) {
+                        Some((_, y)) => todo.push((x, y)),
+                        None => return false,
+                    }
+                }
+            }
+            (Data::List(_) | Data::Dict(_), _) | (_, Data::List(_) | Data::Dict(_)) => {
+                return false
+            }
+            _ if a != b => return false,
+            _ => {}
         }
-        (Data::Dict(xs), Data::Dict(ys)) => {
-            xs.len() == ys.len()
-                && xs.iter().all(|(k, x)| {
-                    ys.iter()
-                        .rev()
-                        .find(|(k2, _)| k2 == k)
-                        .is_some_and(|(_, y)| sx_equal(x, y))
-                })
-        }
-        _ => a == b,
     }
+    true
 }
 
 fn int_eq_float(i: i64, f: f64) -> bool {

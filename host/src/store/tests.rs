@@ -299,11 +299,38 @@ fn errors() {
         msg("time/now", vec![i(1)]),
         "time/now: expected at most 0 arguments, got 1"
     );
-    let mut deep = Data::Nil;
-    for _ in 0..=super::encoding::MAX_DEPTH {
-        deep = Data::List(vec![deep]);
-    }
-    assert!(msg("kv/put", vec![s("k"), deep]).starts_with("kv/put: argument 2 (value) is nested"));
+    // Deep values: built and dropped on a big stack (Data's drop recurses).
+    let st = Arc::new(st);
+    let st2 = Arc::clone(&st);
+    std::thread::Builder::new()
+        .stack_size(256 << 20)
+        .spawn(move || {
+            let max = super::encoding::MAX_DEPTH;
+            let nest = |n: usize| (0..n).fold(Data::Nil, |d, _| Data::List(vec![d]));
+            let msg = st2
+                .resolve("kv/put", vec![s("k"), nest(max + 1)])
+                .unwrap_err()
+                .to_string();
+            assert_eq!(
+                msg,
+                format!("kv/put: argument 2 (value) is nested more than {max} levels deep")
+            );
+            let ok = nest(max);
+            assert_eq!(r(&st2, "kv/put", vec![s("deep"), ok.clone()]), ok);
+            assert_eq!(r(&st2, "kv/get", vec![s("deep")]), ok);
+            assert_eq!(r(&st2, "kv/cas", vec![s("deep"), ok.clone(), i(1)]), i(1));
+            // An event adds one level.
+            let e = st2.resolve("persist/append", vec![s("s"), s("t"), nest(max)]);
+            assert!(e
+                .unwrap_err()
+                .to_string()
+                .starts_with("persist/append: argument 3 (data)"));
+            let e = r(&st2, "persist/append", vec![s("s"), s("t"), nest(max - 1)]);
+            assert_eq!(get(&e, "seq"), &i(1));
+        })
+        .unwrap()
+        .join()
+        .unwrap();
     assert!(matches!(
         st.resolve("kv/get", vec![]),
         Err(OpError::BadArgs { .. })
