@@ -176,7 +176,11 @@ fn writer_loop(db: &Database, rx: mpsc::Receiver<Job>) {
                 Err(_) => break,
             }
         }
-        match commit_batch(db, &batch) {
+        // A panic while applying (a bug) fails this batch, not the store.
+        let outcome =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| commit_batch(db, &batch)))
+                .unwrap_or_else(|_| Err("internal error: the write batch panicked".into()));
+        match outcome {
             Ok(results) => {
                 for (job, result) in batch.into_iter().zip(results) {
                     let _ = job.reply.send(Ok(result));

@@ -562,3 +562,83 @@ proptest! {
         }
     }
 }
+
+/// Child half of `acknowledged_writes_survive_abort`: appends from several
+/// threads, prints every acknowledged seq, and aborts the process (no drop, no
+/// clean shutdown) once enough writes are acknowledged.
+#[test]
+#[ignore]
+fn crash_child() {
+    use std::io::Write;
+    let Ok(dir) = std::env::var("SXC_STORE_CRASH_DIR") else {
+        return;
+    };
+    let st = Arc::new(Store::open(std::path::Path::new(&dir)).unwrap());
+    let acked = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    for w in 0..8 {
+        let (st, acked) = (Arc::clone(&st), Arc::clone(&acked));
+        std::thread::spawn(move || loop {
+            let e = r(&st, "persist/append", vec![s("crash"), s("t"), i(w)]);
+            r(
+                &st,
+                "kv/put",
+                vec![s(&format!("k{w}")), get(&e, "seq").clone()],
+            );
+            let Data::Int(seq) = get(&e, "seq") else {
+                panic!()
+            };
+            let mut out = std::io::stdout().lock();
+            writeln!(out, "ack {w} {seq}").unwrap();
+            out.flush().unwrap();
+            acked.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        });
+    }
+    while acked.load(std::sync::atomic::Ordering::SeqCst) < 150 {
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+    std::process::abort();
+}
+
+#[test]
+fn acknowledged_writes_survive_abort() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--exact",
+            "store::tests::crash_child",
+            "--ignored",
+            "--nocapture",
+        ])
+        .env("SXC_STORE_CRASH_DIR", dir.path())
+        .output()
+        .unwrap();
+    assert!(!out.status.success(), "the child should have aborted");
+    let text = String::from_utf8_lossy(&out.stdout);
+    let acks: Vec<(i64, i64)> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("ack "))
+        .map(|l| {
+            let (w, seq) = l.split_once(' ').unwrap();
+            (w.parse().unwrap(), seq.parse().unwrap())
+        })
+        .collect();
+    assert!(acks.len() >= 150, "child output: {text}");
+    let st = Store::open(dir.path()).unwrap();
+    let Data::List(events) = r(&st, "persist/read", vec![s("crash")]) else {
+        panic!()
+    };
+    let Data::Int(last) = r(&st, "persist/last-seq", vec![s("crash")]) else {
+        panic!()
+    };
+    assert_eq!(events.len() as i64, last, "rows are contiguous from 1");
+    for (w, seq) in acks {
+        let e = &events[(seq - 1) as usize];
+        assert_eq!(get(e, "seq"), &i(seq));
+        assert_eq!(get(e, "data"), &i(w));
+        // The kv write acknowledged after it holds this seq or a later one.
+        let Data::Int(k) = r(&st, "kv/get", vec![s(&format!("k{w}"))]) else {
+            panic!()
+        };
+        assert!(k >= seq);
+    }
+}
