@@ -55,8 +55,10 @@ pub struct FunctionProfile {
     pub name: String,
     /// Times entered.
     pub calls: u64,
-    /// Count per loop back-edge.
+    /// Count per loop back-edge (CFG loops).
     pub backedges: Vec<u64>,
+    /// Self tail calls (named-let loop iterations).
+    pub self_tail_calls: u64,
     /// `(pc, observed kinds)` for every generic arithmetic/compare/call site that
     /// has recorded something other than the `Int` fast path (arithmetic) or
     /// a closure with exact arity (calls).
@@ -90,13 +92,14 @@ impl FunctionProfile {
             name: p.display_name().to_string(),
             calls: prof.calls.get(),
             backedges: prof.backedges.iter().map(|c| c.get()).collect(),
+            self_tail_calls: prof.self_tail_calls.get(),
             feedback,
         }
     }
 
-    /// Total back-edge count (loop iterations).
+    /// Total loop iterations: CFG back-edges plus self tail calls.
     pub fn loop_iterations(&self) -> u64 {
-        self.backedges.iter().sum()
+        self.backedges.iter().sum::<u64>() + self.self_tail_calls
     }
 }
 
@@ -112,8 +115,8 @@ pub fn render(profiles: &[FunctionProfile]) -> String {
     let mut s = String::new();
     for p in profiles {
         let _ = write!(s, "{}: calls {}", p.name, p.calls);
-        if !p.backedges.is_empty() {
-            let _ = write!(s, ", loops {:?}", p.backedges);
+        if p.loop_iterations() > 0 {
+            let _ = write!(s, ", loop iterations {}", p.loop_iterations());
         }
         for (pc, bits) in &p.feedback {
             let _ = write!(s, ", @{pc} {}", kinds_name(*bits));

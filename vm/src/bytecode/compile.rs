@@ -70,6 +70,10 @@ struct FnCompiler<'a> {
     fixups: Vec<(usize, Target)>,
     nbackedges: u16,
     uses: Vec<u32>,
+    /// Small-integer constants (foldable into `*Imm` instructions).
+    imm: Vec<Option<i16>>,
+    /// Uses of each value folded into an immediate operand.
+    folded: Vec<u32>,
     cur: usize,
 }
 
@@ -98,6 +102,12 @@ impl<'a> FnCompiler<'a> {
             }
             term_operands(&b.term, &mut |v| uses[v.index()] += 1);
         }
+        let mut imm = vec![None; nvals];
+        for node in &f.insts {
+            if let InstData::Const(Const::Int(i)) = &node.data {
+                imm[node.result.index()] = i16::try_from(*i).ok();
+            }
+        }
         FnCompiler {
             f,
             globals,
@@ -114,8 +124,36 @@ impl<'a> FnCompiler<'a> {
             fixups: Vec::new(),
             nbackedges: 0,
             uses,
+            imm,
+            folded: vec![0; nvals],
             cur: 0,
         }
+        .plan_folds()
+    }
+
+    /// Counts the uses of small constants that become immediate operands, so
+    /// constants used only that way are not loaded at all.
+    fn plan_folds(mut self) -> Self {
+        let f = self.f;
+        for (bi, b) in f.blocks.iter().enumerate() {
+            let fused = self.fusable(Block::new(bi));
+            for (k, &i) in b.insts.iter().enumerate() {
+                if fused.is_some() && k + 1 == b.insts.len() {
+                    break;
+                }
+                if let Some((_, _, c)) = imm_arith(&f.inst(i).data) {
+                    if self.imm[c.index()].is_some() {
+                        self.folded[c.index()] += 1;
+                    }
+                }
+            }
+            if let Some((_, _, c)) = fused {
+                if self.imm[c.index()].is_some() {
+                    self.folded[c.index()] += 1;
+                }
+            }
+        }
+        self
     }
 
     fn run(mut self, children: Vec<Rc<Proto>>) -> Proto {
@@ -133,13 +171,14 @@ impl<'a> FnCompiler<'a> {
                 | Op::Loop { target, .. }
                 | Op::JumpIfFalse { target, .. }
                 | Op::BrCmp { target, .. }
+                | Op::BrCmpImm { target, .. }
                 | Op::Guard { target, .. } => *target = addr,
                 Op::TryCall { err_pc, .. } => *err_pc = addr,
                 other => unreachable!("fixup on {other:?}"),
             }
         }
         let n = self.code.len();
-        Proto {
+        let p = Proto {
             name: f.name.clone(),
             arity: f.arity as u16,
             has_rest: f.has_rest,
@@ -154,10 +193,15 @@ impl<'a> FnCompiler<'a> {
             span: f.span,
             profile: ProtoProfile {
                 calls: Cell::new(0),
+                self_tail_calls: Cell::new(0),
                 backedges: (0..self.nbackedges).map(|_| Cell::new(0)).collect(),
                 feedback: (0..n).map(|_| Cell::new(0)).collect(),
             },
+        };
+        if let Err(e) = p.validate() {
+            panic!("bytecode compiler produced invalid code: {e}\n{p}");
         }
+        p
     }
 
     #[inline]
@@ -238,7 +282,17 @@ impl<'a> FnCompiler<'a> {
 
     fn inst(&mut self, data: &InstData, result: ir::Value, span: Span) {
         let dst = self.r(result);
+        if let Some((name, a, c)) = imm_arith(data) {
+            if let Some(imm) = self.imm[c.index()] {
+                let prim = self.prim_id(name);
+                let a = self.r(a);
+                let op = if name == "+" { Op::AddImm { dst, a, imm, prim } } else { Op::SubImm { dst, a, imm, prim } };
+                self.emit(op, span);
+                return;
+            }
+        }
         match data {
+            InstData::Const(_) if self.imm[result.index()].is_some() && self.uses[result.index()] == self.folded[result.index()] => {}
             InstData::Const(c) => {
                 let op = match c {
                     Const::Nil => Op::LoadNil { dst },
@@ -409,6 +463,12 @@ impl<'a> FnCompiler<'a> {
             Terminator::Branch { cond, then_dest, else_dest } => {
                 let else_stub = self.needs_moves(else_dest);
                 let pc = match fused {
+                    Some((cmp, a, b)) if self.imm[b.index()].is_some() => {
+                        let prim = self.prim_id(cmp.prim_name());
+                        let imm = self.imm[b.index()].unwrap();
+                        let a = self.r(a);
+                        self.emit(Op::BrCmpImm { cmp, a, imm, prim, target: 0 }, span)
+                    }
                     Some((cmp, a, b)) => {
                         let prim = self.prim_id(cmp.prim_name());
                         let (a, b) = (self.r(a), self.r(b));
@@ -426,7 +486,7 @@ impl<'a> FnCompiler<'a> {
                 if else_stub {
                     let here = self.code.len() as u32;
                     match &mut self.code[pc] {
-                        Op::BrCmp { target, .. } | Op::JumpIfFalse { target, .. } => *target = here,
+                        Op::BrCmp { target, .. } | Op::BrCmpImm { target, .. } | Op::JumpIfFalse { target, .. } => *target = here,
                         _ => unreachable!(),
                     }
                     self.edge(else_dest, span, true);
@@ -479,6 +539,18 @@ impl<'a> FnCompiler<'a> {
             #[allow(unreachable_patterns)]
             other => panic!("bytecode: unsupported terminator {other:?}"),
         }
+    }
+}
+
+/// `a + c` / `a - c` where `c` may be a small constant: (prim name, a, c).
+fn imm_arith(d: &InstData) -> Option<(&'static str, ir::Value, ir::Value)> {
+    match d {
+        InstData::Prim(n, args) if args.len() == 2 && (n == "+" || n == "-") => {
+            Some((if n == "+" { "+" } else { "-" }, args[0], args[1]))
+        }
+        InstData::IAddOvf(a, b) => Some(("+", *a, *b)),
+        InstData::ISubOvf(a, b) => Some(("-", *a, *b)),
+        _ => None,
     }
 }
 

@@ -133,6 +133,12 @@ pub enum Op {
     Sub { dst: Reg, a: Reg, b: Reg, prim: u16 },
     /// `dst = a * b`.
     Mul { dst: Reg, a: Reg, b: Reg, prim: u16 },
+    /// `dst = a + imm`.
+    AddImm { dst: Reg, a: Reg, imm: i16, prim: u16 },
+    /// `dst = a - imm`.
+    SubImm { dst: Reg, a: Reg, imm: i16, prim: u16 },
+    /// Jump to `target` unless `a CMP imm`.
+    BrCmpImm { cmp: Cmp, a: Reg, imm: i16, prim: u16, target: u32 },
     /// `dst = a CMP b` (Int fast path, else primitive `prim`).
     Compare { cmp: Cmp, dst: Reg, a: Reg, b: Reg, prim: u16 },
     /// Jump to `target` unless `a CMP b` (fused compare-and-branch).
@@ -171,6 +177,8 @@ pub struct ProtoProfile {
     pub calls: Cell<u64>,
     /// One counter per loop back-edge ([`Op::Loop`]`::counter`).
     pub backedges: Box<[Cell<u64>]>,
+    /// Self tail calls (a named-let loop iterating: SX loops are tail calls).
+    pub self_tail_calls: Cell<u64>,
     /// Per instruction (indexed by pc): bitset of observed operand/callee kinds.
     pub feedback: Box<[Cell<u8>]>,
 }
@@ -186,15 +194,16 @@ pub struct Proto {
     pub has_rest: bool,
     /// Number of captured values.
     pub ncaptures: u16,
-    /// Size of the register window (every register index in `code` is below it).
-    pub nregs: u32,
+    /// Size of the register window (every register index in `code` is below it;
+    /// checked when the proto is built, relied upon by the interpreter).
+    pub(crate) nregs: u32,
     pub(crate) code: Vec<Op>,
     /// Source span per instruction (for backtraces).
     pub spans: Vec<Span>,
     /// Constant pool.
     pub consts: Vec<Value>,
     /// Register lists of calls/prims/closures.
-    pub arg_pool: Vec<Reg>,
+    pub(crate) arg_pool: Vec<Reg>,
     /// Prototypes of closures made by [`Op::MakeClosure`].
     pub children: Vec<Rc<Proto>>,
     /// Names of the global slots this proto uses (for the disassembler).
@@ -209,6 +218,53 @@ impl Proto {
     /// The instructions.
     pub fn code(&self) -> &[Op] {
         &self.code
+    }
+    /// Size of the register window.
+    pub fn nregs(&self) -> u32 {
+        self.nregs
+    }
+    /// Register lists referenced by `args`/`n` operands.
+    pub fn arg_pool(&self) -> &[Reg] {
+        &self.arg_pool
+    }
+    /// Checks the invariants the interpreter relies on: every register operand
+    /// is below `nregs`, every jump target and pool range is in bounds, and the
+    /// code ends in an instruction that does not fall through.
+    pub fn validate(&self) -> Result<(), String> {
+        let n = self.nregs as usize;
+        let len = self.code.len();
+        let bad = |what: &str, pc: usize| Err(format!("proto {}: {what} at @{pc}", self.display_name()));
+        if self.arity as usize + self.has_rest as usize > n {
+            return bad("parameters exceed registers", 0);
+        }
+        match self.code.last() {
+            Some(Op::Return { .. } | Op::Jump { .. } | Op::Loop { .. } | Op::Raise { .. } | Op::TailCall { .. } | Op::TailApply { .. }) => {}
+            _ => return bad("code falls off the end", len),
+        }
+        for (pc, op) in self.code.iter().enumerate() {
+            let (regs, target, pool) = op_operands(op);
+            if regs.iter().any(|&r| r as usize >= n) {
+                return bad("register out of range", pc);
+            }
+            if target.is_some_and(|t| t as usize >= len) {
+                return bad("jump target out of range", pc);
+            }
+            if let Some((a, k)) = pool {
+                if a as usize + k as usize > self.arg_pool.len() || self.args(a, k).iter().any(|&r| r as usize >= n) {
+                    return bad("argument list out of range", pc);
+                }
+            }
+            match *op {
+                Op::LoadConst { idx, .. } if idx as usize >= self.consts.len() => return bad("constant out of range", pc),
+                Op::MakeClosure { proto, .. } if proto as usize >= self.children.len() => return bad("child proto out of range", pc),
+                Op::Loop { counter, .. } if counter as usize >= self.profile.backedges.len() => return bad("loop counter out of range", pc),
+                _ => {}
+            }
+        }
+        if self.profile.feedback.len() != len || self.spans.len() != len {
+            return bad("profile/span tables do not match the code", 0);
+        }
+        Ok(())
     }
     /// The name shown in backtraces and arity errors (`lambda` when anonymous).
     pub fn display_name(&self) -> &str {
@@ -294,3 +350,39 @@ impl GlobalTable {
 pub(crate) fn prim_of(p: u16) -> PrimId {
     PrimId(p as u32)
 }
+
+/// Register operands, jump target and argument-list operand of an instruction.
+fn op_operands(op: &Op) -> (Vec<Reg>, Option<u32>, Option<(u32, u16)>) {
+    match *op {
+        Op::Move { dst, src } | Op::CellNew { dst, src } => (vec![dst, src], None, None),
+        Op::LoadConst { dst, .. }
+        | Op::LoadInt { dst, .. }
+        | Op::LoadNil { dst }
+        | Op::LoadBool { dst, .. }
+        | Op::Capture { dst, .. }
+        | Op::SelfRef { dst }
+        | Op::GlobalGet { dst, .. } => (vec![dst], None, None),
+        Op::GlobalSet { dst, src, .. } | Op::GlobalDefine { dst, src, .. } => (vec![dst, src], None, None),
+        Op::MakeClosure { dst, args, n, .. } | Op::Prim { dst, args, n, .. } => (vec![dst], None, Some((args, n))),
+        Op::CellGet { dst, cell } => (vec![dst, cell], None, None),
+        Op::CellSet { dst, cell, src } => (vec![dst, cell, src], None, None),
+        Op::Add { dst, a, b, .. } | Op::Sub { dst, a, b, .. } | Op::Mul { dst, a, b, .. } | Op::Compare { dst, a, b, .. } => {
+            (vec![dst, a, b], None, None)
+        }
+        Op::AddImm { dst, a, .. } | Op::SubImm { dst, a, .. } => (vec![dst, a], None, None),
+        Op::BrCmp { a, b, target, .. } => (vec![a, b], Some(target), None),
+        Op::BrCmpImm { a, target, .. } => (vec![a], Some(target), None),
+        Op::Jump { target } | Op::Loop { target, .. } => (vec![], Some(target), None),
+        Op::JumpIfFalse { cond, target } => (vec![cond], Some(target), None),
+        Op::Guard { src, target, .. } => (vec![src], Some(target), None),
+        Op::Call { dst, callee, args, n } => (vec![dst, callee], None, Some((args, n))),
+        Op::TailCall { callee, args, n } => (vec![callee], None, Some((args, n))),
+        Op::Apply { dst, callee, list } => (vec![dst, callee, list], None, None),
+        Op::TailApply { callee, list } => (vec![callee, list], None, None),
+        Op::TryCall { dst, thunk, err_dst, err_pc } => (vec![dst, thunk, err_dst], Some(err_pc), None),
+        Op::Suspend { dst, req } => (vec![dst, req], None, None),
+        Op::Raise { src } | Op::Return { src } => (vec![src], None, None),
+    }
+}
+
+const _: () = assert!(std::mem::size_of::<Op>() <= 12);

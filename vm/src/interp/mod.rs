@@ -144,9 +144,18 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
     let mut base = top.base as usize;
     let mut pc = top.pc as usize;
 
+    // SAFETY of unchecked register access: `Proto::validate` (run on every
+    // compiled proto) guarantees each register operand is below `nregs`, and a
+    // frame is only entered after `regs.len() >= base + nregs` was ensured;
+    // the register file never shrinks while frames are live.
     macro_rules! reg {
         ($r:expr) => {
-            f.regs[base + $r as usize]
+            *unsafe { f.regs.get_unchecked(base + $r as usize) }
+        };
+    }
+    macro_rules! wreg {
+        ($r:expr) => {
+            *unsafe { f.regs.get_unchecked_mut(base + $r as usize) }
         };
     }
     macro_rules! reload {
@@ -203,27 +212,28 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
     loop {
         let p: &Proto = unsafe { &*proto };
         debug_assert!(pc < p.code.len());
-        let op = p.code[pc];
+        // SAFETY: validated code never falls off its end and jumps stay in bounds.
+        let op = *unsafe { p.code.get_unchecked(pc) };
         pc += 1;
         match op {
             Op::Move { dst, src } => {
                 let v = reg!(src).clone();
-                reg!(dst) = v;
+                wreg!(dst) = v;
             }
-            Op::LoadConst { dst, idx } => reg!(dst) = p.consts[idx as usize].clone(),
-            Op::LoadInt { dst, val } => reg!(dst) = Value::Int(val as i64),
-            Op::LoadNil { dst } => reg!(dst) = Value::Nil,
-            Op::LoadBool { dst, val } => reg!(dst) = Value::Bool(val),
+            Op::LoadConst { dst, idx } => wreg!(dst) = p.consts[idx as usize].clone(),
+            Op::LoadInt { dst, val } => wreg!(dst) = Value::Int(val as i64),
+            Op::LoadNil { dst } => wreg!(dst) = Value::Nil,
+            Op::LoadBool { dst, val } => wreg!(dst) = Value::Bool(val),
             Op::Capture { dst, idx } => {
                 let v = unsafe { &*clo }.captures[idx as usize].clone();
-                reg!(dst) = v;
+                wreg!(dst) = v;
             }
             Op::SelfRef { dst } => {
                 let c = f.frames.last().unwrap().closure.clone();
-                reg!(dst) = Value::Closure(c);
+                wreg!(dst) = Value::Closure(c);
             }
             Op::GlobalGet { dst, slot } => match &env.globals.values[slot as usize] {
-                Some(v) => reg!(dst) = v.clone(),
+                Some(v) => wreg!(dst) = v.clone(),
                 None => throw!(rt::error(format!("unbound name: {}", env.globals.name(slot)))),
             },
             Op::GlobalSet { dst, src, slot } => {
@@ -231,34 +241,34 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
                     throw!(rt::error(format!("unbound name: {}", env.globals.name(slot))));
                 }
                 env.globals.values[slot as usize] = Some(reg!(src).clone());
-                reg!(dst) = Value::Nil;
+                wreg!(dst) = Value::Nil;
             }
             Op::GlobalDefine { dst, src, slot } => {
                 env.globals.values[slot as usize] = Some(reg!(src).clone());
-                reg!(dst) = Value::Nil;
+                wreg!(dst) = Value::Nil;
             }
             Op::MakeClosure { dst, proto: child, args, n } => {
                 let captures: Box<[Value]> = p.args(args, n).iter().map(|&r| reg!(r).clone()).collect();
                 let c = Closure { proto: p.children[child as usize].clone(), captures };
-                reg!(dst) = Value::Closure(Rc::new(c));
+                wreg!(dst) = Value::Closure(Rc::new(c));
             }
             Op::CellNew { dst, src } => {
                 let v = reg!(src).clone();
-                reg!(dst) = Value::Cell(Rc::new(RefCell::new(v)));
+                wreg!(dst) = Value::Cell(Rc::new(RefCell::new(v)));
             }
             Op::CellGet { dst, cell } => {
                 let v = match &reg!(cell) {
                     Value::Cell(c) => c.borrow().clone(),
                     other => other.clone(),
                 };
-                reg!(dst) = v;
+                wreg!(dst) = v;
             }
             Op::CellSet { dst, cell, src } => {
                 let v = reg!(src).clone();
                 if let Value::Cell(c) = &reg!(cell) {
                     *c.borrow_mut() = v;
                 }
-                reg!(dst) = Value::Nil;
+                wreg!(dst) = Value::Nil;
             }
             Op::Prim { dst, prim, args, n } => {
                 if prim == u16::MAX {
@@ -275,7 +285,7 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
                 let res = (def.func)(env.ctx, &f.scratch);
                 f.scratch.clear();
                 match res {
-                    Ok(v) => reg!(dst) = v,
+                    Ok(v) => wreg!(dst) = v,
                     Err(e) => throw!(e),
                 }
             }
@@ -293,7 +303,7 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
                         }
                     }
                 };
-                reg!(dst) = r;
+                wreg!(dst) = r;
             }
             Op::Sub { dst, a, b, prim } => {
                 let r = match (&reg!(a), &reg!(b)) {
@@ -309,7 +319,7 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
                         }
                     }
                 };
-                reg!(dst) = r;
+                wreg!(dst) = r;
             }
             Op::Mul { dst, a, b, prim } => {
                 let r = match (&reg!(a), &reg!(b)) {
@@ -325,7 +335,54 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
                         }
                     }
                 };
-                reg!(dst) = r;
+                wreg!(dst) = r;
+            }
+            Op::AddImm { dst, a, imm, prim } => {
+                let r = match &reg!(a) {
+                    Value::Int(x) => match x.checked_add(imm as i64) {
+                        Some(z) => Value::Int(z),
+                        None => throw!(rt::error("integer overflow")),
+                    },
+                    x => {
+                        feedback!(p, kind_bit(x));
+                        match arith_slow(env.ctx, prim, x, &Value::Int(imm as i64)) {
+                            Ok(v) => v,
+                            Err(e) => throw!(e),
+                        }
+                    }
+                };
+                wreg!(dst) = r;
+            }
+            Op::SubImm { dst, a, imm, prim } => {
+                let r = match &reg!(a) {
+                    Value::Int(x) => match x.checked_sub(imm as i64) {
+                        Some(z) => Value::Int(z),
+                        None => throw!(rt::error("integer overflow")),
+                    },
+                    x => {
+                        feedback!(p, kind_bit(x));
+                        match arith_slow(env.ctx, prim, x, &Value::Int(imm as i64)) {
+                            Ok(v) => v,
+                            Err(e) => throw!(e),
+                        }
+                    }
+                };
+                wreg!(dst) = r;
+            }
+            Op::BrCmpImm { cmp, a, imm, prim, target } => {
+                let r = match &reg!(a) {
+                    Value::Int(x) => cmp.int(*x, imm as i64),
+                    x => {
+                        feedback!(p, kind_bit(x));
+                        match cmp_slow(env.ctx, cmp, prim, x, &Value::Int(imm as i64)) {
+                            Ok(v) => v,
+                            Err(e) => throw!(e),
+                        }
+                    }
+                };
+                if !r {
+                    pc = target as usize;
+                }
             }
             Op::Compare { cmp, dst, a, b, prim } => {
                 let r = match (&reg!(a), &reg!(b)) {
@@ -338,7 +395,7 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
                         }
                     }
                 };
-                reg!(dst) = Value::Bool(r);
+                wreg!(dst) = Value::Bool(r);
             }
             Op::BrCmp { cmp, a, b, prim, target } => {
                 let r = match (&reg!(a), &reg!(b)) {
@@ -391,8 +448,9 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
                             f.regs.resize(need, Value::Nil);
                         }
                         for (i, &r) in p.args(args, n).iter().enumerate() {
-                            let v = f.regs[base + r as usize].clone();
-                            f.regs[new_base + i] = v;
+                            let v = reg!(r).clone();
+                            // SAFETY: `need` registers were ensured above and i < arity <= nregs.
+                            *unsafe { f.regs.get_unchecked_mut(new_base + i) } = v;
                         }
                         let calls = &c.proto.profile.calls;
                         calls.set(calls.get() + 1);
@@ -411,7 +469,7 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
                 save_pc!();
                 match calls::call_vec(f, env, cv, argv, dst, false, false) {
                     Ok(Outcome::Pushed) => reload!(),
-                    Ok(Outcome::Value(v)) => reg!(dst) = v,
+                    Ok(Outcome::Value(v)) => wreg!(dst) = v,
                     Err(e) => throw!(e),
                 }
             }
@@ -437,11 +495,19 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
                         for (i, v) in f.scratch.drain(..).enumerate() {
                             f.regs[base + i] = v;
                         }
-                        let calls = &c.proto.profile.calls;
-                        calls.set(calls.get() + 1);
+                        let prof = &c.proto.profile;
+                        prof.calls.set(prof.calls.get() + 1);
+                        pc = 0;
+                        if Rc::as_ptr(&c) == clo {
+                            // A loop iteration: same closure, nothing to replace.
+                            prof.self_tail_calls.set(prof.self_tail_calls.get() + 1);
+                            continue;
+                        }
+                        if std::ptr::eq(Rc::as_ptr(&c.proto), proto) {
+                            prof.self_tail_calls.set(prof.self_tail_calls.get() + 1);
+                        }
                         clo = Rc::as_ptr(&c);
                         proto = Rc::as_ptr(&c.proto);
-                        pc = 0;
                         // Replacing the closure may free the old proto: `p` is dead from here.
                         f.frames.last_mut().unwrap().closure = c;
                         continue;
@@ -465,7 +531,7 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
                 save_pc!();
                 match calls::call_vec(f, env, cv, argv, dst, false, false) {
                     Ok(Outcome::Pushed) => reload!(),
-                    Ok(Outcome::Value(v)) => reg!(dst) = v,
+                    Ok(Outcome::Value(v)) => wreg!(dst) = v,
                     Err(e) => throw!(e),
                 }
             }
@@ -486,14 +552,14 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
                 save_pc!();
                 match calls::call_vec(f, env, tv, Vec::new(), dst, false, true) {
                     Ok(Outcome::Pushed) => reload!(),
-                    Ok(Outcome::Value(v)) => reg!(dst) = v,
+                    Ok(Outcome::Value(v)) => wreg!(dst) = v,
                     Err(e) => {
                         if let Value::Error(eo) = &e {
                             if eo.backtrace.borrow().is_empty() {
                                 *eo.backtrace.borrow_mut() = capture_backtrace(f, env.sources);
                             }
                         }
-                        reg!(err_dst) = e;
+                        wreg!(err_dst) = e;
                         pc = err_pc as usize;
                     }
                 }
@@ -509,7 +575,7 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
                 throw!(v);
             }
             Op::Return { src } => {
-                let v = std::mem::replace(&mut reg!(src), Value::Nil);
+                let v = std::mem::replace(&mut wreg!(src), Value::Nil);
                 do_return!(v);
             }
         }
