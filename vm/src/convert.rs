@@ -2,7 +2,7 @@
 //! quoted data becomes values, and macro expansion results become datums again.
 
 use crate::print::{is_keyword_name, repr};
-use crate::value::{DictMap, Value};
+use crate::value::{DictMap, List, Value};
 use frontend::{Datum, DatumKind, Span};
 use std::rc::Rc;
 
@@ -19,7 +19,11 @@ pub fn datum_to_value(d: &Datum) -> Value {
         DatumKind::Symbol(s) => Value::sym(s),
         DatumKind::Keyword(s) => Value::kw(s),
         DatumKind::List(items) => Value::list(items.iter().map(datum_to_value).collect()),
-        DatumKind::Bracket(items) => Value::list(items.iter().map(datum_to_value).collect()),
+        DatumKind::Bracket(items) => {
+            let l = List::from_vec(items.iter().map(datum_to_value).collect());
+            l.bracket.set(true);
+            Value::List(Rc::new(l))
+        }
         DatumKind::Dict(items) => {
             let mut map = DictMap::default();
             for kv in items.chunks(2) {
@@ -58,7 +62,11 @@ fn to_datum(v: &Value, span: Span, depth: usize) -> Result<Datum, String> {
         Value::Keyword(s) => DatumKind::Keyword(s.name().to_string()),
         Value::List(l) => {
             let items = l.with_items(|xs| xs.iter().map(|x| to_datum(x, span, depth + 1)).collect::<Result<Vec<_>, _>>())?;
-            DatumKind::List(items)
+            if l.bracket.get() {
+                DatumKind::Bracket(items)
+            } else {
+                DatumKind::List(items)
+            }
         }
         Value::Dict(d) => {
             let mut items = Vec::new();
@@ -101,7 +109,7 @@ mod tests {
         let v = datum_to_value(&q);
         assert_eq!(repr(&v), "(1 (x 2.0) {:a \"s\"} :k nil true)");
         let back = value_to_datum(&v, sp()).unwrap();
-        assert_eq!(repr(&datum_to_value(&back)), repr(&v));
+        assert_eq!(back, q);
     }
 
     #[test]

@@ -256,6 +256,10 @@ pub struct List {
     pub data: RefCell<Rc<RefCell<Vec<Value>>>>,
     pub start: Cell<usize>,
     pub end: Cell<usize>,
+    /// Set on lists read from a `[ ... ]` datum (quoted data / macro arguments) so
+    /// [`crate::convert::value_to_datum`] gives back a bracket. Ignored by SX code
+    /// (printing, equality and every primitive treat it as an ordinary list).
+    pub bracket: Cell<bool>,
 }
 
 impl List {
@@ -266,6 +270,7 @@ impl List {
             data: RefCell::new(Rc::new(RefCell::new(items))),
             start: Cell::new(0),
             end: Cell::new(n),
+            bracket: Cell::new(false),
         }
     }
     /// Number of elements (O(1)).
@@ -312,6 +317,7 @@ impl List {
             data: RefCell::new(self.data.borrow().clone()),
             start: Cell::new(self.start.get() + from),
             end: Cell::new(self.start.get() + to),
+            bracket: Cell::new(false),
         }
     }
     /// Everything but the first element (O(1)); empty for an empty list.
