@@ -575,3 +575,18 @@ fn evaluator_sanity_fib_and_closures() {
         }
     }
 }
+
+/// Regression: closures returned through several inlined/known calls.
+#[test]
+fn nested_closures_through_known_calls() {
+    let src = "(define (get-v k) (perform k)) (define (mk k) (fn () (fn () (fn () (get-v k))))) ((((mk 2))))";
+    let m = lower_src(src);
+    let o = opt(m.clone());
+    let show = |r: Result<eval::V, eval::Stop>| match r {
+        Ok(v) => format!("ok {}", v.show()),
+        Err(eval::Stop::Raised(v)) => format!("raised {}", v.show()),
+        Err(eval::Stop::Exhausted) => "exhausted".into(),
+    };
+    assert_eq!(show(eval::Eval::run(&m, 100000)), "ok 2");
+    assert_eq!(show(eval::Eval::run(&o, 100000)), "ok 2");
+}
