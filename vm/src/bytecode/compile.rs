@@ -49,6 +49,25 @@ fn compile_rec(m: &Module, fid: FuncId, globals: &mut GlobalTable, memo: &mut [M
     p
 }
 
+/// A branch condition computed by the block's last instruction(s), folded into
+/// the branch: `skip` trailing instructions are not emitted.
+#[derive(Copy, Clone)]
+enum Fuse {
+    /// Jump to else when `(a cmp b)` is false (`negate`: when it is true).
+    Cmp { cmp: Cmp, a: ir::Value, b: ir::Value, negate: bool, skip: usize },
+    /// `(not x)`: jump to else when `x` is truthy.
+    Not { x: ir::Value },
+}
+
+impl Fuse {
+    fn skip(self) -> usize {
+        match self {
+            Fuse::Cmp { skip, .. } => skip,
+            Fuse::Not { .. } => 1,
+        }
+    }
+}
+
 /// Where a jump goes once every block has an address.
 enum Target {
     Block(Block),
@@ -137,17 +156,15 @@ impl<'a> FnCompiler<'a> {
         let f = self.f;
         for (bi, b) in f.blocks.iter().enumerate() {
             let fused = self.fusable(Block::new(bi));
-            for (k, &i) in b.insts.iter().enumerate() {
-                if fused.is_some() && k + 1 == b.insts.len() {
-                    break;
-                }
+            let keep = b.insts.len() - fused.map_or(0, Fuse::skip);
+            for &i in &b.insts[..keep] {
                 if let Some((_, _, c)) = imm_arith(&f.inst(i).data) {
                     if self.imm[c.index()].is_some() {
                         self.folded[c.index()] += 1;
                     }
                 }
             }
-            if let Some((_, _, c)) = fused {
+            if let Some(Fuse::Cmp { b: c, negate: false, .. }) = fused {
                 if self.imm[c.index()].is_some() {
                     self.folded[c.index()] += 1;
                 }
@@ -172,6 +189,8 @@ impl<'a> FnCompiler<'a> {
                 | Op::JumpIfFalse { target, .. }
                 | Op::BrCmp { target, .. }
                 | Op::BrCmpImm { target, .. }
+                | Op::BrIfCmp { target, .. }
+                | Op::JumpIfTrue { target, .. }
                 | Op::Guard { target, .. } => *target = addr,
                 Op::TryCall { err_pc, .. } => *err_pc = addr,
                 other => unreachable!("fixup on {other:?}"),
@@ -249,18 +268,38 @@ impl<'a> FnCompiler<'a> {
         }
     }
 
-    /// A fusable compare feeding this block's branch: (index into insts, cmp, a, b).
-    fn fusable(&self, b: Block) -> Option<(Cmp, ir::Value, ir::Value)> {
+    /// A compare (or `not`) feeding this block's branch that can be folded into it.
+    fn fusable(&self, b: Block) -> Option<Fuse> {
         let bd = self.f.block(b);
         let Terminator::Branch { cond, .. } = &bd.term else { return None };
-        let &last = bd.insts.last()?;
-        let node = self.f.inst(last);
-        if node.result != *cond || self.uses[cond.index()] != 1 {
+        let n = bd.insts.len();
+        let last = self.f.inst(*bd.insts.last()?);
+        if last.result != *cond || self.uses[cond.index()] != 1 {
             return None;
         }
-        match &node.data {
-            InstData::Prim(name, args) if args.len() == 2 => cmp_of_name(name).map(|c| (c, args[0], args[1])),
-            InstData::ICmp(op, a, b) => Some((cmp_of(*op), *a, *b)),
+        let cmp_inst = |node: &ir::InstNode| -> Option<(Cmp, ir::Value, ir::Value)> {
+            match &node.data {
+                InstData::Prim(name, args) if args.len() == 2 => cmp_of_name(name).map(|c| (c, args[0], args[1])),
+                InstData::ICmp(op, a, b) => Some((cmp_of(*op), *a, *b)),
+                _ => None,
+            }
+        };
+        if let Some((cmp, a, b)) = cmp_inst(last) {
+            return Some(Fuse::Cmp { cmp, a, b, negate: false, skip: 1 });
+        }
+        match &last.data {
+            InstData::Prim(name, args) if name == "not" && args.len() == 1 => {
+                let x = args[0];
+                if n >= 2 {
+                    let prev = self.f.inst(bd.insts[n - 2]);
+                    if prev.result == x && self.uses[x.index()] == 1 {
+                        if let Some((cmp, a, b)) = cmp_inst(prev) {
+                            return Some(Fuse::Cmp { cmp, a, b, negate: true, skip: 2 });
+                        }
+                    }
+                }
+                Some(Fuse::Not { x })
+            }
             _ => None,
         }
     }
@@ -269,11 +308,8 @@ impl<'a> FnCompiler<'a> {
         let f = self.f;
         let bd = f.block(b);
         let fused = self.fusable(b);
-        let n = bd.insts.len();
-        for (k, &i) in bd.insts.iter().enumerate() {
-            if fused.is_some() && k + 1 == n {
-                break;
-            }
+        let keep = bd.insts.len() - fused.map_or(0, Fuse::skip);
+        for &i in &bd.insts[..keep] {
             let node = f.inst(i);
             self.inst(&node.data, node.result, node.span);
         }
@@ -282,6 +318,20 @@ impl<'a> FnCompiler<'a> {
 
     fn inst(&mut self, data: &InstData, result: ir::Value, span: Span) {
         let dst = self.r(result);
+        if let InstData::Prim(name, args) = data {
+            if (name == "inc" || name == "dec") && args.len() == 1 {
+                let prim = self.prim_id(name);
+                let a = self.r(args[0]);
+                let op = if name == "inc" { Op::AddImm { dst, a, imm: 1, prim } } else { Op::SubImm { dst, a, imm: 1, prim } };
+                self.emit(op, span);
+                return;
+            }
+            if name == "not" && args.len() == 1 {
+                let src = self.r(args[0]);
+                self.emit(Op::Not { dst, src }, span);
+                return;
+            }
+        }
         if let Some((name, a, c)) = imm_arith(data) {
             if let Some(imm) = self.imm[c.index()] {
                 let prim = self.prim_id(name);
@@ -457,22 +507,30 @@ impl<'a> FnCompiler<'a> {
         }
     }
 
-    fn term(&mut self, t: &Terminator, span: Span, fused: Option<(Cmp, ir::Value, ir::Value)>) {
+    fn term(&mut self, t: &Terminator, span: Span, fused: Option<Fuse>) {
         match t {
             Terminator::Jump(bc) => self.edge(bc, span, true),
             Terminator::Branch { cond, then_dest, else_dest } => {
                 let else_stub = self.needs_moves(else_dest);
                 let pc = match fused {
-                    Some((cmp, a, b)) if self.imm[b.index()].is_some() => {
+                    Some(Fuse::Cmp { cmp, a, b, negate: false, .. }) if self.imm[b.index()].is_some() => {
                         let prim = self.prim_id(cmp.prim_name());
                         let imm = self.imm[b.index()].unwrap();
                         let a = self.r(a);
                         self.emit(Op::BrCmpImm { cmp, a, imm, prim, target: 0 }, span)
                     }
-                    Some((cmp, a, b)) => {
+                    Some(Fuse::Cmp { cmp, a, b, negate, .. }) => {
                         let prim = self.prim_id(cmp.prim_name());
                         let (a, b) = (self.r(a), self.r(b));
-                        self.emit(Op::BrCmp { cmp, a, b, prim, target: 0 }, span)
+                        if negate {
+                            self.emit(Op::BrIfCmp { cmp, a, b, prim, target: 0 }, span)
+                        } else {
+                            self.emit(Op::BrCmp { cmp, a, b, prim, target: 0 }, span)
+                        }
+                    }
+                    Some(Fuse::Not { x }) => {
+                        let cond = self.r(x);
+                        self.emit(Op::JumpIfTrue { cond, target: 0 }, span)
                     }
                     None => {
                         let cond = self.r(*cond);
@@ -486,7 +544,11 @@ impl<'a> FnCompiler<'a> {
                 if else_stub {
                     let here = self.code.len() as u32;
                     match &mut self.code[pc] {
-                        Op::BrCmp { target, .. } | Op::BrCmpImm { target, .. } | Op::JumpIfFalse { target, .. } => *target = here,
+                        Op::BrCmp { target, .. }
+                        | Op::BrIfCmp { target, .. }
+                        | Op::BrCmpImm { target, .. }
+                        | Op::JumpIfTrue { target, .. }
+                        | Op::JumpIfFalse { target, .. } => *target = here,
                         _ => unreachable!(),
                     }
                     self.edge(else_dest, span, true);

@@ -133,10 +133,16 @@ pub enum Op {
     Sub { dst: Reg, a: Reg, b: Reg, prim: u16 },
     /// `dst = a * b`.
     Mul { dst: Reg, a: Reg, b: Reg, prim: u16 },
-    /// `dst = a + imm`.
+    /// `dst = a + imm` (`prim` is `+`, or the unary `inc`/`dec` it came from).
     AddImm { dst: Reg, a: Reg, imm: i16, prim: u16 },
     /// `dst = a - imm`.
     SubImm { dst: Reg, a: Reg, imm: i16, prim: u16 },
+    /// Jump to `target` when `a CMP b` holds (a fused `(if (not (CMP a b)) ...)`).
+    BrIfCmp { cmp: Cmp, a: Reg, b: Reg, prim: u16, target: u32 },
+    /// `dst = (not src)`.
+    Not { dst: Reg, src: Reg },
+    /// Jump to `target` when `cond` is truthy.
+    JumpIfTrue { cond: Reg, target: u32 },
     /// Jump to `target` unless `a CMP imm`.
     BrCmpImm { cmp: Cmp, a: Reg, imm: i16, prim: u16, target: u32 },
     /// `dst = a CMP b` (Int fast path, else primitive `prim`).
@@ -370,7 +376,9 @@ fn op_operands(op: &Op) -> (Vec<Reg>, Option<u32>, Option<(u32, u16)>) {
             (vec![dst, a, b], None, None)
         }
         Op::AddImm { dst, a, .. } | Op::SubImm { dst, a, .. } => (vec![dst, a], None, None),
-        Op::BrCmp { a, b, target, .. } => (vec![a, b], Some(target), None),
+        Op::BrCmp { a, b, target, .. } | Op::BrIfCmp { a, b, target, .. } => (vec![a, b], Some(target), None),
+        Op::Not { dst, src } => (vec![dst, src], None, None),
+        Op::JumpIfTrue { cond, target } => (vec![cond], Some(target), None),
         Op::BrCmpImm { a, target, .. } => (vec![a], Some(target), None),
         Op::Jump { target } | Op::Loop { target, .. } => (vec![], Some(target), None),
         Op::JumpIfFalse { cond, target } => (vec![cond], Some(target), None),

@@ -278,12 +278,27 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
                 if (n as usize) < def.min || def.max.is_some_and(|m| n as usize > m) {
                     throw!(rt::error(rt::arity_message(def.name, def.min, def.max, n as usize)));
                 }
-                for &r in p.args(args, n) {
-                    let v = reg!(r).clone();
-                    f.scratch.push(v);
-                }
-                let res = (def.func)(env.ctx, &f.scratch);
-                f.scratch.clear();
+                let argregs = p.args(args, n);
+                let res = match argregs.len() {
+                    // One argument: pass the register itself (no copy).
+                    1 => {
+                        let i = base + argregs[0] as usize;
+                        (def.func)(env.ctx, &f.regs[i..i + 1])
+                    }
+                    2 => {
+                        let two = [reg!(argregs[0]).clone(), reg!(argregs[1]).clone()];
+                        (def.func)(env.ctx, &two)
+                    }
+                    _ => {
+                        for &r in argregs {
+                            let v = reg!(r).clone();
+                            f.scratch.push(v);
+                        }
+                        let res = (def.func)(env.ctx, &f.scratch);
+                        f.scratch.clear();
+                        res
+                    }
+                };
                 match res {
                     Ok(v) => wreg!(dst) = v,
                     Err(e) => throw!(e),
@@ -409,6 +424,30 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
                     }
                 };
                 if !r {
+                    pc = target as usize;
+                }
+            }
+            Op::BrIfCmp { cmp, a, b, prim, target } => {
+                let r = match (&reg!(a), &reg!(b)) {
+                    (Value::Int(x), Value::Int(y)) => cmp.int(*x, *y),
+                    (x, y) => {
+                        feedback!(p, kind_bit(x) | kind_bit(y));
+                        match cmp_slow(env.ctx, cmp, prim, x, y) {
+                            Ok(v) => v,
+                            Err(e) => throw!(e),
+                        }
+                    }
+                };
+                if r {
+                    pc = target as usize;
+                }
+            }
+            Op::Not { dst, src } => {
+                let v = matches!(reg!(src), Value::Nil | Value::Bool(false));
+                wreg!(dst) = Value::Bool(v);
+            }
+            Op::JumpIfTrue { cond, target } => {
+                if !matches!(reg!(cond), Value::Nil | Value::Bool(false)) {
                     pc = target as usize;
                 }
             }
@@ -589,6 +628,10 @@ fn arith_slow(ctx: &mut Ctx, prim: u16, a: &Value, b: &Value) -> Result<Value, V
         return Err(rt::error("no arithmetic primitive"));
     }
     let def = rt::prim_def(prim_of(prim));
+    if def.max == Some(1) {
+        // `inc`/`dec` compiled to an immediate add/sub.
+        return (def.func)(ctx, std::slice::from_ref(a));
+    }
     (def.func)(ctx, &[a.clone(), b.clone()])
 }
 
