@@ -116,8 +116,8 @@ impl MemoryModel {
             } => {
                 let last = self.streams.get(&stream).map_or(0, |s| s.last_seq);
                 if let Some(e) = expected {
-                    if e != last as i64 {
-                        return conflict(Data::Int(e), Data::Int(last as i64));
+                    if !sx_equal(&e, &Data::Int(last as i64)) {
+                        return conflict(e, Data::Int(last as i64));
                     }
                 }
                 let seq = last + 1;

@@ -114,10 +114,11 @@ pub(crate) enum WriteOp {
         new: Data,
         bytes: Vec<u8>,
     },
-    /// `expected` is `Some` for `persist/append-expect`.
+    /// `expected` is `Some` for `persist/append-expect`: the argument as
+    /// given (an integer, or an integral float), compared with SX `=`.
     Append {
         stream: String,
-        expected: Option<i64>,
+        expected: Option<Data>,
         typ: Data,
         data: Data,
     },
@@ -284,7 +285,8 @@ pub(crate) fn parse(op: &str, args: Vec<Data>) -> Result<Request, OpError> {
             let stream = a.name(1, "stream")?;
             let expected = if op == "persist/append-expect" {
                 let d = a.required(2, "expected-seq")?;
-                Some(a.int(d, 2, "expected-seq")?)
+                a.int(d.clone(), 2, "expected-seq")?;
+                Some(d)
             } else {
                 None
             };
@@ -661,8 +663,8 @@ pub(crate) fn apply_write(t: &mut WriteTables<'_>, op: &WriteOp) -> Result<Data,
                 .map_err(storage)?
                 .map_or(0, |g| g.value());
             if let Some(e) = expected {
-                if *e != last as i64 {
-                    return Ok(conflict(Data::Int(*e), Data::Int(last as i64)));
+                if !sx_equal(e, &Data::Int(last as i64)) {
+                    return Ok(conflict(e.clone(), Data::Int(last as i64)));
                 }
             }
             let seq = last + 1;

@@ -207,6 +207,20 @@ fn append_expect() {
         vec![s("s"), i(1), s("t"), i(2)],
     );
     assert_eq!(get(&e, "seq"), &i(2));
+    // An integral float is accepted and reported back as given.
+    let e = r(
+        &st,
+        "persist/append-expect",
+        vec![s("s"), Data::Float(2.0), s("t"), i(3)],
+    );
+    assert_eq!(get(&e, "seq"), &i(3));
+    let c = r(
+        &st,
+        "persist/append-expect",
+        vec![s("s"), Data::Float(2.0), s("t"), i(3)],
+    );
+    assert_eq!(get(&c, "expected"), &Data::Float(2.0));
+    assert_eq!(get(&c, "actual"), &i(3));
 }
 
 #[test]
@@ -439,7 +453,7 @@ fn batched_writes_see_each_other_in_order() {
     let cas = st
         .enqueue(WriteOp::Append {
             stream: "s".into(),
-            expected: Some(5),
+            expected: Some(i(5)),
             typ: s("t"),
             data: i(9),
         })
