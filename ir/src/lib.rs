@@ -3,10 +3,13 @@
 //! Functions are CFGs of basic blocks with block parameters (no phis), in the
 //! style of Cranelift; see [`function`] for the conventions every tier relies on.
 //!
-//! Pipeline: [`lower_program`] (core AST → IR) → [`passes::optimise`]
-//! (effects, suspension points, folding, CFG cleanup, inlining, types).
-//! [`verify_module`] checks the invariants; `Display` on [`Module`] prints the
-//! textual IR (grammar in [`print`]).
+//! Pipeline: [`lower_program`] (core AST → IR, [`lower`]) → [`optimise`]
+//! ([`effects`]: effect inference and suspension points; [`passes`]: constant
+//! folding, CFG simplification, DCE, inlining, type inference).
+//! [`verify_module`] checks the invariants ([`verify`]); `Display` on
+//! [`Module`] prints the textual IR (grammar in [`mod@print`]) and
+//! [`parse_module`] reads it back ([`parse`]). [`visit`] has operand/successor
+//! visitors and CFG helpers; [`ast_build`] builds core-AST programs for tests.
 
 pub mod ast_build;
 pub mod effects;

@@ -3,7 +3,7 @@
 //! Folds `Prim` calls of `+ - * < > <= >= = not` whose arguments are all
 //! constants, typed integer ops (`iadd.ovf`, `isub.ovf`, `imul.ovf`, `icmp`),
 //! and `Branch` on a constant condition (to a `Jump`; the dead arm becomes
-//! unreachable and is removed by [`crate::passes::dce`]).
+//! unreachable and is removed by [`mod@crate::passes::dce`]).
 //!
 //! Never folded, so that the runtime raises exactly as it would have:
 //! integer overflow (checked arithmetic), anything involving `/`, `quotient`,

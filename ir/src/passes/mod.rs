@@ -16,28 +16,28 @@ pub use types::infer_types;
 use crate::effects::{infer_effects_with, mark_suspension_points_with};
 use crate::function::Module;
 
-/// Constant folding on every function ([`const_fold`]).
+/// Constant folding on every function ([`mod@const_fold`]).
 pub fn const_fold(m: &mut Module) {
     for f in &mut m.funcs {
         const_fold::const_fold_function(f);
     }
 }
 
-/// Dead-code elimination and compaction on every function ([`dce`]).
+/// Dead-code elimination and compaction on every function ([`mod@dce`]).
 pub fn dce(m: &mut Module) {
     for f in &mut m.funcs {
         dce::dce_function(f);
     }
 }
 
-/// CFG simplification on every function ([`simplify_cfg`]).
+/// CFG simplification on every function ([`mod@simplify_cfg`]).
 pub fn simplify_cfg(m: &mut Module) {
     for f in &mut m.funcs {
         simplify_cfg::simplify_cfg_function(f);
     }
 }
 
-/// Inlining of small known callees at `Call` sites ([`inline`]), closed world.
+/// Inlining of small known callees at `Call` sites ([`mod@inline`]), closed world.
 pub fn inline(m: &mut Module) {
     inline::inline_module(m, true);
 }
@@ -50,7 +50,7 @@ pub struct OptOptions {
     /// points, inlining). Set to `false` for a module whose globals other
     /// modules may redefine (e.g. a prelude compiled separately, a REPL line).
     pub closed_world: bool,
-    /// Run [`inline`].
+    /// Run [`mod@inline`].
     pub inline: bool,
 }
 
