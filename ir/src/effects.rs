@@ -12,7 +12,9 @@
 //! - a value produced by `MakeClosure(f, ..)` in the same function,
 //! - `GlobalGet(name)` where `name` is defined exactly once in the module, by a
 //!   `GlobalDefine(name, v)` in the entry function with `v` a `MakeClosure(f, ..)`
-//!   of the entry function, and never `GlobalSet` anywhere ([`known_globals`]).
+//!   of the entry function, and never `GlobalSet` anywhere ([`known_globals`]);
+//! - `Capture(i)` when every `MakeClosure` of the function passes a known
+//!   callee of the same function at position `i` ([`Callees`]).
 //!
 //! Any other callee is unknown and makes the call `may-suspend`.
 //!
@@ -65,8 +67,94 @@ pub fn known_globals(m: &Module) -> FxHashMap<String, FuncId> {
     known
 }
 
+/// Whole-module knowledge of which function a callee value is a closure of:
+/// the known globals ([`known_globals`]) plus, per function and capture
+/// index, the function every closure captured there is a closure of, when all
+/// `MakeClosure` sites agree (a least fixpoint over the sites; e.g. a local
+/// helper defined with internal `define` and called from a nested lambda).
+#[derive(Clone, Debug, Default)]
+pub struct Callees {
+    pub globals: FxHashMap<String, FuncId>,
+    /// `captures[f][i]`: `Capture(i)` in function `f` is always a closure of this function.
+    pub captures: Vec<Vec<Option<FuncId>>>,
+}
+
+#[derive(Copy, Clone, PartialEq)]
+enum K {
+    /// No closure flows here (yet).
+    Bot,
+    Known(FuncId),
+    Unknown,
+}
+
+impl Callees {
+    /// Analyses `m`; with `closed_world == false` no global is known (captures
+    /// are still tracked: they never escape the module's own `MakeClosure`s).
+    pub fn analyse(m: &Module, closed_world: bool) -> Callees {
+        let globals = if closed_world { known_globals(m) } else { FxHashMap::default() };
+        let mut table: Vec<Vec<K>> = m.funcs.iter().map(|f| vec![K::Bot; f.ncaptures as usize]).collect();
+        let resolve = |table: &Vec<Vec<K>>, f: &Function, s: FuncId, v: Value| -> K {
+            match f.values.get(v.index()).map(|d| d.def) {
+                Some(ValueDef::Inst(i)) => match &f.inst(i).data {
+                    InstData::SelfRef => K::Known(s),
+                    InstData::MakeClosure(g, _) => K::Known(*g),
+                    InstData::GlobalGet(n) => globals.get(n).map_or(K::Unknown, |g| K::Known(*g)),
+                    InstData::Capture(j) => table[s.index()].get(*j as usize).copied().unwrap_or(K::Unknown),
+                    _ => K::Unknown,
+                },
+                _ => K::Unknown,
+            }
+        };
+        loop {
+            let mut changed = false;
+            for (si, f) in m.funcs.iter().enumerate() {
+                for b in &f.blocks {
+                    for &i in &b.insts {
+                        let InstData::MakeClosure(g, caps) = &f.inst(i).data else { continue };
+                        for (k, c) in caps.iter().enumerate() {
+                            let new = resolve(&table, f, FuncId::new(si), *c);
+                            let Some(slot) = table.get_mut(g.index()).and_then(|t| t.get_mut(k)) else { continue };
+                            let joined = match (*slot, new) {
+                                (K::Bot, x) | (x, K::Bot) => x,
+                                (K::Known(a), K::Known(b)) if a == b => K::Known(a),
+                                _ => K::Unknown,
+                            };
+                            if joined != *slot {
+                                *slot = joined;
+                                changed = true;
+                            }
+                        }
+                    }
+                }
+            }
+            if !changed {
+                break;
+            }
+        }
+        let captures = table
+            .into_iter()
+            .map(|t| t.into_iter().map(|k| if let K::Known(g) = k { Some(g) } else { None }).collect())
+            .collect();
+        Callees { globals, captures }
+    }
+
+    /// The function `v` (a value of function `this`, whose body is `f`) is known
+    /// to be a closure of: `SelfRef`, `MakeClosure`, a known global, or a capture
+    /// known from the fixpoint.
+    pub fn callee(&self, f: &Function, this: FuncId, v: Value) -> Option<FuncId> {
+        match f.values.get(v.index())?.def {
+            ValueDef::Inst(i) => match &f.inst(i).data {
+                InstData::Capture(j) => self.captures.get(this.index())?.get(*j as usize).copied().flatten(),
+                _ => known_callee(f, this, &self.globals, v),
+            },
+            ValueDef::Param(..) => None,
+        }
+    }
+}
+
 /// The function a callee value is known to be a closure of, if any
-/// (`this` is the id of `f`).
+/// (`this` is the id of `f`), considering `SelfRef`, `MakeClosure` and known
+/// globals only (see [`Callees`] for captures too).
 pub fn known_callee(f: &Function, this: FuncId, globals: &FxHashMap<String, FuncId>, v: Value) -> Option<FuncId> {
     match f.values.get(v.index())?.def {
         ValueDef::Inst(i) => match &f.inst(i).data {
@@ -107,10 +195,10 @@ fn call_effect(effects: &[Effect], callee: Option<FuncId>) -> Effect {
 }
 
 /// The effect of one function body given the current estimates for all functions.
-fn function_effect(m: &Module, id: FuncId, globals: &FxHashMap<String, FuncId>, effects: &[Effect]) -> Effect {
+fn function_effect(m: &Module, id: FuncId, callees: &Callees, effects: &[Effect]) -> Effect {
     let f = m.func(id);
     let mut e = Effect::Pure;
-    let known = |v| known_callee(f, id, globals, v);
+    let known = |v| callees.callee(f, id, v);
     for b in &f.blocks {
         for &i in &b.insts {
             let ie = match &f.inst(i).data {
@@ -161,12 +249,12 @@ pub fn infer_effects(m: &mut Module) {
 /// (for a module whose globals other modules may redefine, e.g. a prelude
 /// compiled separately from the program).
 pub fn infer_effects_with(m: &mut Module, closed_world: bool) {
-    let globals = if closed_world { known_globals(m) } else { FxHashMap::default() };
+    let callees = Callees::analyse(m, closed_world);
     let mut effects = vec![Effect::Pure; m.funcs.len()];
     loop {
         let mut changed = false;
         for i in 0..m.funcs.len() {
-            let e = function_effect(m, FuncId::new(i), &globals, &effects).max(effects[i]);
+            let e = function_effect(m, FuncId::new(i), &callees, &effects).max(effects[i]);
             if e != effects[i] {
                 effects[i] = e;
                 changed = true;
@@ -193,14 +281,14 @@ pub fn mark_suspension_points(m: &mut Module) {
 /// [`mark_suspension_points`]; with `closed_world == false` calls through
 /// globals are never rewritten (see [`infer_effects_with`]).
 pub fn mark_suspension_points_with(m: &mut Module, closed_world: bool) {
-    let globals = if closed_world { known_globals(m) } else { FxHashMap::default() };
+    let callees = Callees::analyse(m, closed_world);
     let effects: Vec<Effect> = m.funcs.iter().map(|f| f.effect).collect();
     for fi in 0..m.funcs.len() {
         let id = FuncId::new(fi);
         let f = &mut m.funcs[fi];
         for bi in 0..f.blocks.len() {
             let Terminator::CallK { callee, args, cont } = &f.blocks[bi].term else { continue };
-            let Some(g) = known_callee(f, id, &globals, *callee) else { continue };
+            let Some(g) = callees.callee(f, id, *callee) else { continue };
             if effects[g.index()] == Effect::MaySuspend {
                 continue;
             }

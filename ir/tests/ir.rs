@@ -590,3 +590,18 @@ fn nested_closures_through_known_calls() {
     assert_eq!(show(eval::Eval::run(&m, 100000)), "ok 2");
     assert_eq!(show(eval::Eval::run(&o, 100000)), "ok 2");
 }
+
+#[test]
+fn captured_local_helper_is_a_known_callee() {
+    let m = opt(lower_src(
+        "(define (outer) (define (h x) (* x 2)) (fn (y) (list (h y) (h (+ y 1)))))
+         (define (outer2 f) (fn (y) (f y)))",
+    ));
+    let lam = |name: &str| {
+        // the anonymous lambda that follows the named function `name`
+        let i = m.funcs.iter().position(|f| f.name.as_deref() == Some(name)).unwrap();
+        m.funcs[i + 1..].iter().find(|f| f.name.is_none()).unwrap().clone()
+    };
+    assert_eq!(lam("outer").effect, Effect::MayRaise, "h is known through the capture:\n{m}");
+    assert_eq!(lam("outer2").effect, Effect::MaySuspend, "f is a parameter: unknown");
+}

@@ -2,8 +2,8 @@
 //!
 //! A `v = call c(args)` instruction or a `tail_call c(args)` terminator is
 //! inlined when `c` is a known callee
-//! ([`crate::effects::known_callee`]: a `MakeClosure` in the same function or a
-//! known global) of a function `g` that
+//! ([`crate::effects::Callees`]: a `MakeClosure` in the same function, a known
+//! global or a known capture) of a function `g` that
 //! - is not the caller, has no `&rest`, and `g.arity == args.len()` (a wrong
 //!   count must still raise the arity error at run time);
 //! - has no captures, or the callee value is a `MakeClosure` of the caller
@@ -21,7 +21,7 @@
 //! inlined is not inlined again in the same run. Spans of inlined instructions
 //! are kept (the inlined frame disappears from backtraces).
 
-use crate::effects::{known_callee, known_globals};
+use crate::effects::Callees;
 use crate::entities::{Block, FuncId, Value};
 use crate::function::{BlockCall, Function, InstData, Module, Terminator, ValueDef};
 use crate::types::{Effect, Type};
@@ -57,13 +57,13 @@ fn inlinable(m: &Module, g: FuncId, caller: FuncId, globals: &FxHashMap<String, 
 /// Inlines eligible call sites in every function of `m` (see the module docs).
 /// With `closed_world == false`, callees reached through globals are not inlined.
 pub fn inline_module(m: &mut Module, closed_world: bool) {
-    let globals = if closed_world { known_globals(m) } else { FxHashMap::default() };
+    let callees = Callees::analyse(m, closed_world);
     for fi in 0..m.funcs.len() {
         let caller = FuncId::new(fi);
         let original = m.funcs[fi].insts.len();
         // Blocks holding copied callee code: not inlined into again in this run.
         let mut copied: FxHashSet<Block> = FxHashSet::default();
-        while let Some(Site { block: b, call: site, callee: g, caps }) = find_site(m, caller, &globals, original, &copied) {
+        while let Some(Site { block: b, call: site, callee: g, caps }) = find_site(m, caller, &callees, original, &copied) {
             let callee = m.funcs[g.index()].clone();
             let f = &mut m.funcs[fi];
             let new_blocks = match site {
@@ -91,7 +91,7 @@ struct Site {
 fn find_site(
     m: &Module,
     caller: FuncId,
-    globals: &FxHashMap<String, FuncId>,
+    callees: &Callees,
     original: usize,
     copied: &FxHashSet<Block>,
 ) -> Option<Site> {
@@ -109,9 +109,9 @@ fn find_site(
                 continue;
             }
             if let InstData::Call(c, args) = &f.inst(i).data {
-                if let Some(g) = known_callee(f, caller, globals, *c) {
+                if let Some(g) = callees.callee(f, caller, *c) {
                     let caps = caps_of(*c);
-                    if inlinable(m, g, caller, globals, args.len(), &caps) {
+                    if inlinable(m, g, caller, &callees.globals, args.len(), &caps) {
                         return Some(Site { block: Block::new(bi), call: Some(k), callee: g, caps });
                     }
                 }
@@ -119,9 +119,9 @@ fn find_site(
         }
         if let Terminator::TailCall { callee, args } = &b.term {
             if !copied.contains(&Block::new(bi)) {
-                if let Some(g) = known_callee(f, caller, globals, *callee) {
+                if let Some(g) = callees.callee(f, caller, *callee) {
                     let caps = caps_of(*callee);
-                    if inlinable(m, g, caller, globals, args.len(), &caps) {
+                    if inlinable(m, g, caller, &callees.globals, args.len(), &caps) {
                         return Some(Site { block: Block::new(bi), call: None, callee: g, caps });
                     }
                 }

@@ -55,11 +55,14 @@ pub struct Eval<'m> {
     globals: HashMap<String, V>,
     fuel: u64,
     depth: u32,
+    /// Active frames or `call` instructions that promise not to suspend; a
+    /// `suspend` while this is non-zero means the effect analysis was wrong.
+    nonsusp: u32,
 }
 
 impl<'m> Eval<'m> {
     pub fn run(m: &'m Module, fuel: u64) -> Result<V, Stop> {
-        let mut e = Eval { m, globals: HashMap::new(), fuel, depth: 0 };
+        let mut e = Eval { m, globals: HashMap::new(), fuel, depth: 0, nonsusp: 0 };
         e.call(&V::Clo(m.entry.unwrap(), Rc::new(Vec::new())), Vec::new(), None)
     }
 
@@ -117,8 +120,14 @@ impl<'m> Eval<'m> {
             return Err(Stop::Exhausted);
         }
         self.depth += 1;
+        let promise = f.effect < ir::Effect::MaySuspend;
+        self.nonsusp += promise as u32;
         let r = self.body(*fid, caps.clone(), callee.clone(), args);
+        self.nonsusp -= promise as u32;
         self.depth -= 1;
+        if f.effect == ir::Effect::Pure {
+            assert!(!matches!(r, Err(Stop::Raised(_))), "effect violation: pure {fid} raised");
+        }
         r
     }
 
@@ -179,7 +188,10 @@ impl<'m> Eval<'m> {
                     InstData::Prim(n, xs) => self.prim(n, vals(xs))?,
                     InstData::Call(c, xs) => {
                         let (c, xs) = (get(&env, *c), vals(xs));
-                        self.call(&c, xs, None)?
+                        self.nonsusp += 1;
+                        let r = self.call(&c, xs, None);
+                        self.nonsusp -= 1;
+                        r?
                     }
                     other => panic!("evaluator: unsupported {other:?}"),
                 };
@@ -202,7 +214,10 @@ impl<'m> Eval<'m> {
                     let (c, xs) = (get(&env, *callee), vals(args));
                     (*cont, vec![self.call(&c, xs, None)?])
                 }
-                Terminator::Suspend { request, cont } => (*cont, vec![get(&env, *request)]),
+                Terminator::Suspend { request, cont } => {
+                    assert_eq!(self.nonsusp, 0, "effect violation: suspend inside a non-suspending frame or call");
+                    (*cont, vec![get(&env, *request)])
+                }
                 Terminator::TryCall { thunk, ok, err: e } => {
                     let t = get(&env, *thunk);
                     match self.call(&t, Vec::new(), None) {
