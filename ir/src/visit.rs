@@ -185,7 +185,8 @@ impl Function {
     }
 
     /// Blocks reachable from the entry in reverse post-order (entry first).
-    /// Successor ids out of range are ignored.
+    /// Successors are explored last-to-first, so a branch's `then` side comes
+    /// before its `else` side. Successor ids out of range are ignored.
     pub fn reverse_post_order(&self) -> Vec<Block> {
         let n = self.blocks.len();
         let mut order = Vec::with_capacity(n);
@@ -199,7 +200,7 @@ impl Function {
         while let Some((b, i)) = stack.last_mut() {
             let succs = self.blocks[b.index()].term.successors();
             if *i < succs.len() {
-                let s = succs[*i];
+                let s = succs[succs.len() - 1 - *i];
                 *i += 1;
                 if s.index() < n && !visited[s.index()] {
                     visited[s.index()] = true;

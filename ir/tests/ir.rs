@@ -352,6 +352,12 @@ mod random_programs {
             }
             let mut o = m.clone();
             ir::optimise(&mut o); // verifies after every pass (debug)
+            // Optimised layout: every block after its immediate dominator.
+            for f in &o.funcs {
+                for (b, d) in ir::verify::dominators(f).iter().enumerate().skip(1) {
+                    assert!(d.is_some_and(|d| d.index() < b), "seed {seed}: block{b} before its dominator\n{o}");
+                }
+            }
             // Differential check: same result before and after optimisation.
             let show = |r: Result<eval::V, eval::Stop>| match r {
                 Ok(v) => Some(format!("ok {}", v.show())),

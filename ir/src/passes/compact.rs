@@ -1,7 +1,9 @@
 //! Compaction: drop unreachable blocks and orphaned instructions/values and
-//! renumber blocks, instructions and values densely (blocks keep their
-//! relative order; values are numbered block by block: parameters, then
-//! instruction results). Gives the printer stable, gap-free numbering.
+//! renumber blocks, instructions and values densely. Blocks are laid out in
+//! reverse post-order (see [`Function::reverse_post_order`]: every block after
+//! its dominators, a branch's `then` side before its `else` side); values are
+//! numbered block by block (parameters, then instruction results). Gives the
+//! printer stable, gap-free numbering with definitions before uses.
 
 use crate::entities::{Block, Inst, Value};
 use crate::function::{BlockData, Function, InstData, InstNode, ValueData, ValueDef};
@@ -32,24 +34,27 @@ pub fn compact(f: &mut Function) {
             }
         }
     }
+    // New order: reverse post-order from the entry (definitions before uses),
+    // then blocks reachable only as guard deopt targets, in their old order.
+    let mut order: Vec<usize> = f.reverse_post_order().into_iter().map(|b| b.index()).collect();
+    let mut placed = vec![false; nb];
+    order.iter().for_each(|&i| placed[i] = true);
+    order.extend((0..nb).filter(|&i| reach[i] && !placed[i]));
     let mut bmap: Vec<Option<Block>> = vec![None; nb];
-    let mut k = 0;
-    for (i, r) in reach.iter().enumerate() {
-        if *r {
-            bmap[i] = Some(Block::new(k));
-            k += 1;
-        }
+    for (k, &i) in order.iter().enumerate() {
+        bmap[i] = Some(Block::new(k));
     }
     let mut vmap: Vec<Option<Value>> = vec![None; f.values.len()];
     let mut new_values: Vec<ValueData> = Vec::new();
     let mut new_insts: Vec<InstNode> = Vec::new();
     let mut new_blocks: Vec<BlockData> = Vec::new();
-    let old_blocks = std::mem::take(&mut f.blocks);
+    let mut slots: Vec<Option<BlockData>> = std::mem::take(&mut f.blocks).into_iter().map(Some).collect();
+    let old_blocks: Vec<BlockData> = order.iter().map(|&i| slots[i].take().unwrap()).collect();
     // First pass: number values and instructions.
     let mut imap: Vec<Option<Inst>> = vec![None; f.insts.len()];
     let mut ni = 0usize;
-    for (bi, b) in old_blocks.iter().enumerate() {
-        let Some(nbk) = bmap[bi] else { continue };
+    for (k, b) in old_blocks.iter().enumerate() {
+        let nbk = Block::new(k);
         for (pi, p) in b.params.iter().enumerate() {
             vmap[p.index()] = Some(Value::new(new_values.len()));
             new_values.push(ValueData { def: ValueDef::Param(nbk, pi as u32), ty: f.values[p.index()].ty });
@@ -73,10 +78,7 @@ pub fn compact(f: &mut Function) {
             *b = n
         }
     };
-    for (bi, b) in old_blocks.into_iter().enumerate() {
-        if bmap[bi].is_none() {
-            continue;
-        }
+    for b in old_blocks {
         let params = b.params.iter().map(|p| vmap[p.index()].unwrap()).collect();
         let mut insts = Vec::with_capacity(b.insts.len());
         for &i in &b.insts {
