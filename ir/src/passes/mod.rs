@@ -5,12 +5,14 @@
 
 mod compact;
 pub mod const_fold;
+pub mod dead_funcs;
 pub mod dce;
 pub mod inline;
 pub mod simplify_cfg;
 pub mod types;
 
 pub use compact::compact;
+pub use dead_funcs::remove_dead_functions;
 pub use types::infer_types;
 
 use crate::effects::{infer_effects_with, mark_suspension_points_with};
@@ -73,8 +75,8 @@ fn run(m: &mut Module, name: &str, pass: impl FnOnce(&mut Module)) {
 
 /// The standard pipeline: effects → mark suspension points → const_fold →
 /// simplify_cfg → dce → inline → cleanup (const_fold, simplify_cfg, dce, then
-/// effects and suspension points again, as inlining can make callees known) →
-/// type inference. The verifier runs after every pass in debug builds.
+/// effects and suspension points again, as inlining can make callees known;
+/// unreferenced functions removed) → type inference. The verifier runs after every pass in debug builds.
 pub fn optimise(m: &mut Module) {
     optimise_with(m, &OptOptions::default())
 }
@@ -95,6 +97,7 @@ pub fn optimise_with(m: &mut Module, opts: &OptOptions) {
         run(m, "cleanup/effects", |m| infer_effects_with(m, cw));
         run(m, "cleanup/mark_suspension_points", |m| mark_suspension_points_with(m, cw));
         run(m, "cleanup/simplify_cfg", simplify_cfg);
+        run(m, "cleanup/remove_dead_functions", remove_dead_functions);
     }
     run(m, "infer_types", infer_types);
 }

@@ -22,7 +22,8 @@ pub enum V {
 }
 
 impl V {
-    /// A stable rendering (closures by function id only).
+    /// A stable rendering (closures are opaque: function ids change when dead
+    /// functions are removed).
     pub fn show(&self) -> String {
         match self {
             V::Nil => "nil".into(),
@@ -31,7 +32,7 @@ impl V {
             V::Float(x) => format!("{x:?}"),
             V::Str(s) => format!("{s:?}"),
             V::List(xs) => format!("({})", xs.iter().map(V::show).collect::<Vec<_>>().join(" ")),
-            V::Clo(f, _) => format!("#<closure {f}>"),
+            V::Clo(..) => "#<closure>".into(),
             V::Cell(_) => "#<cell>".into(),
         }
     }
