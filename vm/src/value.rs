@@ -474,7 +474,9 @@ pub struct MacroObj {
 }
 
 /// `(defcomp ~name (&key a b &rest children) body...)`: `func` takes the declared
-/// keys positionally, then the children list when `has_rest`.
+/// keys positionally (nil when absent), then **always** the children list (the
+/// expander gives a component without `&rest` a fresh parameter for it);
+/// `has_rest` records whether `&rest` was declared.
 #[derive(Debug)]
 pub struct Component {
     pub name: String,
