@@ -355,6 +355,28 @@ impl List {
     }
 }
 
+impl Drop for List {
+    /// Frees nested lists iteratively, so dropping a list nested a million
+    /// levels deep does not overflow the Rust stack.
+    fn drop(&mut self) {
+        let Some(cell) = Rc::get_mut(self.data.get_mut()) else { return };
+        let items = cell.get_mut();
+        if !items.iter().any(|x| matches!(x, Value::List(_))) {
+            return;
+        }
+        let mut stack: Vec<Value> = std::mem::take(items);
+        while let Some(x) = stack.pop() {
+            if let Value::List(l) = x {
+                if let Ok(mut list) = Rc::try_unwrap(l) {
+                    if let Some(cell) = Rc::get_mut(list.data.get_mut()) {
+                        stack.append(cell.get_mut());
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Iterator over a list's elements (clones each element).
 pub struct ListIter<'a> {
     list: &'a List,
@@ -552,6 +574,23 @@ mod tests {
         assert_eq!(ints(&b), vec![3]);
         assert_eq!(a.get(1).unwrap().as_int(), Some(2));
         assert!(a.get(2).is_none());
+    }
+
+    #[test]
+    fn deep_nesting_drops_without_recursion() {
+        // run on a small stack: a recursive drop of 1e6 levels would overflow it
+        std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(|| {
+                let mut v = Value::empty_list();
+                for _ in 0..1_000_000 {
+                    v = Value::list(vec![Value::Int(1), v]);
+                }
+                drop(v);
+            })
+            .unwrap()
+            .join()
+            .unwrap();
     }
 
     #[test]
