@@ -125,6 +125,48 @@ mod tests {
         }
     }
 
+    fn readable(d: &Data) -> bool {
+        match d {
+            Data::Float(f) => f.is_finite(),
+            Data::Symbol(s) => !matches!(s.as_str(), "nil" | "true" | "false"),
+            Data::List(xs) => xs.iter().all(readable),
+            Data::Dict(es) => es.iter().all(|(_, x)| readable(x)),
+            _ => true,
+        }
+    }
+
+    proptest! {
+        /// `repr` is readable: the frontend reader reads it back as the same data
+        /// (same types), for every storable value without non-finite floats.
+        #[test]
+        fn repr_reads_back(d in arb_data().prop_filter("readable", readable)) {
+            let v = d.to_value();
+            let text = crate::print::repr(&v);
+            let datums = frontend::reader::read_str(&text, frontend::FileId(0)).map_err(|e| TestCaseError::fail(format!("{text}: {}", e.message)))?;
+            prop_assert_eq!(datums.len(), 1, "{}", text);
+            let back = crate::convert::datum_to_value(&datums[0]);
+            prop_assert_eq!(Data::from_value(&back, "t").unwrap(), d, "{}", text);
+        }
+
+        /// JSON round trip for JSON-shaped data (no symbols/keywords, finite floats).
+        #[test]
+        fn json_round_trip(d in arb_data().prop_filter("json", |d| readable(d) && json_shaped(d))) {
+            let v = d.to_value();
+            let text = crate::json::encode(&v).unwrap();
+            let back = crate::json::decode(&text).unwrap();
+            prop_assert_eq!(Data::from_value(&back, "t").unwrap(), d, "{}", text);
+        }
+    }
+
+    fn json_shaped(d: &Data) -> bool {
+        match d {
+            Data::Symbol(_) | Data::Keyword(_) => false,
+            Data::List(xs) => xs.iter().all(json_shaped),
+            Data::Dict(es) => es.iter().all(|(_, x)| json_shaped(x)),
+            _ => true,
+        }
+    }
+
     #[test]
     fn types_survive() {
         let d = Data::List(vec![Data::Int(1), Data::Float(1.0), Data::Keyword("k".into()), Data::Symbol("s".into())]);
