@@ -13,12 +13,12 @@ use indexmap::IndexMap;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
-/// An interned symbol or keyword name (per-thread interner, see [`crate::intern`]).
+/// An interned symbol or keyword name (process-wide ids, see [`crate::intern`]).
 #[derive(Copy, Clone, PartialEq, Eq, Hash, Debug, PartialOrd, Ord)]
 pub struct Sym(pub u32);
 
 impl Sym {
-    /// Interns `name` in this thread's interner.
+    /// Interns `name`.
     pub fn new(name: &str) -> Sym {
         intern::intern(name)
     }
