@@ -1,4 +1,7 @@
+use clap::Parser;
+
 fn main() {
-    eprintln!("sxc: under construction");
-    std::process::exit(2);
+    let cli = host::cli::Cli::parse();
+    let code = host::commands::dispatch(cli);
+    std::process::exit(code);
 }

@@ -1,0 +1,89 @@
+//! Implementations of the `sxc` subcommands. Each returns the process exit code.
+
+use crate::cli::{Cli, Command, StageArg};
+use crate::diagnostics;
+use crate::resolver::HostResolver;
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+use vm::ctx::Ctx;
+use vm::isolate::Isolate;
+
+/// Runs the parsed command line; returns the exit code.
+pub fn dispatch(cli: Cli) -> i32 {
+    match cli.command {
+        Command::Run { file, data, tier: _ } => run(&file, &data),
+        Command::Inspect { file, stage, func } => inspect(&file, stage, func.as_deref()),
+    }
+}
+
+fn read_source(path: &Path) -> Result<String, i32> {
+    std::fs::read_to_string(path).map_err(|e| {
+        eprintln!("error: cannot read {}: {e}", path.display());
+        2
+    })
+}
+
+fn stderr_color() -> bool {
+    std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
+}
+
+/// `sxc run FILE`: compile, run to completion with the host resolver.
+pub fn run(path: &Path, data_dir: &Path) -> i32 {
+    let source = match read_source(path) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let name = path.display().to_string();
+    let mut isolate = Isolate::new(Ctx::stdio());
+    let mut fiber = match isolate.compile_file(&name, &source) {
+        Ok(f) => f,
+        Err(d) => {
+            eprint!("{}", diagnostics::render(isolate.source_map(), &d, stderr_color()));
+            return 1;
+        }
+    };
+    let mut resolver = match HostResolver::open(data_dir) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: cannot open data directory {}: {e}", data_dir.display());
+            return 1;
+        }
+    };
+    let result = isolate.run(&mut fiber, &mut resolver);
+    let _ = std::io::stdout().flush();
+    match result {
+        Ok(_) => 0,
+        Err(e) => {
+            eprintln!("error: {}", e.message);
+            for line in &e.backtrace {
+                eprintln!("{line}");
+            }
+            1
+        }
+    }
+}
+
+/// `sxc inspect FILE --stage S [--fn NAME]`.
+pub fn inspect(path: &Path, stage: StageArg, func: Option<&str>) -> i32 {
+    let source = match read_source(path) {
+        Ok(s) => s,
+        Err(code) => return code,
+    };
+    let stage = match stage {
+        StageArg::Ast => vm::pipeline::Stage::Ast,
+        StageArg::Expanded => vm::pipeline::Stage::Expanded,
+        StageArg::Ir => vm::pipeline::Stage::Ir,
+        StageArg::IrOpt => vm::pipeline::Stage::IrOpt,
+        StageArg::Bytecode => vm::pipeline::Stage::Bytecode,
+    };
+    match vm::pipeline::dump(&path.display().to_string(), &source, stage, func) {
+        Ok(text) => {
+            print!("{text}");
+            0
+        }
+        Err((map, d)) => {
+            eprint!("{}", diagnostics::render(&map, &d, stderr_color()));
+            1
+        }
+    }
+}

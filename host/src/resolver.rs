@@ -1,0 +1,58 @@
+//! The host's IO resolver: the one function every path (`sxc run`, `sxc serve`,
+//! the tests) uses to serve a `perform` request.
+//!
+//! A request value `{:op "kv/get" :args ("k")}` is split into its op name and
+//! arguments, the arguments are converted to portable [`Data`] (a
+//! non-storable argument raises `OP: cannot store REPR`), the op is served by
+//! [`Store::resolve`], and the result is converted back to a value. An unknown
+//! op raises `unknown io op "NAME"`; nothing is ever answered with a silent nil.
+
+use crate::store::Store;
+use std::path::Path;
+use std::sync::Arc;
+use vm::data::Data;
+use vm::error::err;
+use vm::resolver::Resolver;
+use vm::Value;
+
+/// Splits a performed request into `(op, args)` in portable form.
+/// Errors are SX error values ready to raise in the fiber.
+pub fn decode_request(request: &Value) -> Result<(String, Vec<Data>), Value> {
+    let (op, args) = vm::memory_resolver::request_op(request)
+        .ok_or_else(|| err(format!("perform: expected a request {{:op \"NAME\" :args (...)}}, got {}", vm::print::repr(request))))?;
+    let args = args.iter().map(|a| Data::from_value(a, &op)).collect::<Result<Vec<_>, _>>()?;
+    Ok((op, args))
+}
+
+/// Serves one request against `store` (blocking). The single resolution path.
+pub fn resolve(store: &Store, request: &Value) -> Result<Value, Value> {
+    let (op, args) = decode_request(request)?;
+    match store.resolve(&op, args) {
+        Ok(data) => Ok(data.to_value()),
+        Err(e) => Err(err(e.to_string())),
+    }
+}
+
+/// A [`Resolver`] for synchronous drivers (`sxc run`, tests) over a shared [`Store`].
+pub struct HostResolver {
+    store: Arc<Store>,
+}
+
+impl HostResolver {
+    /// Opens (creating if needed) the store in `data_dir`.
+    pub fn open(data_dir: &Path) -> Result<HostResolver, String> {
+        let store = Store::open(data_dir).map_err(|e| e.to_string())?;
+        Ok(HostResolver { store: Arc::new(store) })
+    }
+
+    /// A resolver over an already open store.
+    pub fn with_store(store: Arc<Store>) -> HostResolver {
+        HostResolver { store }
+    }
+}
+
+impl Resolver for HostResolver {
+    fn resolve(&mut self, request: &Value) -> Result<Value, Value> {
+        resolve(&self.store, request)
+    }
+}

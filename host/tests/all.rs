@@ -1,0 +1,5 @@
+//! host's single integration-test binary: conformance corpus, command-line
+//! behaviour of the real `sxc` binary, and (with the server) end-to-end tests.
+
+mod cli;
+mod conformance;

@@ -1,0 +1,87 @@
+//! The real `sxc` binary: exit codes, stderr shapes, inspect stages.
+
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn sxc(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sxc")).args(args).current_dir(dir).output().expect("run sxc")
+}
+
+fn write(dir: &Path, name: &str, text: &str) -> String {
+    std::fs::write(dir.join(name), text).unwrap();
+    name.to_string()
+}
+
+#[test]
+fn run_prints_and_exits_zero() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "ok.sx", "(println \"hello\" (+ 1 2))\n");
+    let out = sxc(&["run", &f], dir.path());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "hello 3\n");
+    assert_eq!(out.status.code(), Some(0));
+}
+
+#[test]
+fn uncaught_error_exits_one_with_backtrace() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "bad.sx", "(define (g x) (+ 1 (/ x 0)))\n(define (f x) (+ 1 (g x)))\n(println \"before\")\n(f 1)\n");
+    let out = sxc(&["run", &f], dir.path());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "before\n");
+    assert!(err.starts_with("error: division by zero\n"), "{err}");
+    assert!(err.contains("at g (bad.sx:1:20)"), "{err}");
+    assert!(err.contains("at f (bad.sx:2:20)"), "{err}");
+}
+
+#[test]
+fn read_error_names_file_line_col() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "r.sx", "(println 1)\n(foo \"bad \\q\")\n");
+    let out = sxc(&["run", &f], dir.path());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(err.contains("error[read-bad-escape]"), "{err}");
+    assert!(err.contains("r.sx:2:11"), "{err}");
+    assert!(out.stdout.is_empty(), "nothing runs when the program does not compile");
+}
+
+#[test]
+fn unknown_io_op_is_an_error_not_nil() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "io.sx", "(println (perform {:op \"x/y\" :args ()}))\n");
+    let out = sxc(&["run", "--data", "d", &f], dir.path());
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: unknown io op \"x/y\""));
+}
+
+#[test]
+fn storage_persists_across_runs_in_data_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "count.sx", "(let ((n (inc (kv-get \"n\" 0)))) (kv-put! \"n\" n) (println n))\n");
+    for expected in ["1\n", "2\n", "3\n"] {
+        let out = sxc(&["run", "--data", "store", &f], dir.path());
+        assert_eq!(String::from_utf8_lossy(&out.stdout), expected, "{}", String::from_utf8_lossy(&out.stderr));
+    }
+    assert!(dir.path().join("store/sxc.redb").exists());
+}
+
+#[test]
+fn inspect_every_stage() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "m.sx", "(define (load ks) (map (fn (k) (perform {:op \"kv/get\" :args (list k)})) ks))\n");
+    for (stage, needle) in [("ast", "define"), ("expanded", "fn"), ("ir", "suspend"), ("ir-opt", "suspend"), ("bytecode", "proto")] {
+        let out = sxc(&["inspect", &f, "--stage", stage], dir.path());
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert_eq!(out.status.code(), Some(0), "stage {stage}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(text.contains(needle), "stage {stage} lacks {needle:?}:\n{text}");
+    }
+}
+
+#[test]
+fn missing_file_is_a_clear_error() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = sxc(&["run", "nope.sx"], dir.path());
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read nope.sx"));
+}
