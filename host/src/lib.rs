@@ -1,3 +1,9 @@
-//! The `sxc` host: command implementations, the IO resolver and (later) the server.
+//! The `sxc` host: command implementations, the IO resolver over the redb
+//! store, and (later) the HTTP server. Contains no language semantics.
 
+pub mod cli;
+pub mod commands;
+pub mod diagnostics;
+pub mod resolver;
 pub mod store;
+pub mod testing;
