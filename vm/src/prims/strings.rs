@@ -37,11 +37,22 @@ pub fn str_concat(args: &[Value]) -> Value {
     if let [v @ Value::Str(_)] = args {
         return v.clone();
     }
-    let mut out = String::new();
-    for a in args {
-        write_str_part(a, &mut out);
+    thread_local! {
+        /// Scratch buffer: the result is copied once into an exact-size string.
+        static BUF: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
     }
-    Value::string(out)
+    BUF.with(|b| {
+        let mut out = b.borrow_mut();
+        out.clear();
+        for a in args {
+            write_str_part(a, &mut out);
+        }
+        let v = Value::str(&out);
+        if out.capacity() > 1 << 16 {
+            *out = String::new();
+        }
+        v
+    })
 }
 
 fn str(_: &mut Ctx, a: &[Value]) -> PrimResult {
