@@ -17,6 +17,7 @@
 //!   `section/file.sx::case-name` contains the substring.
 //! - `SXC_CONFORMANCE_TIMEOUT=secs` — per-case timeout (default 120).
 //! - `SXC_CONFORMANCE_JOBS=n` — parallel child processes (default: CPUs, max 16).
+//! - `SXC_CONFORMANCE_MEM_MB=n` — address-space cap per child (default 4096; 0 = none).
 //! - `SXC_CONFORMANCE_INPROCESS=1` — no child processes.
 
 use std::fmt::Write as _;
@@ -33,6 +34,7 @@ const ENV_FILTER: &str = "SXC_CONFORMANCE_FILTER";
 const ENV_TIMEOUT: &str = "SXC_CONFORMANCE_TIMEOUT";
 const ENV_JOBS: &str = "SXC_CONFORMANCE_JOBS";
 const ENV_INPROCESS: &str = "SXC_CONFORMANCE_INPROCESS";
+const ENV_MEM_MB: &str = "SXC_CONFORMANCE_MEM_MB";
 /// Set by the parent on a child: `relative/path.sx\tcase-name`.
 const ENV_CHILD_CASE: &str = "SXC_CONFORMANCE_CHILD_CASE";
 /// Set by the parent on a child: where the child writes the encoded outcome.
@@ -468,7 +470,17 @@ fn run_in_child(case: &Case, exe: &Path, dir: &Path, n: usize, timeout: Duration
         (Ok(o), Ok(e)) => (o, e),
         _ => return Actual::Broken("cannot create child output files".into()),
     };
-    let mut cmd = Command::new(exe);
+    // Cap the child's address space (a runaway case must not exhaust the
+    // machine's memory): run it through `sh -c 'ulimit -v KB; exec "$0" "$@"'`.
+    let mem_mb: u64 = std::env::var(ENV_MEM_MB).ok().and_then(|s| s.parse().ok()).unwrap_or(4096);
+    let sh = Path::new("/bin/sh");
+    let mut cmd = if cfg!(unix) && mem_mb > 0 && sh.exists() {
+        let mut c = Command::new(sh);
+        c.arg("-c").arg(format!("ulimit -v {} && exec \"$0\" \"$@\"", mem_mb * 1024)).arg(exe);
+        c
+    } else {
+        Command::new(exe)
+    };
     cmd.arg(child_test_name())
         .arg("--exact")
         .arg("--nocapture")
