@@ -108,7 +108,7 @@ fn disassembles() {
     let m = module(vec![toplevel_calling("fib", 20), fib_func()]);
     let mut g = vm::bytecode::GlobalTable::new();
     let p = vm::bytecode::compile_module(&m, &mut g);
-    let text = p.to_string();
+    let text = p.disassemble(None);
     assert!(text.contains("proto fib"), "{text}");
     assert!(text.contains("br.not <"), "{text}");
     assert!(text.contains("gget"), "{text}");

@@ -86,3 +86,19 @@ fn tail_loops_and_depth() {
         "\"stack overflow\""
     );
 }
+
+#[test]
+fn closure_of_itself_after_inlining() {
+    // After inlining make-loop, the inner lambda makes a closure of itself.
+    assert_eq!(
+        val("(define (make-loop) (fn (n) (if (= n 0) \"closure\" ((make-loop) (- n 1))))) ((make-loop) 100000)"),
+        "\"closure\""
+    );
+}
+
+#[test]
+fn components_without_rest_and_nan_branches() {
+    assert_eq!(val("(defcomp ~b (&key label) (list label)) (~b :label \"new\")"), "(\"new\")");
+    assert_eq!(val("(define n (/ 0.0 0)) (list (if (not (< n 1)) :a :b) (if (< n 1) :a :b) (if (not n) 1 2))"), "(:a :b 2)");
+    assert_eq!(val("(define inf (/ 1.0 0)) (list (< 1e308 inf) (< (- inf) -1e308) (= inf inf))"), "(true true true)");
+}

@@ -1,7 +1,7 @@
 //! IR → bytecode: register assignment, block layout, parallel moves on edges,
 //! global slots, primitive ids and fused compare-and-branch.
 
-use super::{Cmp, GlobalTable, Op, Proto, ProtoProfile, Reg, TypeTag};
+use super::{Cmp, GlobalTable, Op, Proto, ProtoProfile, ProtoRef, Reg, TypeTag};
 use crate::interp::rt;
 use crate::value::Value;
 use frontend::ast::Const;
@@ -15,38 +15,76 @@ use std::rc::Rc;
 /// slots in `globals`.
 pub fn compile_module(m: &Module, globals: &mut GlobalTable) -> Rc<Proto> {
     let entry = m.entry.expect("IR module without an entry function");
-    let mut memo: Vec<Memo> = (0..m.funcs.len()).map(|_| Memo::Todo).collect();
-    compile_rec(m, entry, globals, &mut memo)
-}
-
-enum Memo {
-    Todo,
-    InProgress,
-    Done(Rc<Proto>),
-}
-
-fn compile_rec(m: &Module, fid: FuncId, globals: &mut GlobalTable, memo: &mut [Memo]) -> Rc<Proto> {
-    match &memo[fid.index()] {
-        Memo::Done(p) => return p.clone(),
-        Memo::InProgress => panic!("bytecode: closure creation cycle through {fid}"),
-        Memo::Todo => {}
-    }
-    memo[fid.index()] = Memo::InProgress;
-    let f = m.func(fid);
-    let mut child_ids: Vec<FuncId> = Vec::new();
-    for b in &f.blocks {
-        for &i in &b.insts {
-            if let InstData::MakeClosure(c, _) = &f.inst(i).data {
-                if !child_ids.contains(c) {
-                    child_ids.push(*c);
+    // Reachable functions and the closure-creation edges between them; edges
+    // that close a cycle (DFS back edges) become weak references.
+    let n = m.funcs.len();
+    let mut child_ids: Vec<Vec<FuncId>> = vec![Vec::new(); n];
+    for (i, f) in m.funcs.iter().enumerate() {
+        for b in &f.blocks {
+            for &inst in &b.insts {
+                if let InstData::MakeClosure(c, _) = &f.inst(inst).data {
+                    if !child_ids[i].contains(c) {
+                        child_ids[i].push(*c);
+                    }
                 }
             }
         }
     }
-    let children: Vec<Rc<Proto>> = child_ids.iter().map(|&c| compile_rec(m, c, globals, memo)).collect();
-    let p = Rc::new(FnCompiler::new(f, globals, child_ids).run(children));
-    memo[fid.index()] = Memo::Done(p.clone());
-    p
+    #[derive(Clone, Copy, PartialEq)]
+    enum State {
+        New,
+        OnStack,
+        Done,
+    }
+    let mut state = vec![State::New; n];
+    let mut weak = vec![Vec::new(); n];
+    let mut order = Vec::new();
+    // Iterative DFS: (function, next child index).
+    let mut stack = vec![(entry.index(), 0usize)];
+    state[entry.index()] = State::OnStack;
+    while let Some(&mut (u, ref mut k)) = stack.last_mut() {
+        if *k < child_ids[u].len() {
+            let c = child_ids[u][*k].index();
+            *k += 1;
+            match state[c] {
+                State::New => {
+                    state[c] = State::OnStack;
+                    stack.push((c, 0));
+                }
+                State::OnStack => weak[u].push(c),
+                State::Done => {}
+            }
+        } else {
+            state[u] = State::Done;
+            order.push(u);
+            stack.pop();
+        }
+    }
+    let mut protos: Vec<Option<Rc<Proto>>> = vec![None; n];
+    for &u in &order {
+        let ids = std::mem::take(&mut child_ids[u]);
+        protos[u] = Some(Rc::new(FnCompiler::new(&m.funcs[u], globals, ids.clone()).run()));
+        child_ids[u] = ids;
+    }
+    for &u in &order {
+        let refs: Vec<ProtoRef> = child_ids[u]
+            .iter()
+            .map(|c| {
+                let p = protos[c.index()].as_ref().expect("reachable proto");
+                if weak[u].contains(&c.index()) {
+                    ProtoRef::Weak(Rc::downgrade(p))
+                } else {
+                    ProtoRef::Strong(p.clone())
+                }
+            })
+            .collect();
+        let p = protos[u].as_ref().unwrap();
+        p.children.set(refs).expect("children set once");
+        if let Err(e) = p.validate() {
+            panic!("bytecode compiler produced invalid code: {e}\n{p}");
+        }
+    }
+    protos[entry.index()].clone().unwrap()
 }
 
 /// A branch condition computed by the block's last instruction(s), folded into
@@ -99,27 +137,15 @@ struct FnCompiler<'a> {
 impl<'a> FnCompiler<'a> {
     fn new(f: &'a Function, globals: &'a mut GlobalTable, child_ids: Vec<FuncId>) -> Self {
         let nvals = f.values.len();
-        let mut reg_of = vec![Reg::MAX; nvals];
-        let mut next: u32 = 0;
-        if let Some(entry) = f.blocks.first() {
-            for p in &entry.params {
-                reg_of[p.index()] = next as Reg;
-                next += 1;
-            }
-        }
-        for r in reg_of.iter_mut() {
-            if *r == Reg::MAX {
-                *r = next as Reg;
-                next += 1;
-            }
-        }
-        assert!(next < Reg::MAX as u32 - 1, "bytecode: function {:?} needs more than 65534 registers", f.name);
+        let alloc = super::regalloc::allocate(f);
+        let reg_of = alloc.reg_of;
+        let next = alloc.nregs;
         let mut uses = vec![0u32; nvals];
         for b in &f.blocks {
             for &i in &b.insts {
-                inst_operands(&f.inst(i).data, &mut |v| uses[v.index()] += 1);
+                super::regalloc::inst_uses(&f.inst(i).data, &mut |v| uses[v.index()] += 1);
             }
-            term_operands(&b.term, &mut |v| uses[v.index()] += 1);
+            super::regalloc::term_uses(&b.term, &mut |v| uses[v.index()] += 1);
         }
         let mut imm = vec![None; nvals];
         for node in &f.insts {
@@ -173,7 +199,7 @@ impl<'a> FnCompiler<'a> {
         self
     }
 
-    fn run(mut self, children: Vec<Rc<Proto>>) -> Proto {
+    fn run(mut self) -> Proto {
         let f = self.f;
         for bi in 0..f.blocks.len() {
             self.cur = bi;
@@ -207,7 +233,7 @@ impl<'a> FnCompiler<'a> {
             spans: self.spans,
             consts: self.consts,
             arg_pool: self.arg_pool,
-            children,
+            children: std::cell::OnceCell::new(),
             global_names: self.global_names,
             span: f.span,
             profile: ProtoProfile {
@@ -217,9 +243,6 @@ impl<'a> FnCompiler<'a> {
                 feedback: (0..n).map(|_| Cell::new(0)).collect(),
             },
         };
-        if let Err(e) = p.validate() {
-            panic!("bytecode compiler produced invalid code: {e}\n{p}");
-        }
         p
     }
 
@@ -464,7 +487,9 @@ impl<'a> FnCompiler<'a> {
     /// (the jump is left out when `elide` and the target is the next block).
     fn edge(&mut self, bc: &BlockCall, span: Span, elide: bool) {
         let params = &self.f.block(bc.block).params;
-        let moves: Vec<(Reg, Reg)> = bc.args.iter().zip(params).map(|(a, p)| (self.r(*p), self.r(*a))).collect();
+        // Moves into parameters nobody reads are left out.
+        let moves: Vec<(Reg, Reg)> =
+            bc.args.iter().zip(params).filter(|(_, p)| self.uses[p.index()] > 0).map(|(a, p)| (self.r(*p), self.r(*a))).collect();
         self.parallel_moves(moves, span);
         self.jump(bc.block, span, elide);
     }
@@ -667,50 +692,5 @@ pub(crate) fn const_value(c: &Const) -> Value {
         Const::Symbol(s) => rt::symbol(s),
         Const::Keyword(s) => rt::keyword(s),
         Const::Quoted(d) => rt::datum_value(d),
-    }
-}
-
-fn inst_operands(d: &InstData, f: &mut dyn FnMut(ir::Value)) {
-    match d {
-        InstData::Const(_) | InstData::Capture(_) | InstData::SelfRef | InstData::GlobalGet(_) => {}
-        InstData::GlobalSet(_, v) | InstData::GlobalDefine(_, v) | InstData::CellNew(v) | InstData::CellGet(v) => f(*v),
-        InstData::MakeClosure(_, vs) | InstData::Prim(_, vs) => vs.iter().for_each(|v| f(*v)),
-        InstData::CellSet(a, b) | InstData::IAddOvf(a, b) | InstData::ISubOvf(a, b) | InstData::IMulOvf(a, b) | InstData::ICmp(_, a, b) => {
-            f(*a);
-            f(*b)
-        }
-        InstData::Call(c, vs) => {
-            f(*c);
-            vs.iter().for_each(|v| f(*v))
-        }
-        InstData::Guard { value, live, .. } => {
-            f(*value);
-            live.iter().for_each(|v| f(*v))
-        }
-        #[allow(unreachable_patterns)]
-        _ => {}
-    }
-}
-
-fn term_operands(t: &Terminator, f: &mut dyn FnMut(ir::Value)) {
-    match t {
-        Terminator::Jump(bc) => bc.args.iter().for_each(|v| f(*v)),
-        Terminator::Branch { cond, then_dest, else_dest } => {
-            f(*cond);
-            then_dest.args.iter().chain(&else_dest.args).for_each(|v| f(*v))
-        }
-        Terminator::Return(v) | Terminator::Raise(v) => f(*v),
-        Terminator::TailCall { callee, args } | Terminator::CallK { callee, args, .. } => {
-            f(*callee);
-            args.iter().for_each(|v| f(*v))
-        }
-        Terminator::Suspend { request, .. } => f(*request),
-        Terminator::TryCall { thunk, .. } => f(*thunk),
-        Terminator::ApplyK { callee, args, .. } | Terminator::TailApply { callee, args } => {
-            f(*callee);
-            f(*args)
-        }
-        #[allow(unreachable_patterns)]
-        _ => {}
     }
 }

@@ -68,7 +68,7 @@ impl Proto {
                 write!(f, "gdefine   g{slot} ({}) <- {}  ; {}", self.global_name(slot), r(src), r(dst))
             }
             Op::MakeClosure { dst, proto, args, n } => {
-                let name = self.children[proto as usize].display_name().to_string();
+                let name = self.children()[proto as usize].get().map(|c| c.display_name().to_string()).unwrap_or_default();
                 write!(f, "closure   {} <- proto{proto} ({name}) [{}]", r(dst), self.regs(args, n))
             }
             Op::CellNew { dst, src } => write!(f, "cell.new  {} <- {}", r(dst), r(src)),
@@ -105,25 +105,23 @@ impl Proto {
 
     /// Renders this proto and all nested ones; with `filter`, only protos whose
     /// name equals it.
-    pub fn disassemble(&self, filter: Option<&str>) -> String {
+    pub fn disassemble(self: &std::rc::Rc<Proto>, filter: Option<&str>) -> String {
         let mut out = String::new();
-        self.disasm_into(filter, &mut out);
+        self.walk(&mut |p| {
+            if filter.is_none_or(|n| p.name.as_deref() == Some(n)) {
+                let _ = p.fmt_one(&mut out);
+                out.push('\n');
+            }
+        });
         out
-    }
-
-    fn disasm_into(&self, filter: Option<&str>, out: &mut String) {
-        if filter.is_none_or(|n| self.name.as_deref() == Some(n)) {
-            let _ = self.fmt_one(out);
-            out.push('\n');
-        }
-        for c in &self.children {
-            c.disasm_into(filter, out);
-        }
     }
 }
 
 impl fmt::Display for Proto {
+    /// This proto only (use [`Proto::disassemble`] for the nested ones too).
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.disassemble(None))
+        let mut s = String::new();
+        self.fmt_one(&mut s)?;
+        f.write_str(&s)
     }
 }

@@ -1,20 +1,21 @@
 //! Register bytecode compiled from the IR (never from the AST).
 //!
-//! One [`Proto`] per IR function. Every SSA value of the function owns a
-//! register of the frame's register window (`nregs` registers, the entry
-//! block's parameters first, so arguments land in registers `0..argc`); block
+//! One [`Proto`] per IR function. SSA values get registers of the frame's
+//! register window by linear scan over live intervals (`nregs` registers, the
+//! entry block's parameters first, so arguments land in registers `0..argc`); block
 //! parameters are filled by parallel moves on the edges; global names are slot
 //! indices into the isolate-wide [`GlobalTable`]. See `docs/vm.md`.
 
 mod compile;
 mod disasm;
+mod regalloc;
 
 pub use compile::compile_module;
 
 use crate::value::{PrimId, Value};
 use frontend::Span;
 use rustc_hash::FxHashMap;
-use std::cell::Cell;
+use std::cell::{Cell, OnceCell};
 use std::rc::Rc;
 
 /// A register index inside a frame's register window.
@@ -175,6 +176,28 @@ pub enum Op {
     Return { src: Reg },
 }
 
+/// A reference from a proto to a proto it makes closures of. The references
+/// that close a cycle (a function whose body, after inlining, makes a closure
+/// of itself or of an enclosing function) are weak, so the graph of strong
+/// references is acyclic; the isolate keeps every compiled module's entry
+/// proto, hence every proto, alive.
+#[derive(Debug, Clone)]
+pub enum ProtoRef {
+    Strong(Rc<Proto>),
+    Weak(std::rc::Weak<Proto>),
+}
+
+impl ProtoRef {
+    /// The proto (`None` only if its module was dropped).
+    #[inline]
+    pub fn get(&self) -> Option<Rc<Proto>> {
+        match self {
+            ProtoRef::Strong(p) => Some(p.clone()),
+            ProtoRef::Weak(w) => w.upgrade(),
+        }
+    }
+}
+
 /// Interpreter profile of one function: calls, loop back-edges and per-site
 /// observed operand kinds (see [`crate::profile`]).
 #[derive(Debug, Default)]
@@ -210,8 +233,9 @@ pub struct Proto {
     pub consts: Vec<Value>,
     /// Register lists of calls/prims/closures.
     pub(crate) arg_pool: Vec<Reg>,
-    /// Prototypes of closures made by [`Op::MakeClosure`].
-    pub children: Vec<Rc<Proto>>,
+    /// Prototypes of closures made by [`Op::MakeClosure`] (set once, right
+    /// after the whole module is compiled; see [`ProtoRef`]).
+    pub(crate) children: OnceCell<Vec<ProtoRef>>,
     /// Names of the global slots this proto uses (for the disassembler).
     pub global_names: Vec<(u32, Rc<str>)>,
     /// The function's span.
@@ -262,7 +286,7 @@ impl Proto {
             }
             match *op {
                 Op::LoadConst { idx, .. } if idx as usize >= self.consts.len() => return bad("constant out of range", pc),
-                Op::MakeClosure { proto, .. } if proto as usize >= self.children.len() => return bad("child proto out of range", pc),
+                Op::MakeClosure { proto, .. } if proto as usize >= self.children().len() => return bad("child proto out of range", pc),
                 Op::Loop { counter, .. } if counter as usize >= self.profile.backedges.len() => return bad("loop counter out of range", pc),
                 _ => {}
             }
@@ -276,11 +300,24 @@ impl Proto {
     pub fn display_name(&self) -> &str {
         self.name.as_deref().unwrap_or("lambda")
     }
-    /// Visits this proto and every nested one (pre-order).
+    /// The protos this one makes closures of.
+    pub fn children(&self) -> &[ProtoRef] {
+        self.children.get().map(|v| v.as_slice()).unwrap_or(&[])
+    }
+    /// Visits this proto and every nested one once (pre-order over the strong references).
     pub fn walk(self: &Rc<Proto>, f: &mut dyn FnMut(&Rc<Proto>)) {
+        let mut seen = rustc_hash::FxHashSet::default();
+        self.walk_inner(f, &mut seen);
+    }
+    fn walk_inner(self: &Rc<Proto>, f: &mut dyn FnMut(&Rc<Proto>), seen: &mut rustc_hash::FxHashSet<*const Proto>) {
+        if !seen.insert(Rc::as_ptr(self)) {
+            return;
+        }
         f(self);
-        for c in &self.children {
-            c.walk(f);
+        for c in self.children() {
+            if let ProtoRef::Strong(c) = c {
+                c.walk_inner(f, seen);
+            }
         }
     }
     /// The registers of an `args`/`n` operand pair.

@@ -98,7 +98,8 @@ fn enter(f: &mut Fiber, c: Rc<Closure>, mut args: Vec<Value>, ret: RetReg, tail:
 }
 
 /// Splits a component call's arguments into the declared keys (positionally,
-/// nil when absent) followed by the children list (when the component has `&rest`).
+/// nil when absent) followed by the children list (always passed; ignored by a
+/// component without `&rest`).
 pub(crate) fn component_args(c: &Component, args: Vec<Value>) -> Result<Vec<Value>, Value> {
     let mut slots = vec![Value::Nil; c.keys.len()];
     let mut children = Vec::new();
@@ -118,8 +119,7 @@ pub(crate) fn component_args(c: &Component, args: Vec<Value>) -> Result<Vec<Valu
         }
         children.push(a);
     }
-    if c.has_rest {
-        slots.push(rt::list(children));
-    }
+    // The component's function always takes the children list last.
+    slots.push(rt::list(children));
     Ok(slots)
 }

@@ -249,7 +249,10 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
             }
             Op::MakeClosure { dst, proto: child, args, n } => {
                 let captures: Box<[Value]> = p.args(args, n).iter().map(|&r| reg!(r).clone()).collect();
-                let c = Closure { proto: p.children[child as usize].clone(), captures };
+                let Some(cp) = p.children()[child as usize].get() else {
+                    throw!(rt::error("internal error: closure of a dropped module"));
+                };
+                let c = Closure { proto: cp, captures };
                 wreg!(dst) = Value::Closure(Rc::new(c));
             }
             Op::CellNew { dst, src } => {
