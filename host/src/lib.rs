@@ -5,5 +5,6 @@ pub mod cli;
 pub mod commands;
 pub mod diagnostics;
 pub mod resolver;
+pub mod serve;
 pub mod store;
 pub mod testing;
