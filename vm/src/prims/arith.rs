@@ -236,7 +236,7 @@ fn to_int(name: &str, x: f64, orig: &Value) -> PrimResult {
     if !x.is_finite() {
         return Err(type_err(name, "finite number", orig));
     }
-    if !(-9.223_372_036_854_775_808e18..9.223_372_036_854_775_808e18).contains(&x) {
+    if !(-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&x) {
         return Err(overflow());
     }
     Ok(Value::Int(x as i64))

@@ -24,7 +24,7 @@ pub const DEFS: &[PrimDef] = &[
 ];
 
 fn pairs_into(name: &str, map: &mut DictMap, kvs: &[Value]) -> Result<(), Value> {
-    if kvs.len() % 2 != 0 {
+    if kvs.len() & 1 == 1 {
         return Err(err(format!("{name}: expected an even number of key/value arguments, got {}", kvs.len())));
     }
     for kv in kvs.chunks_exact(2) {
