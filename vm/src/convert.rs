@@ -49,7 +49,7 @@ pub fn value_to_datum(v: &Value, span: Span) -> Result<Datum, String> {
 }
 
 fn to_datum(v: &Value, span: Span, depth: usize) -> Result<Datum, String> {
-    if depth > 10_000 {
+    if depth > 2_000 {
         return Err("macro expansion is nested too deeply".into());
     }
     let kind = match v {

@@ -21,11 +21,11 @@ pub enum Data {
     Dict(Vec<(String, Data)>),
 }
 
-const MAX_DEPTH: usize = 10_000;
+const MAX_DEPTH: usize = 1_000;
 
 impl Data {
     /// Copies a storable value out of the heap. Anything else (a function, error,
-    /// element, pid, component, or data nested deeper than 10,000 levels — which
+    /// element, pid, component, or data nested deeper than 1,000 levels — which
     /// includes cyclic data) gives the error value `OP: cannot store REPR`, with
     /// REPR the offending value, e.g. `kv/put: cannot store #<lambda f>`.
     pub fn from_value(v: &Value, op: &str) -> Result<Data, Value> {

@@ -131,23 +131,29 @@ fn reverse(_: &mut Ctx, a: &[Value]) -> PrimResult {
     }
 }
 
-fn flatten_into(v: &Value, out: &mut Vec<Value>, depth: usize) -> Result<(), Value> {
-    if depth > 10_000 {
-        return Err(err("flatten: nesting too deep"));
-    }
-    match v {
-        Value::List(l) => l.with_items(|xs| xs.iter().try_for_each(|x| flatten_into(x, out, depth + 1))),
-        other => {
-            out.push(other.clone());
-            Ok(())
-        }
-    }
-}
-
 fn flatten(_: &mut Ctx, a: &[Value]) -> PrimResult {
     let mut out = Vec::new();
     match &a[0] {
-        Value::List(_) => flatten_into(&a[0], &mut out, 0)?,
+        Value::List(l) => {
+            // explicit stack of (list, next index): no recursion on the Rust stack
+            let mut stack: Vec<(Rc<List>, usize)> = vec![(l.clone(), 0)];
+            while let Some((list, i)) = stack.pop() {
+                match list.get(i) {
+                    None => {}
+                    Some(Value::List(inner)) => {
+                        stack.push((list, i + 1));
+                        if stack.len() > 100_000 {
+                            return Err(err("flatten: nesting too deep"));
+                        }
+                        stack.push((inner, 0));
+                    }
+                    Some(x) => {
+                        out.push(x);
+                        stack.push((list, i + 1));
+                    }
+                }
+            }
+        }
         Value::Nil => {}
         other => return Err(type_err("flatten", "list", other)),
     }
