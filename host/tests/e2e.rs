@@ -434,9 +434,11 @@ fn acknowledged_writes_survive_sigkill() {
             .collect();
         std::thread::sleep(Duration::from_millis(pseudo_random_ms(150, 600)));
         server.kill9();
+        let before = acked.len();
         for w in writers {
             acked.extend(w.join().unwrap());
         }
+        eprintln!("round {round}: {} writes acknowledged before SIGKILL", acked.len() - before);
     }
     assert!(acked.len() > 3, "too few writes acknowledged to mean anything");
     let server = Server::start(&app, &data, &[]);
