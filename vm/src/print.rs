@@ -21,6 +21,17 @@ pub fn display(v: &Value) -> String {
     out
 }
 
+/// `format!("{v}")` is the display form, `format!("{v:#}")` the readable form.
+impl std::fmt::Display for Value {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if f.alternate() {
+            f.write_str(&repr(self))
+        } else {
+            f.write_str(&display(self))
+        }
+    }
+}
+
 /// Appends the display form of `v` to `out`.
 pub fn write_display(v: &Value, out: &mut String) {
     match v {
@@ -227,6 +238,7 @@ mod tests {
         assert_eq!(display(&Value::Nil), "nil");
         assert_eq!(display(&Value::list(vec![Value::str("a"), Value::sym("b")])), "(\"a\" b)");
         assert_eq!(display(&Value::dict_from([("k", Value::str("v"))])), "{:k \"v\"}");
+        assert_eq!(format!("{} {:#}", Value::str("s"), Value::str("s")), "s \"s\"");
     }
 
     #[test]
