@@ -113,9 +113,13 @@ fn render_at(v: &Value, out: &mut String, depth: usize) {
                         out.push(' ');
                         out.push_str(name);
                         out.push_str("=\"");
-                        let mut text = String::new();
-                        write_display(other, &mut text);
-                        escape_into(&text, out);
+                        if let Value::Str(s) = other {
+                            escape_into(&s.s, out);
+                        } else {
+                            let mut text = String::new();
+                            write_display(other, &mut text);
+                            escape_into(&text, out);
+                        }
                         out.push('"');
                     }
                 }
