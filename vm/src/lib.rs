@@ -20,5 +20,6 @@ pub mod html;
 pub mod intern;
 pub mod json;
 pub mod print;
+pub mod gc;
 
 pub use value::Value;

@@ -88,7 +88,7 @@ impl Value {
     }
     /// A new dict wrapping an existing map.
     pub fn dict_map(map: DictMap) -> Value {
-        Value::Dict(Rc::new(Dict { map: RefCell::new(map) }))
+        Value::Dict(Rc::new(Dict { map: RefCell::new(map), gc_buffered: Cell::new(false) }))
     }
     /// An interned symbol.
     pub fn sym(name: &str) -> Value {
@@ -101,6 +101,14 @@ impl Value {
     /// A fresh error value with `message` (see [`crate::error::err`]).
     pub fn error(message: impl Into<String>) -> Value {
         crate::error::err(message)
+    }
+    /// A new mutable cell (for a captured, `set!` variable) holding `v`. Use this
+    /// rather than building `Value::Cell` directly: cells are cycle-collection
+    /// candidates (see [`crate::gc`]).
+    pub fn cell(v: Value) -> Value {
+        let c = Rc::new(RefCell::new(v));
+        crate::gc::note_cell(&c);
+        Value::Cell(c)
     }
     /// A float value.
     pub fn float(f: f64) -> Value {
@@ -260,6 +268,8 @@ pub struct List {
     /// [`crate::convert::value_to_datum`] gives back a bracket. Ignored by SX code
     /// (printing, equality and every primitive treat it as an ordinary list).
     pub bracket: Cell<bool>,
+    /// Registered as a cycle-collection candidate (see [`crate::gc`]).
+    pub gc_buffered: Cell<bool>,
 }
 
 impl List {
@@ -271,6 +281,7 @@ impl List {
             start: Cell::new(0),
             end: Cell::new(n),
             bracket: Cell::new(false),
+            gc_buffered: Cell::new(false),
         }
     }
     /// Number of elements (O(1)).
@@ -318,6 +329,7 @@ impl List {
             start: Cell::new(self.start.get() + from),
             end: Cell::new(self.start.get() + to),
             bracket: Cell::new(false),
+            gc_buffered: Cell::new(false),
         }
     }
     /// Everything but the first element (O(1)); empty for an empty list.
@@ -328,6 +340,16 @@ impl List {
     pub fn drop_n(&self, n: usize) -> List {
         self.view(n, usize::MAX)
     }
+    /// `append!` on a shared list: [`List::push`], registering the list as a
+    /// cycle-collection candidate when `x` is a container (see [`crate::gc`]).
+    pub fn append(self: &Rc<Self>, x: Value) {
+        let note = crate::gc::is_container(&x);
+        self.push(x);
+        if note {
+            crate::gc::note_list(self);
+        }
+    }
+
     /// `append!`: adds `x` at the end of this list object only. Lists taken from it
     /// earlier (`rest`, `drop`, `slice`) and lists it was taken from do not change.
     pub fn push(&self, x: Value) {
@@ -407,12 +429,14 @@ impl Iterator for ListIter<'_> {
 #[derive(Debug)]
 pub struct Dict {
     pub map: RefCell<DictMap>,
+    /// Registered as a cycle-collection candidate (see [`crate::gc`]).
+    pub gc_buffered: Cell<bool>,
 }
 
 impl Dict {
     /// An empty dict.
     pub fn new() -> Dict {
-        Dict { map: RefCell::new(DictMap::default()) }
+        Dict { map: RefCell::new(DictMap::default()), gc_buffered: Cell::new(false) }
     }
     /// A dict from entries in order (a repeated key keeps its first position, last value).
     pub fn from_entries(entries: impl IntoIterator<Item = (Rc<str>, Value)>) -> Dict {
@@ -420,7 +444,7 @@ impl Dict {
         for (k, v) in entries {
             map.insert(k, v);
         }
-        Dict { map: RefCell::new(map) }
+        Dict { map: RefCell::new(map), gc_buffered: Cell::new(false) }
     }
     /// Number of entries.
     pub fn len(&self) -> usize {
@@ -446,6 +470,15 @@ impl Dict {
             *slot = v;
         } else {
             m.insert(Rc::from(key), v);
+        }
+    }
+    /// `dict-set!` on a shared dict: [`Dict::set`], registering the dict as a
+    /// cycle-collection candidate when `v` is a container (see [`crate::gc`]).
+    pub fn put(self: &Rc<Self>, key: &str, v: Value) {
+        let note = crate::gc::is_container(&v);
+        self.set(key, v);
+        if note {
+            crate::gc::note_dict(self);
         }
     }
     /// Sets `key` given as an `Rc<str>` (no copy of the key text when new).

@@ -162,7 +162,7 @@ fn has_key(_: &mut Ctx, a: &[Value]) -> PrimResult {
 fn dict_set(_: &mut Ctx, a: &[Value]) -> PrimResult {
     let d = dict_arg("dict-set!", &a[0])?;
     let k = key_arg("dict-set!", &a[1])?;
-    d.set(k, a[2].clone());
+    d.put(k, a[2].clone());
     Ok(Value::Nil)
 }
 

@@ -245,7 +245,7 @@ fn append(_: &mut Ctx, a: &[Value]) -> PrimResult {
 
 fn append_bang(_: &mut Ctx, a: &[Value]) -> PrimResult {
     let l = list_arg("append!", &a[0])?;
-    l.push(a[1].clone());
+    l.append(a[1].clone());
     Ok(a[0].clone())
 }
 
