@@ -1,6 +1,7 @@
 //! The `sxc` command line (clap).
 
 use clap::{Parser, Subcommand, ValueEnum};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 
 /// sxc — the SX toolchain: an ahead-of-time and tiered-JIT compiler for SX,
@@ -30,6 +31,35 @@ pub enum Command {
         /// Execution tier. Only the interpreter exists yet; `auto` = `interp`.
         #[arg(long, value_enum, default_value_t = Tier::Auto)]
         tier: Tier,
+    },
+    /// Serve an SX web app over HTTP: APP is an `.sx` file, or a directory
+    /// containing `app.sx`, that calls `(http-listen handler)` at top level.
+    /// Every request runs as its own computation on one of N worker isolates;
+    /// SIGTERM/SIGINT drain in-flight requests and exit 0.
+    Serve {
+        /// The app file or directory.
+        app: PathBuf,
+        /// Address to listen on (port 0 picks a free port).
+        #[arg(long, default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]
+        addr: SocketAddr,
+        /// Worker isolates (threads), each with its own SX heap [default: cores].
+        #[arg(long, value_name = "N")]
+        workers: Option<usize>,
+        /// Data directory for durable storage (kv, streams, blobs).
+        #[arg(long, default_value = "./data", value_name = "DIR")]
+        data: PathBuf,
+        /// Send handler errors (message and SX backtrace) to the client.
+        #[arg(long)]
+        dev: bool,
+        /// Largest accepted request body; larger ones get 413.
+        #[arg(long, default_value_t = 1 << 20, value_name = "BYTES")]
+        body_limit: usize,
+        /// Time a handler may take (including its IO) before the client gets 504.
+        #[arg(long, default_value_t = 30_000, value_name = "MS")]
+        handler_timeout: u64,
+        /// Time to receive a request's head and body before 408.
+        #[arg(long, default_value_t = 10_000, value_name = "MS")]
+        read_timeout: u64,
     },
     /// Print a compilation stage of a program: the read AST, the
     /// macro-expanded core forms, the SSA IR before/after optimisation, or the

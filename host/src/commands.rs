@@ -3,6 +3,8 @@
 use crate::cli::{Cli, Command, StageArg};
 use crate::diagnostics;
 use crate::resolver::HostResolver;
+use crate::serve::ServeConfig;
+use std::time::Duration;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use vm::ctx::Ctx;
@@ -12,7 +14,30 @@ use vm::isolate::Isolate;
 pub fn dispatch(cli: Cli) -> i32 {
     match cli.command {
         Command::Run { file, data, tier: _ } => run(&file, &data),
+        Command::Serve { app, addr, workers, data, dev, body_limit, handler_timeout, read_timeout } => {
+            let mut cfg = ServeConfig::new(app);
+            cfg.addr = addr;
+            if let Some(n) = workers {
+                cfg.workers = n.max(1);
+            }
+            cfg.data_dir = data;
+            cfg.dev = dev;
+            cfg.body_limit = body_limit;
+            cfg.handler_timeout = Duration::from_millis(handler_timeout);
+            cfg.read_timeout = Duration::from_millis(read_timeout);
+            serve(cfg)
+        }
         Command::Inspect { file, stage, func } => inspect(&file, stage, func.as_deref()),
+    }
+}
+
+fn serve(cfg: ServeConfig) -> i32 {
+    match crate::serve::serve(cfg) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("error: {e}");
+            1
+        }
     }
 }
 
@@ -27,12 +52,19 @@ fn stderr_color() -> bool {
     std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none()
 }
 
-/// `sxc run FILE`: compile, run to completion with the host resolver.
+/// `sxc run FILE`: compile, run to completion with the host resolver. A file
+/// that calls `(http-listen handler)` is served exactly as `sxc serve` would
+/// (default options), as the language reference asks.
 pub fn run(path: &Path, data_dir: &Path) -> i32 {
     let source = match read_source(path) {
         Ok(s) => s,
         Err(code) => return code,
     };
+    if crate::serve::is_http_app(&source) {
+        let mut cfg = ServeConfig::new(path.to_path_buf());
+        cfg.data_dir = data_dir.to_path_buf();
+        return serve(cfg);
+    }
     let name = path.display().to_string();
     let mut isolate = Isolate::new(Ctx::stdio());
     let mut fiber = match isolate.compile_file(&name, &source) {
