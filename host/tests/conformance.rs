@@ -49,7 +49,10 @@ const ENV_CHILD_RESULT: &str = "SXC_CONFORMANCE_CHILD_RESULT";
 pub enum Expect {
     /// The program compiles and runs; stdout is exactly these lines; it ends
     /// with the given uncaught error message, or normally when `None`.
-    Run { stdout: Vec<String>, error: Option<String> },
+    Run {
+        stdout: Vec<String>,
+        error: Option<String>,
+    },
     /// Reading / expanding / compiling fails; the diagnostic (id + message)
     /// contains this text (case-insensitive; empty matches any diagnostic).
     CompileError(String),
@@ -108,9 +111,18 @@ pub fn parse_case_file(file: &str, text: &str) -> Result<Vec<Case>, String> {
         source.push('\n');
         let expect = match p.compile_error {
             Some(needle) => Expect::CompileError(needle),
-            None => Expect::Run { stdout: p.stdout, error: p.error },
+            None => Expect::Run {
+                stdout: p.stdout,
+                error: p.error,
+            },
         };
-        out.push(Case { file: file.to_string(), name: p.name, line: p.line, source, expect });
+        out.push(Case {
+            file: file.to_string(),
+            name: p.name,
+            line: p.line,
+            source,
+            expect,
+        });
         Ok(())
     }
 
@@ -201,7 +213,10 @@ pub fn parse_case_file(file: &str, text: &str) -> Result<Vec<Case>, String> {
 }
 
 fn corpus_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("..").join("tests").join("conformance")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("..")
+        .join("tests")
+        .join("conformance")
 }
 
 fn collect_sx_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -255,7 +270,11 @@ pub fn load_corpus() -> (Vec<Case>, Vec<String>) {
 /// plus harness-level failures).
 #[derive(Debug, Clone, PartialEq)]
 enum Actual {
-    Ran { stdout: String, error: Option<String>, compile_error: Option<String> },
+    Ran {
+        stdout: String,
+        error: Option<String>,
+        compile_error: Option<String>,
+    },
     /// The case could not be run to completion (panic, crash, timeout).
     Broken(String),
 }
@@ -268,7 +287,11 @@ fn run_in_process(case: &Case) -> Actual {
         .stack_size(256 << 20)
         .spawn(move || {
             let o = host::testing::run_case(&label, &source);
-            Actual::Ran { stdout: o.stdout, error: o.error, compile_error: o.compile_error }
+            Actual::Ran {
+                stdout: o.stdout,
+                error: o.error,
+                compile_error: o.compile_error,
+            }
         });
     match handle {
         Ok(h) => match h.join() {
@@ -292,7 +315,9 @@ fn stdout_lines(s: &str) -> Vec<String> {
         return Vec::new();
     }
     let s = s.strip_suffix('\n').unwrap_or(s);
-    s.split('\n').map(|l| l.strip_suffix('\r').unwrap_or(l).to_string()).collect()
+    s.split('\n')
+        .map(|l| l.strip_suffix('\r').unwrap_or(l).to_string())
+        .collect()
 }
 
 fn quote_lines(lines: &[String], out: &mut String) {
@@ -313,10 +338,16 @@ fn first_difference(expected: &[String], actual: &[String]) -> Option<String> {
                 return Some(format!("stdout line {}: expected {e:?}, got {a:?}", i + 1));
             }
             (Some(e), None) => {
-                return Some(format!("stdout line {}: expected {e:?}, got end of output", i + 1));
+                return Some(format!(
+                    "stdout line {}: expected {e:?}, got end of output",
+                    i + 1
+                ));
             }
             (None, Some(a)) => {
-                return Some(format!("stdout line {}: expected end of output, got {a:?}", i + 1));
+                return Some(format!(
+                    "stdout line {}: expected end of output, got {a:?}",
+                    i + 1
+                ));
             }
             (None, None) => unreachable!(),
         }
@@ -333,7 +364,11 @@ fn check(case: &Case, actual: &Actual) -> Result<(), String> {
             let _ = writeln!(report, "    the case did not complete: {msg}");
             return Err(report);
         }
-        Actual::Ran { stdout, error, compile_error } => (stdout, error, compile_error),
+        Actual::Ran {
+            stdout,
+            error,
+            compile_error,
+        } => (stdout, error, compile_error),
     };
     let actual_lines = stdout_lines(stdout);
     match &case.expect {
@@ -363,7 +398,10 @@ fn check(case: &Case, actual: &Actual) -> Result<(), String> {
             }
             Err(report)
         }
-        Expect::Run { stdout: want_lines, error: want_error } => {
+        Expect::Run {
+            stdout: want_lines,
+            error: want_error,
+        } => {
             let lines_ok = *want_lines == actual_lines;
             let error_ok = compile_error.is_none() && want_error == error;
             if lines_ok && error_ok {
@@ -410,7 +448,11 @@ fn child_test_name() -> String {
 
 fn encode_outcome(stdout: &str, error: Option<&str>, compile_error: Option<&str>) -> Vec<u8> {
     let mut out = Vec::new();
-    for (tag, v) in [("stdout", Some(stdout)), ("error", error), ("compile", compile_error)] {
+    for (tag, v) in [
+        ("stdout", Some(stdout)),
+        ("error", error),
+        ("compile", compile_error),
+    ] {
         match v {
             Some(s) => {
                 out.extend_from_slice(format!("{tag} {}\n", s.len()).as_bytes());
@@ -446,11 +488,17 @@ fn decode_outcome(bytes: &[u8]) -> Option<Actual> {
     let compile_error = fields.pop()?;
     let error = fields.pop()?;
     let stdout = fields.pop()?.unwrap_or_default();
-    Some(Actual::Ran { stdout, error, compile_error })
+    Some(Actual::Ran {
+        stdout,
+        error,
+        compile_error,
+    })
 }
 
 fn tail(path: &Path, max: usize) -> String {
-    let s = std::fs::read(path).map(|b| String::from_utf8_lossy(&b).into_owned()).unwrap_or_default();
+    let s = std::fs::read(path)
+        .map(|b| String::from_utf8_lossy(&b).into_owned())
+        .unwrap_or_default();
     let s = s.trim_end();
     if s.len() <= max {
         return s.to_string();
@@ -466,17 +514,25 @@ fn run_in_child(case: &Case, exe: &Path, dir: &Path, n: usize, timeout: Duration
     let result = dir.join(format!("case-{n}.result"));
     let out_path = dir.join(format!("case-{n}.stdout"));
     let err_path = dir.join(format!("case-{n}.stderr"));
-    let (out_f, err_f) = match (std::fs::File::create(&out_path), std::fs::File::create(&err_path)) {
+    let (out_f, err_f) = match (
+        std::fs::File::create(&out_path),
+        std::fs::File::create(&err_path),
+    ) {
         (Ok(o), Ok(e)) => (o, e),
         _ => return Actual::Broken("cannot create child output files".into()),
     };
     // Cap the child's address space (a runaway case must not exhaust the
     // machine's memory): run it through `sh -c 'ulimit -v KB; exec "$0" "$@"'`.
-    let mem_mb: u64 = std::env::var(ENV_MEM_MB).ok().and_then(|s| s.parse().ok()).unwrap_or(4096);
+    let mem_mb: u64 = std::env::var(ENV_MEM_MB)
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(4096);
     let sh = Path::new("/bin/sh");
     let mut cmd = if cfg!(unix) && mem_mb > 0 && sh.exists() {
         let mut c = Command::new(sh);
-        c.arg("-c").arg(format!("ulimit -v {} && exec \"$0\" \"$@\"", mem_mb * 1024)).arg(exe);
+        c.arg("-c")
+            .arg(format!("ulimit -v {} && exec \"$0\" \"$@\"", mem_mb * 1024))
+            .arg(exe);
         c
     } else {
         Command::new(exe)
@@ -535,7 +591,9 @@ fn run_in_child(case: &Case, exe: &Path, dir: &Path, n: usize, timeout: Duration
 /// in a normal test run.
 #[test]
 fn conformance_child_case() {
-    let Ok(spec) = std::env::var(ENV_CHILD_CASE) else { return };
+    let Ok(spec) = std::env::var(ENV_CHILD_CASE) else {
+        return;
+    };
     let result_path = std::env::var(ENV_CHILD_RESULT).expect("child without result path");
     let (file, name) = spec.split_once('\t').expect("bad child case spec");
     let (cases, _) = load_corpus();
@@ -561,20 +619,35 @@ fn conformance_all_cases() {
     let (all, problems) = load_corpus();
     let filter = std::env::var(ENV_FILTER).ok().filter(|f| !f.is_empty());
     let cases: Vec<Case> = match &filter {
-        Some(f) => all.iter().filter(|c| c.id().contains(f.as_str())).cloned().collect(),
+        Some(f) => all
+            .iter()
+            .filter(|c| c.id().contains(f.as_str()))
+            .cloned()
+            .collect(),
         None => all.clone(),
     };
     let timeout = Duration::from_secs(
-        std::env::var(ENV_TIMEOUT).ok().and_then(|s| s.parse().ok()).unwrap_or(120),
+        std::env::var(ENV_TIMEOUT)
+            .ok()
+            .and_then(|s| s.parse().ok())
+            .unwrap_or(120),
     );
     let jobs = std::env::var(ENV_JOBS)
         .ok()
         .and_then(|s| s.parse().ok())
-        .unwrap_or_else(|| std::thread::available_parallelism().map(|n| n.get()).unwrap_or(4).min(16))
+        .unwrap_or_else(|| {
+            std::thread::available_parallelism()
+                .map(|n| n.get())
+                .unwrap_or(4)
+                .min(16)
+        })
         .max(1);
     let in_process = std::env::var(ENV_INPROCESS).is_ok_and(|v| !v.is_empty() && v != "0");
     let exe = std::env::current_exe().ok();
-    let tmp = tempfile::Builder::new().prefix("sxc-conformance-").tempdir().ok();
+    let tmp = tempfile::Builder::new()
+        .prefix("sxc-conformance-")
+        .tempdir()
+        .ok();
     let isolated = !in_process && exe.is_some() && tmp.is_some();
 
     let results: Mutex<Vec<(usize, Result<(), String>)>> = Mutex::new(Vec::new());
@@ -585,7 +658,13 @@ fn conformance_all_cases() {
                 let i = next.fetch_add(1, Ordering::SeqCst);
                 let Some(case) = cases.get(i) else { break };
                 let actual = if isolated {
-                    run_in_child(case, exe.as_deref().unwrap(), tmp.as_ref().unwrap().path(), i, timeout)
+                    run_in_child(
+                        case,
+                        exe.as_deref().unwrap(),
+                        tmp.as_ref().unwrap().path(),
+                        i,
+                        timeout,
+                    )
                 } else {
                     run_in_process(case)
                 };
@@ -618,13 +697,22 @@ fn conformance_all_cases() {
     }
     if !failures.is_empty() {
         report.push_str("--- failing cases:\n");
-        for c in results.iter().filter(|(_, r)| r.is_err()).map(|(i, _)| &cases[*i]) {
+        for c in results
+            .iter()
+            .filter(|(_, r)| r.is_err())
+            .map(|(i, _)| &cases[*i])
+        {
             let _ = writeln!(report, "    {}", c.id());
         }
     }
     let mut summary = format!("conformance: {passed} passed, {} failed", failures.len());
     if let Some(f) = &filter {
-        let _ = write!(summary, " (filter {f:?}: {} of {} cases)", cases.len(), all.len());
+        let _ = write!(
+            summary,
+            " (filter {f:?}: {} of {} cases)",
+            cases.len(),
+            all.len()
+        );
     }
     if !isolated {
         summary.push_str(" [in-process]");
@@ -638,7 +726,11 @@ fn conformance_all_cases() {
 #[test]
 fn conformance_corpus_size() {
     let (cases, problems) = load_corpus();
-    assert!(problems.is_empty(), "corpus problems:\n{}", problems.join("\n"));
+    assert!(
+        problems.is_empty(),
+        "corpus problems:\n{}",
+        problems.join("\n")
+    );
     assert!(
         cases.len() >= MIN_CASES,
         "the conformance corpus has {} cases; it must have at least {MIN_CASES}",
@@ -673,8 +765,17 @@ fn conformance_case_parser() {
     assert_eq!(cases[0].name, "int-add");
     assert_eq!(cases[0].line, 2);
     assert_eq!(cases[0].source, "(println (+ 1 2))\n");
-    assert_eq!(cases[0].expect, Expect::Run { stdout: vec!["3".into()], error: None });
-    assert_eq!(cases[1].source, "; a comment in the source\n(println \"a\")\n(println \"\")\n(/ 1 0)\n");
+    assert_eq!(
+        cases[0].expect,
+        Expect::Run {
+            stdout: vec!["3".into()],
+            error: None
+        }
+    );
+    assert_eq!(
+        cases[1].source,
+        "; a comment in the source\n(println \"a\")\n(println \"\")\n(/ 1 0)\n"
+    );
     assert_eq!(
         cases[1].expect,
         Expect::Run {
@@ -686,21 +787,56 @@ fn conformance_case_parser() {
     assert_eq!(cases[2].id(), "t/x.sx::read-error");
 
     // Malformed files are rejected.
-    assert!(parse_case_file("t", ";;; case: a\n(println 1)\n").is_err(), "missing expectation");
-    assert!(parse_case_file("t", ";;; case: a\n1\n;;; out:\n;;; 1\n;;; case: a\n2\n;;; out:\n;;; 2\n").is_err(), "duplicate name");
-    assert!(parse_case_file("t", ";;; case: a\n1\n;;; out:\n;;; 1\n\n(stray code)\n").is_err(), "stray code");
-    assert!(parse_case_file("t", ";;; case: a\n1\n;;; out:\nno prefix\n").is_err(), "unprefixed out line");
-    assert!(parse_case_file("t", "(code before any case)\n").is_err(), "code before case");
+    assert!(
+        parse_case_file("t", ";;; case: a\n(println 1)\n").is_err(),
+        "missing expectation"
+    );
+    assert!(
+        parse_case_file(
+            "t",
+            ";;; case: a\n1\n;;; out:\n;;; 1\n;;; case: a\n2\n;;; out:\n;;; 2\n"
+        )
+        .is_err(),
+        "duplicate name"
+    );
+    assert!(
+        parse_case_file("t", ";;; case: a\n1\n;;; out:\n;;; 1\n\n(stray code)\n").is_err(),
+        "stray code"
+    );
+    assert!(
+        parse_case_file("t", ";;; case: a\n1\n;;; out:\nno prefix\n").is_err(),
+        "unprefixed out line"
+    );
+    assert!(
+        parse_case_file("t", "(code before any case)\n").is_err(),
+        "code before case"
+    );
 
     // Comparison semantics.
     let c = &cases[1];
-    let ok = Actual::Ran { stdout: "a\n\n".into(), error: Some("division by zero".into()), compile_error: None };
+    let ok = Actual::Ran {
+        stdout: "a\n\n".into(),
+        error: Some("division by zero".into()),
+        compile_error: None,
+    };
     assert!(check(c, &ok).is_ok());
-    let wrong = Actual::Ran { stdout: "a\n".into(), error: Some("division by zero".into()), compile_error: None };
+    let wrong = Actual::Ran {
+        stdout: "a\n".into(),
+        error: Some("division by zero".into()),
+        compile_error: None,
+    };
     assert!(check(c, &wrong).unwrap_err().contains("first difference"));
-    let no_err = Actual::Ran { stdout: "a\n\n".into(), error: None, compile_error: None };
+    let no_err = Actual::Ran {
+        stdout: "a\n\n".into(),
+        error: None,
+        compile_error: None,
+    };
     assert!(check(c, &no_err).is_err());
-    let ce = Actual::Ran { stdout: String::new(), error: None, compile_error: Some("read-unterminated-string: unterminated".into()) };
+    let ce = Actual::Ran {
+        stdout: String::new(),
+        error: None,
+        compile_error: Some("read-unterminated-string: unterminated".into()),
+    };
     assert!(check(&cases[2], &ce).is_ok());
     assert!(check(&cases[0], &ce).is_err());
 
@@ -708,7 +844,11 @@ fn conformance_case_parser() {
     let enc = encode_outcome("x\ny\n", Some("boom"), None);
     assert_eq!(
         decode_outcome(&enc),
-        Some(Actual::Ran { stdout: "x\ny\n".into(), error: Some("boom".into()), compile_error: None })
+        Some(Actual::Ran {
+            stdout: "x\ny\n".into(),
+            error: Some("boom".into()),
+            compile_error: None
+        })
     );
     assert_eq!(stdout_lines("a\nb"), vec!["a".to_string(), "b".to_string()]);
     assert_eq!(stdout_lines(""), Vec::<String>::new());
