@@ -82,6 +82,8 @@ impl FunctionProfile {
                         | Op::Compare { .. }
                         | Op::BrCmp { .. }
                         | Op::Call { .. }
+                        | Op::CallGlobal { .. }
+                        | Op::TailCallGlobal { .. }
                         | Op::TailCall { .. }
                 )
             })

@@ -111,7 +111,7 @@ fn disassembles() {
     let text = p.disassemble(None);
     assert!(text.contains("proto fib"), "{text}");
     assert!(text.contains("br.not <"), "{text}");
-    assert!(text.contains("gget"), "{text}");
+    assert!(text.contains("call.g"), "{text}");
 }
 
 /// sum of 0..n with a loop (block params, back-edge).

@@ -39,3 +39,14 @@ fn bench_env() {
     let (v, d) = time_run(&src);
     eprintln!("{prog} = {v}: {d:?}");
 }
+
+/// `SX_DUMP=file.sx SX_STAGE=bytecode cargo test ... dump_env -- --ignored --nocapture`
+#[test]
+#[ignore]
+fn dump_env() {
+    let path = std::env::var("SX_DUMP").expect("SX_DUMP");
+    let stage = vm::pipeline::Stage::parse(&std::env::var("SX_STAGE").unwrap_or_else(|_| "bytecode".into())).unwrap();
+    let src = std::fs::read_to_string(&path).unwrap();
+    let f = std::env::var("SX_FN").ok();
+    eprintln!("{}", vm::pipeline::dump(&path, &src, stage, f.as_deref()).unwrap_or_else(|e| panic!("{}", e.1.message)));
+}

@@ -102,3 +102,14 @@ fn components_without_rest_and_nan_branches() {
     assert_eq!(val("(define n (/ 0.0 0)) (list (if (not (< n 1)) :a :b) (if (< n 1) :a :b) (if (not n) 1 2))"), "(:a :b 2)");
     assert_eq!(val("(define inf (/ 1.0 0)) (list (< 1e308 inf) (< (- inf) -1e308) (= inf inf))"), "(true true true)");
 }
+
+#[test]
+fn returned_frames_do_not_retain_values() {
+    // Each level builds a 2,000-element list and drops it; with stale registers
+    // kept alive this would hold depth × list size values.
+    assert_eq!(
+        val("(define (deep n) (if (= n 0) 0 (let ((xs (range 2000))) (+ (len (rest (deep (- n 1)) )) 0)))) 1"),
+        "1"
+    );
+    assert_eq!(val("(define (build n) (if (= n 0) (list) (cons n (build (- n 1))))) (len (build 20000))"), "20000");
+}

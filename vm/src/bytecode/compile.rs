@@ -131,6 +131,9 @@ struct FnCompiler<'a> {
     imm: Vec<Option<i16>>,
     /// Uses of each value folded into an immediate operand.
     folded: Vec<u32>,
+    /// Values read by a `GlobalGet` that is fused into the call using them
+    /// (the read happens at the call): the global's name.
+    fused_global: Vec<Option<String>>,
     cur: usize,
 }
 
@@ -171,9 +174,65 @@ impl<'a> FnCompiler<'a> {
             uses,
             imm,
             folded: vec![0; nvals],
+            fused_global: vec![None; nvals],
             cur: 0,
         }
         .plan_folds()
+        .plan_global_calls()
+    }
+
+    /// Finds `gget` + call pairs in one block with nothing in between that
+    /// could change a global or have a visible effect (only loads and
+    /// arithmetic): the call then reads the global itself.
+    fn plan_global_calls(mut self) -> Self {
+        let f = self.f;
+        for b in &f.blocks {
+            let mut sites: Vec<(usize, ir::Value)> = Vec::new();
+            for (k, &i) in b.insts.iter().enumerate() {
+                if let InstData::Call(c, _) = &f.inst(i).data {
+                    sites.push((k, *c));
+                }
+            }
+            if let Terminator::CallK { callee, .. } | Terminator::TailCall { callee, .. } = &b.term {
+                sites.push((b.insts.len(), *callee));
+            }
+            for (k, c) in sites {
+                if self.uses[c.index()] != 1 {
+                    continue;
+                }
+                let Some(j) = b.insts[..k].iter().rposition(|&i| f.inst(i).result == c) else { continue };
+                let InstData::GlobalGet(name) = &f.inst(b.insts[j]).data else { continue };
+                if b.insts[j + 1..k].iter().all(|&i| quiet(&f.inst(i).data)) {
+                    self.fused_global[c.index()] = Some(name.clone());
+                }
+            }
+        }
+        self
+    }
+
+    /// Emits a call of `callee`: fused with its `gget` when planned so.
+    fn call_op(&mut self, dst: Option<Reg>, callee: ir::Value, args: &[ir::Value], span: Span) {
+        let (a, n) = self.pool(args);
+        if let Some(name) = self.fused_global[callee.index()].clone() {
+            let slot = self.slot(&name);
+            if let (Ok(a16), Ok(n8)) = (u16::try_from(a), u8::try_from(n)) {
+                let op = match dst {
+                    Some(dst) => Op::CallGlobal { dst, slot, args: a16, n: n8 },
+                    None => Op::TailCallGlobal { slot, args: a16, n: n8 },
+                };
+                self.emit(op, span);
+                return;
+            }
+            // Too many arguments for the fused form: read the global here.
+            let r = self.r(callee);
+            self.emit(Op::GlobalGet { dst: r, slot }, span);
+        }
+        let c = self.r(callee);
+        let op = match dst {
+            Some(dst) => Op::Call { dst, callee: c, args: a, n },
+            None => Op::TailCall { callee: c, args: a, n },
+        };
+        self.emit(op, span);
     }
 
     /// Counts the uses of small constants that become immediate operands, so
@@ -223,6 +282,21 @@ impl<'a> FnCompiler<'a> {
             }
         }
         let n = self.code.len();
+        let mut heap: Vec<Reg> = (0..(f.arity as Reg + f.has_rest as Reg)).collect();
+        for op in &self.code {
+            if let Some(r) = super::heap_dst(op) {
+                heap.push(r);
+            }
+            if let Op::TryCall { err_dst, .. } = op {
+                heap.push(*err_dst);
+            }
+        }
+        // Parallel moves through the scratch register may leave a heap value there.
+        if self.code.iter().any(|op| matches!(op, Op::Move { dst, .. } if *dst == self.tmp)) {
+            heap.push(self.tmp);
+        }
+        heap.sort_unstable();
+        heap.dedup();
         let p = Proto {
             name: f.name.clone(),
             arity: f.arity as u16,
@@ -233,6 +307,7 @@ impl<'a> FnCompiler<'a> {
             spans: self.spans,
             consts: self.consts,
             arg_pool: self.arg_pool,
+            heap_regs: heap.into_boxed_slice(),
             children: std::cell::OnceCell::new(),
             global_names: self.global_names,
             span: f.span,
@@ -384,6 +459,7 @@ impl<'a> FnCompiler<'a> {
             InstData::SelfRef => {
                 self.emit(Op::SelfRef { dst }, span);
             }
+            InstData::GlobalGet(_) if self.fused_global[result.index()].is_some() => {}
             InstData::GlobalGet(name) => {
                 let slot = self.slot(name);
                 self.emit(Op::GlobalGet { dst, slot }, span);
@@ -416,11 +492,7 @@ impl<'a> FnCompiler<'a> {
                 self.emit(Op::CellSet { dst, cell, src }, span);
             }
             InstData::Prim(name, args) => self.prim(dst, name, args, span),
-            InstData::Call(callee, args) => {
-                let callee = self.r(*callee);
-                let (args, n) = self.pool(args);
-                self.emit(Op::Call { dst, callee, args, n }, span);
-            }
+            InstData::Call(callee, args) => self.call_op(Some(dst), *callee, args, span),
             InstData::IAddOvf(a, b) => self.prim(dst, "+", &[*a, *b], span),
             InstData::ISubOvf(a, b) => self.prim(dst, "-", &[*a, *b], span),
             InstData::IMulOvf(a, b) => self.prim(dst, "*", &[*a, *b], span),
@@ -583,16 +655,10 @@ impl<'a> FnCompiler<'a> {
                 let src = self.r(*v);
                 self.emit(Op::Return { src }, span);
             }
-            Terminator::TailCall { callee, args } => {
-                let callee = self.r(*callee);
-                let (args, n) = self.pool(args);
-                self.emit(Op::TailCall { callee, args, n }, span);
-            }
+            Terminator::TailCall { callee, args } => self.call_op(None, *callee, args, span),
             Terminator::CallK { callee, args, cont } => {
                 let dst = self.param_reg(*cont);
-                let callee = self.r(*callee);
-                let (args, n) = self.pool(args);
-                self.emit(Op::Call { dst, callee, args, n }, span);
+                self.call_op(Some(dst), *callee, args, span);
                 self.jump(*cont, span, true);
             }
             Terminator::Suspend { request, cont } => {
@@ -626,6 +692,29 @@ impl<'a> FnCompiler<'a> {
             #[allow(unreachable_patterns)]
             other => panic!("bytecode: unsupported terminator {other:?}"),
         }
+    }
+}
+
+/// Instructions that neither change globals nor have visible effects (they
+/// may raise: that only reorders errors when the fused global is unbound).
+fn quiet(d: &InstData) -> bool {
+    match d {
+        InstData::Const(_)
+        | InstData::Capture(_)
+        | InstData::SelfRef
+        | InstData::GlobalGet(_)
+        | InstData::MakeClosure(..)
+        | InstData::CellNew(_)
+        | InstData::CellGet(_)
+        | InstData::IAddOvf(..)
+        | InstData::ISubOvf(..)
+        | InstData::IMulOvf(..)
+        | InstData::ICmp(..) => true,
+        InstData::Prim(name, _) => matches!(
+            name.as_str(),
+            "+" | "-" | "*" | "<" | ">" | "<=" | ">=" | "=" | "!=" | "not" | "inc" | "dec" | "%list" | "list" | "%dict"
+        ),
+        _ => false,
     }
 }
 

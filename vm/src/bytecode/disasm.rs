@@ -91,6 +91,12 @@ impl Proto {
             Op::JumpIfFalse { cond, target } => write!(f, "jump.f    {} -> @{target}", r(cond)),
             Op::Guard { src, ty, target } => write!(f, "guard     {} is {ty:?} else @{target}", r(src)),
             Op::Call { dst, callee, args, n } => write!(f, "call      {} <- {} ({})", r(dst), r(callee), self.regs(args, n)),
+            Op::CallGlobal { dst, slot, args, n } => {
+                write!(f, "call.g    {} <- g{slot} ({}) ({})", r(dst), self.global_name(slot), self.regs(args as u32, n as u16))
+            }
+            Op::TailCallGlobal { slot, args, n } => {
+                write!(f, "tailcall.g g{slot} ({}) ({})", self.global_name(slot), self.regs(args as u32, n as u16))
+            }
             Op::TailCall { callee, args, n } => write!(f, "tailcall  {} ({})", r(callee), self.regs(args, n)),
             Op::Apply { dst, callee, list } => write!(f, "apply     {} <- {} {}", r(dst), r(callee), r(list)),
             Op::TailApply { callee, list } => write!(f, "tailapply {} {}", r(callee), r(list)),

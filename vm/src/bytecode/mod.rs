@@ -158,6 +158,12 @@ pub enum Op {
     JumpIfFalse { cond: Reg, target: u32 },
     /// Jump to `target` when `src` is not of type `ty` (deoptimisation edge).
     Guard { src: Reg, ty: TypeTag, target: u32 },
+    /// `dst = globals[slot](args...)`: a call of a global read at the call
+    /// (the compiler fuses `gget` + `call` only when nothing in between can
+    /// change globals or have side effects).
+    CallGlobal { dst: Reg, slot: u32, args: u16, n: u8 },
+    /// `return globals[slot](args...)`, reusing the frame.
+    TailCallGlobal { slot: u32, args: u16, n: u8 },
     /// `dst = callee(args...)`: pushes a frame for a closure.
     Call { dst: Reg, callee: Reg, args: u32, n: u16 },
     /// `return callee(args...)`, reusing the frame.
@@ -233,6 +239,10 @@ pub struct Proto {
     pub consts: Vec<Value>,
     /// Register lists of calls/prims/closures.
     pub(crate) arg_pool: Vec<Reg>,
+    /// Registers that may hold a heap reference (parameters and results of
+    /// non-arithmetic instructions): cleared when the frame returns so that a
+    /// dead frame keeps nothing alive.
+    pub(crate) heap_regs: Box<[Reg]>,
     /// Prototypes of closures made by [`Op::MakeClosure`] (set once, right
     /// after the whole module is compiled; see [`ProtoRef`]).
     pub(crate) children: OnceCell<Vec<ProtoRef>>,
@@ -268,7 +278,15 @@ impl Proto {
             return bad("parameters exceed registers", 0);
         }
         match self.code.last() {
-            Some(Op::Return { .. } | Op::Jump { .. } | Op::Loop { .. } | Op::Raise { .. } | Op::TailCall { .. } | Op::TailApply { .. }) => {}
+            Some(
+                Op::Return { .. }
+                | Op::Jump { .. }
+                | Op::Loop { .. }
+                | Op::Raise { .. }
+                | Op::TailCall { .. }
+                | Op::TailCallGlobal { .. }
+                | Op::TailApply { .. },
+            ) => {}
             _ => return bad("code falls off the end", len),
         }
         for (pc, op) in self.code.iter().enumerate() {
@@ -290,6 +308,9 @@ impl Proto {
                 Op::Loop { counter, .. } if counter as usize >= self.profile.backedges.len() => return bad("loop counter out of range", pc),
                 _ => {}
             }
+        }
+        if self.heap_regs.iter().any(|&r| r as usize >= n) {
+            return bad("heap register out of range", 0);
         }
         if self.profile.feedback.len() != len || self.spans.len() != len {
             return bad("profile/span tables do not match the code", 0);
@@ -394,6 +415,41 @@ pub(crate) fn prim_of(p: u16) -> PrimId {
     PrimId(p as u32)
 }
 
+/// The register an instruction writes a possibly-heap value into, if any
+/// (`try` also writes its `err_dst`, handled by the caller).
+pub(crate) fn heap_dst(op: &Op) -> Option<Reg> {
+    match *op {
+        Op::Add { .. }
+        | Op::Sub { .. }
+        | Op::Mul { .. }
+        | Op::AddImm { .. }
+        | Op::SubImm { .. }
+        | Op::Compare { .. }
+        | Op::Not { .. }
+        | Op::LoadInt { .. }
+        | Op::LoadNil { .. }
+        | Op::LoadBool { .. }
+        | Op::GlobalSet { .. }
+        | Op::GlobalDefine { .. }
+        | Op::CellSet { .. } => None,
+        Op::Move { dst, .. }
+        | Op::LoadConst { dst, .. }
+        | Op::Capture { dst, .. }
+        | Op::SelfRef { dst }
+        | Op::GlobalGet { dst, .. }
+        | Op::MakeClosure { dst, .. }
+        | Op::CellNew { dst, .. }
+        | Op::CellGet { dst, .. }
+        | Op::Prim { dst, .. }
+        | Op::Call { dst, .. }
+        | Op::CallGlobal { dst, .. }
+        | Op::Apply { dst, .. }
+        | Op::TryCall { dst, .. }
+        | Op::Suspend { dst, .. } => Some(dst),
+        _ => None,
+    }
+}
+
 /// Register operands, jump target and argument-list operand of an instruction.
 fn op_operands(op: &Op) -> (Vec<Reg>, Option<u32>, Option<(u32, u16)>) {
     match *op {
@@ -421,6 +477,8 @@ fn op_operands(op: &Op) -> (Vec<Reg>, Option<u32>, Option<(u32, u16)>) {
         Op::JumpIfFalse { cond, target } => (vec![cond], Some(target), None),
         Op::Guard { src, target, .. } => (vec![src], Some(target), None),
         Op::Call { dst, callee, args, n } => (vec![dst, callee], None, Some((args, n))),
+        Op::CallGlobal { dst, args, n, .. } => (vec![dst], None, Some((args as u32, n as u16))),
+        Op::TailCallGlobal { args, n, .. } => (vec![], None, Some((args as u32, n as u16))),
         Op::TailCall { callee, args, n } => (vec![callee], None, Some((args, n))),
         Op::Apply { dst, callee, list } => (vec![dst, callee, list], None, None),
         Op::TailApply { callee, list } => (vec![callee, list], None, None),

@@ -115,6 +115,9 @@ pub(crate) fn unwind(f: &mut Fiber, env: &mut Env, v: Value) -> Result<(), Step>
         _ => f.raise_backtrace = capture_backtrace(f, env.sources),
     }
     while let Some(fr) = f.frames.pop() {
+        let lo = fr.base as usize;
+        let hi = (lo + fr.closure.proto.nregs as usize).min(f.regs.len());
+        clear_window(&mut f.regs[lo..hi]);
         if fr.is_try {
             if let Some(caller) = f.frames.last_mut() {
                 let op = caller.closure.proto.code[caller.pc as usize - 1];
@@ -137,12 +140,17 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
     f.state = FiberState::Running;
     let top = f.frames.last().expect("run without a frame");
     let mut clo: *const Closure = Rc::as_ptr(&top.closure);
-    // SAFETY (for every `&*clo` / `&*proto` below): `clo` always points to the
-    // closure held by the top frame of `f.frames`, which keeps it (and its
-    // proto) alive; it is reloaded whenever the top frame changes.
+    // SAFETY (for every `&*clo` / `&*proto` / `code` below): `clo` always points
+    // to the closure held by the top frame of `f.frames`, which keeps it (and
+    // its proto and code) alive; they are reloaded whenever the top frame changes.
     let mut proto: *const Proto = Rc::as_ptr(&unsafe { &*clo }.proto);
+    let mut code: *const Op = unsafe { &*proto }.code.as_ptr();
     let mut base = top.base as usize;
     let mut pc = top.pc as usize;
+    // The current register window: `f.regs.as_mut_ptr() + base`, recomputed
+    // whenever `base` changes or the register file may have been reallocated
+    // or mutably borrowed.
+    let mut win: *mut Value = unsafe { f.regs.as_mut_ptr().add(base) };
 
     // SAFETY of unchecked register access: `Proto::validate` (run on every
     // compiled proto) guarantees each register operand is below `nregs`, and a
@@ -150,12 +158,23 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
     // the register file never shrinks while frames are live.
     macro_rules! reg {
         ($r:expr) => {
-            *unsafe { f.regs.get_unchecked(base + $r as usize) }
+            *unsafe { &*win.add($r as usize) }
         };
+    }
+    macro_rules! set_reg {
+        ($r:expr, $v:expr) => {{
+            let v = $v;
+            fast_set(unsafe { &mut *win.add($r as usize) }, v)
+        }};
     }
     macro_rules! wreg {
         ($r:expr) => {
-            *unsafe { f.regs.get_unchecked_mut(base + $r as usize) }
+            *unsafe { &mut *win.add($r as usize) }
+        };
+    }
+    macro_rules! rewin {
+        () => {
+            win = unsafe { f.regs.as_mut_ptr().add(base) }
         };
     }
     macro_rules! reload {
@@ -163,8 +182,10 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
             let t = f.frames.last().unwrap();
             clo = Rc::as_ptr(&t.closure);
             proto = Rc::as_ptr(&unsafe { &*clo }.proto);
+            code = unsafe { &*proto }.code.as_ptr();
             base = t.base as usize;
             pc = t.pc as usize;
+            rewin!();
         }};
     }
     macro_rules! save_pc {
@@ -172,31 +193,28 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
             f.frames.last_mut().unwrap().pc = pc as u32
         };
     }
-    macro_rules! throw {
-        ($e:expr) => {{
-            let e = $e;
-            save_pc!();
-            match unwind(f, env, e) {
-                Ok(()) => {
-                    reload!();
-                    continue;
-                }
-                Err(step) => return step,
-            }
-        }};
-    }
     macro_rules! do_return {
         ($v:expr) => {{
             let v = $v;
             let fr = f.frames.pop().unwrap();
+            // Dead registers must not keep values alive (deep recursion would
+            // otherwise retain one intermediate value per returned frame).
+            for &r in fr.closure.proto.heap_regs.iter() {
+                let slot = unsafe { &mut *win.add(r as usize) };
+                if !is_imm(slot) {
+                    *slot = Value::Nil;
+                }
+            }
             match f.frames.last() {
                 None => return finish(f, Step::Done(v)),
                 Some(t) => {
                     clo = Rc::as_ptr(&t.closure);
                     proto = Rc::as_ptr(&unsafe { &*clo }.proto);
+                    code = unsafe { &*proto }.code.as_ptr();
                     base = t.base as usize;
                     pc = t.pc as usize;
-                    f.regs[base + fr.ret as usize] = v;
+                    rewin!();
+                    set_reg!(fr.ret, v);
                 }
             }
             drop(fr);
@@ -209,69 +227,162 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
         }};
     }
 
-    loop {
+  loop {
+    let raised: Value = 'dispatch: loop {
+        // Raising leaves the dispatch loop with the raised value.
+        macro_rules! throw {
+            ($e:expr) => {{
+                break 'dispatch $e;
+            }};
+        }
+        // Enters closure `c` (exact arity, no &rest) with the `n` argument
+        // registers at `args`, result to `dst` (a new frame).
+        macro_rules! enter_fast {
+            ($p:ident, $c:expr, $args:expr, $n:expr, $dst:expr) => {{
+                let p: &Proto = $p;
+                let c: Rc<Closure> = $c;
+                let (args, n, dst): (u32, u16, Reg) = ($args, $n, $dst);
+                    let cp: &Proto = &c.proto;
+                        {
+                            if f.frames.len() >= f.max_frames {
+                                throw!(rt::error("stack overflow"));
+                            }
+                            let new_base = base + p.nregs as usize;
+                            let need = new_base + cp.nregs as usize;
+                            if need > f.regs.len() {
+                                if need > f.max_regs {
+                                    throw!(rt::error("stack overflow"));
+                                }
+                                f.regs.resize(need, Value::Nil);
+                                rewin!();
+                            }
+                            // SAFETY: `need` registers were ensured above and i < arity <= nregs.
+                            let nwin = unsafe { win.add(p.nregs as usize) };
+                            for (i, &r) in p.args(args, n).iter().enumerate() {
+                                let v = fast_clone(&reg!(r));
+                                fast_set(unsafe { &mut *nwin.add(i) }, v);
+                            }
+                            let calls = &cp.profile.calls;
+                            calls.set(calls.get() + 1);
+                            save_pc!();
+                            clo = Rc::as_ptr(&c);
+                            proto = Rc::as_ptr(&c.proto);
+                            code = cp.code.as_ptr();
+                            push_frame(&mut f.frames, c, new_base as u32, dst, false);
+                            base = new_base;
+                            win = nwin;
+                            pc = 0;
+                            continue;
+                        }
+                    
+            }};
+        }
+        // Replaces the current frame by one of closure `c`.
+        macro_rules! tail_enter_fast {
+            ($p:ident, $c:expr, $args:expr, $n:expr) => {{
+                let p: &Proto = $p;
+                let c: Rc<Closure> = $c;
+                let (args, n): (u32, u16) = ($args, $n);
+                    let cp: &Proto = &c.proto;
+                        {
+                            let need = base + cp.nregs as usize;
+                            if need > f.regs.len() {
+                                if need > f.max_regs {
+                                    throw!(rt::error("stack overflow"));
+                                }
+                                f.regs.resize(need, Value::Nil);
+                                rewin!();
+                            }
+                            for &r in p.args(args, n) {
+                                let v = fast_clone(&reg!(r));
+                                f.scratch.push(v);
+                            }
+                            for (i, v) in f.scratch.drain(..).enumerate() {
+                                set_reg!(i, v);
+                            }
+                            let prof = &c.proto.profile;
+                            prof.calls.set(prof.calls.get() + 1);
+                            pc = 0;
+                            if Rc::as_ptr(&c) == clo {
+                                // A loop iteration: same closure, nothing to replace.
+                                prof.self_tail_calls.set(prof.self_tail_calls.get() + 1);
+                                continue;
+                            }
+                            if std::ptr::eq(Rc::as_ptr(&c.proto), proto) {
+                                prof.self_tail_calls.set(prof.self_tail_calls.get() + 1);
+                            }
+                            clo = Rc::as_ptr(&c);
+                            proto = Rc::as_ptr(&c.proto);
+                            code = c.proto.code.as_ptr();
+                            // Replacing the closure may free the old proto: `p` is dead from here.
+                            f.frames.last_mut().unwrap().closure = c;
+                            continue;
+                        }
+                    
+            }};
+        }
         let p: &Proto = unsafe { &*proto };
         debug_assert!(pc < p.code.len());
         // SAFETY: validated code never falls off its end and jumps stay in bounds.
-        let op = *unsafe { p.code.get_unchecked(pc) };
+        let op = unsafe { *code.add(pc) };
         pc += 1;
         match op {
             Op::Move { dst, src } => {
-                let v = reg!(src).clone();
-                wreg!(dst) = v;
+                let v = fast_clone(&reg!(src));
+                set_reg!(dst, v);
             }
-            Op::LoadConst { dst, idx } => wreg!(dst) = p.consts[idx as usize].clone(),
-            Op::LoadInt { dst, val } => wreg!(dst) = Value::Int(val as i64),
-            Op::LoadNil { dst } => wreg!(dst) = Value::Nil,
-            Op::LoadBool { dst, val } => wreg!(dst) = Value::Bool(val),
+            Op::LoadConst { dst, idx } => set_reg!(dst, p.consts[idx as usize].clone()),
+            Op::LoadInt { dst, val } => set_reg!(dst, Value::Int(val as i64)),
+            Op::LoadNil { dst } => set_reg!(dst, Value::Nil),
+            Op::LoadBool { dst, val } => set_reg!(dst, Value::Bool(val)),
             Op::Capture { dst, idx } => {
                 let v = unsafe { &*clo }.captures[idx as usize].clone();
-                wreg!(dst) = v;
+                set_reg!(dst, v);
             }
             Op::SelfRef { dst } => {
                 let c = f.frames.last().unwrap().closure.clone();
-                wreg!(dst) = Value::Closure(c);
+                set_reg!(dst, Value::Closure(c));
             }
             Op::GlobalGet { dst, slot } => match &env.globals.values[slot as usize] {
-                Some(v) => wreg!(dst) = v.clone(),
+                Some(v) => set_reg!(dst, fast_clone(v)),
                 None => throw!(rt::error(format!("unbound name: {}", env.globals.name(slot)))),
             },
             Op::GlobalSet { dst, src, slot } => {
                 if env.globals.values[slot as usize].is_none() {
                     throw!(rt::error(format!("unbound name: {}", env.globals.name(slot))));
                 }
-                env.globals.values[slot as usize] = Some(reg!(src).clone());
-                wreg!(dst) = Value::Nil;
+                env.globals.values[slot as usize] = Some(fast_clone(&reg!(src)));
+                set_reg!(dst, Value::Nil);
             }
             Op::GlobalDefine { dst, src, slot } => {
-                env.globals.values[slot as usize] = Some(reg!(src).clone());
-                wreg!(dst) = Value::Nil;
+                env.globals.values[slot as usize] = Some(fast_clone(&reg!(src)));
+                set_reg!(dst, Value::Nil);
             }
             Op::MakeClosure { dst, proto: child, args, n } => {
-                let captures: Box<[Value]> = p.args(args, n).iter().map(|&r| reg!(r).clone()).collect();
+                let captures: Box<[Value]> = p.args(args, n).iter().map(|&r| fast_clone(&reg!(r))).collect();
                 let Some(cp) = p.children()[child as usize].get() else {
                     throw!(rt::error("internal error: closure of a dropped module"));
                 };
                 let c = Closure { proto: cp, captures };
-                wreg!(dst) = Value::Closure(Rc::new(c));
+                set_reg!(dst, Value::Closure(Rc::new(c)));
             }
             Op::CellNew { dst, src } => {
-                let v = reg!(src).clone();
-                wreg!(dst) = Value::Cell(Rc::new(RefCell::new(v)));
+                let v = fast_clone(&reg!(src));
+                set_reg!(dst, Value::Cell(Rc::new(RefCell::new(v))));
             }
             Op::CellGet { dst, cell } => {
                 let v = match &reg!(cell) {
                     Value::Cell(c) => c.borrow().clone(),
                     other => other.clone(),
                 };
-                wreg!(dst) = v;
+                set_reg!(dst, v);
             }
             Op::CellSet { dst, cell, src } => {
-                let v = reg!(src).clone();
+                let v = fast_clone(&reg!(src));
                 if let Value::Cell(c) = &reg!(cell) {
                     *c.borrow_mut() = v;
                 }
-                wreg!(dst) = Value::Nil;
+                set_reg!(dst, Value::Nil);
             }
             Op::Prim { dst, prim, args, n } => {
                 if prim == u16::MAX {
@@ -285,16 +396,15 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
                 let res = match argregs.len() {
                     // One argument: pass the register itself (no copy).
                     1 => {
-                        let i = base + argregs[0] as usize;
-                        (def.func)(env.ctx, &f.regs[i..i + 1])
+                        (def.func)(env.ctx, std::slice::from_ref(&reg!(argregs[0])))
                     }
                     2 => {
-                        let two = [reg!(argregs[0]).clone(), reg!(argregs[1]).clone()];
+                        let two = [fast_clone(&reg!(argregs[0])), fast_clone(&reg!(argregs[1]))];
                         (def.func)(env.ctx, &two)
                     }
                     _ => {
                         for &r in argregs {
-                            let v = reg!(r).clone();
+                            let v = fast_clone(&reg!(r));
                             f.scratch.push(v);
                         }
                         let res = (def.func)(env.ctx, &f.scratch);
@@ -303,7 +413,7 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
                     }
                 };
                 match res {
-                    Ok(v) => wreg!(dst) = v,
+                    Ok(v) => set_reg!(dst, v),
                     Err(e) => throw!(e),
                 }
             }
@@ -321,7 +431,7 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
                         }
                     }
                 };
-                wreg!(dst) = r;
+                set_reg!(dst, r);
             }
             Op::Sub { dst, a, b, prim } => {
                 let r = match (&reg!(a), &reg!(b)) {
@@ -337,7 +447,7 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
                         }
                     }
                 };
-                wreg!(dst) = r;
+                set_reg!(dst, r);
             }
             Op::Mul { dst, a, b, prim } => {
                 let r = match (&reg!(a), &reg!(b)) {
@@ -353,7 +463,7 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
                         }
                     }
                 };
-                wreg!(dst) = r;
+                set_reg!(dst, r);
             }
             Op::AddImm { dst, a, imm, prim } => {
                 let r = match &reg!(a) {
@@ -369,7 +479,7 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
                         }
                     }
                 };
-                wreg!(dst) = r;
+                set_reg!(dst, r);
             }
             Op::SubImm { dst, a, imm, prim } => {
                 let r = match &reg!(a) {
@@ -385,7 +495,7 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
                         }
                     }
                 };
-                wreg!(dst) = r;
+                set_reg!(dst, r);
             }
             Op::BrCmpImm { cmp, a, imm, prim, target } => {
                 let r = match &reg!(a) {
@@ -413,7 +523,7 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
                         }
                     }
                 };
-                wreg!(dst) = Value::Bool(r);
+                set_reg!(dst, Value::Bool(r));
             }
             Op::BrCmp { cmp, a, b, prim, target } => {
                 let r = match (&reg!(a), &reg!(b)) {
@@ -447,7 +557,7 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
             }
             Op::Not { dst, src } => {
                 let v = matches!(reg!(src), Value::Nil | Value::Bool(false));
-                wreg!(dst) = Value::Bool(v);
+                set_reg!(dst, Value::Bool(v));
             }
             Op::JumpIfTrue { cond, target } => {
                 if !matches!(reg!(cond), Value::Nil | Value::Bool(false)) {
@@ -476,42 +586,39 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
                     _ => None,
                 };
                 if let Some(c) = fast {
-                    let cp: &Proto = &c.proto;
-                    {
-                        if f.frames.len() >= f.max_frames {
-                            throw!(rt::error("stack overflow"));
-                        }
-                        let new_base = base + p.nregs as usize;
-                        let need = new_base + cp.nregs as usize;
-                        if need > f.regs.len() {
-                            if need > f.max_regs {
-                                throw!(rt::error("stack overflow"));
-                            }
-                            f.regs.resize(need, Value::Nil);
-                        }
-                        for (i, &r) in p.args(args, n).iter().enumerate() {
-                            let v = reg!(r).clone();
-                            // SAFETY: `need` registers were ensured above and i < arity <= nregs.
-                            *unsafe { f.regs.get_unchecked_mut(new_base + i) } = v;
-                        }
-                        let calls = &c.proto.profile.calls;
-                        calls.set(calls.get() + 1);
-                        save_pc!();
-                        clo = Rc::as_ptr(&c);
-                        proto = Rc::as_ptr(&c.proto);
-                        f.frames.push(Frame { closure: c, pc: 0, base: new_base as u32, ret: dst, is_try: false });
-                        base = new_base;
-                        pc = 0;
-                        continue;
-                    }
+                    enter_fast!(p, c, args, n, dst);
                 }
-                let cv = reg!(callee).clone();
+                let cv = fast_clone(&reg!(callee));
                 feedback!(p, kind_bit(&cv));
-                let argv: Vec<Value> = p.args(args, n).iter().map(|&r| reg!(r).clone()).collect();
+                let argv: Vec<Value> = p.args(args, n).iter().map(|&r| fast_clone(&reg!(r))).collect();
                 save_pc!();
                 match calls::call_vec(f, env, cv, argv, dst, false, false) {
                     Ok(Outcome::Pushed) => reload!(),
-                    Ok(Outcome::Value(v)) => wreg!(dst) = v,
+                    Ok(Outcome::Value(v)) => {
+                        rewin!();
+                        set_reg!(dst, v)
+                    }
+                    Err(e) => throw!(e),
+                }
+            }
+            Op::CallGlobal { dst, slot, args, n } => {
+                let (args, n) = (args as u32, n as u16);
+                let cv = match &env.globals.values[slot as usize] {
+                    Some(Value::Closure(c)) if c.proto.arity == n && !c.proto.has_rest => {
+                        enter_fast!(p, c.clone(), args, n, dst);
+                    }
+                    Some(v) => fast_clone(v),
+                    None => throw!(rt::error(format!("unbound name: {}", env.globals.name(slot)))),
+                };
+                feedback!(p, kind_bit(&cv));
+                let argv: Vec<Value> = p.args(args, n).iter().map(|&r| fast_clone(&reg!(r))).collect();
+                save_pc!();
+                match calls::call_vec(f, env, cv, argv, dst, false, false) {
+                    Ok(Outcome::Pushed) => reload!(),
+                    Ok(Outcome::Value(v)) => {
+                        rewin!();
+                        set_reg!(dst, v)
+                    }
                     Err(e) => throw!(e),
                 }
             }
@@ -521,105 +628,199 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
                     _ => None,
                 };
                 if let Some(c) = fast {
-                    let cp: &Proto = &c.proto;
-                    {
-                        let need = base + cp.nregs as usize;
-                        if need > f.regs.len() {
-                            if need > f.max_regs {
-                                throw!(rt::error("stack overflow"));
-                            }
-                            f.regs.resize(need, Value::Nil);
-                        }
-                        for &r in p.args(args, n) {
-                            let v = f.regs[base + r as usize].clone();
-                            f.scratch.push(v);
-                        }
-                        for (i, v) in f.scratch.drain(..).enumerate() {
-                            f.regs[base + i] = v;
-                        }
-                        let prof = &c.proto.profile;
-                        prof.calls.set(prof.calls.get() + 1);
-                        pc = 0;
-                        if Rc::as_ptr(&c) == clo {
-                            // A loop iteration: same closure, nothing to replace.
-                            prof.self_tail_calls.set(prof.self_tail_calls.get() + 1);
-                            continue;
-                        }
-                        if std::ptr::eq(Rc::as_ptr(&c.proto), proto) {
-                            prof.self_tail_calls.set(prof.self_tail_calls.get() + 1);
-                        }
-                        clo = Rc::as_ptr(&c);
-                        proto = Rc::as_ptr(&c.proto);
-                        // Replacing the closure may free the old proto: `p` is dead from here.
-                        f.frames.last_mut().unwrap().closure = c;
-                        continue;
-                    }
+                    tail_enter_fast!(p, c, args, n);
                 }
-                let cv = reg!(callee).clone();
+                let cv = fast_clone(&reg!(callee));
                 feedback!(p, kind_bit(&cv));
-                let argv: Vec<Value> = p.args(args, n).iter().map(|&r| reg!(r).clone()).collect();
+                let argv: Vec<Value> = p.args(args, n).iter().map(|&r| fast_clone(&reg!(r))).collect();
                 save_pc!();
                 match calls::call_vec(f, env, cv, argv, 0, true, false) {
                     Ok(Outcome::Pushed) => reload!(),
-                    Ok(Outcome::Value(v)) => do_return!(v),
+                    Ok(Outcome::Value(v)) => {
+                        rewin!();
+                        do_return!(v)
+                    }
+                    Err(e) => throw!(e),
+                }
+            }
+            Op::TailCallGlobal { slot, args, n } => {
+                let (args, n) = (args as u32, n as u16);
+                let cv = match &env.globals.values[slot as usize] {
+                    Some(Value::Closure(c)) if c.proto.arity == n && !c.proto.has_rest => {
+                        tail_enter_fast!(p, c.clone(), args, n);
+                    }
+                    Some(v) => fast_clone(v),
+                    None => throw!(rt::error(format!("unbound name: {}", env.globals.name(slot)))),
+                };
+                feedback!(p, kind_bit(&cv));
+                let argv: Vec<Value> = p.args(args, n).iter().map(|&r| fast_clone(&reg!(r))).collect();
+                save_pc!();
+                match calls::call_vec(f, env, cv, argv, 0, true, false) {
+                    Ok(Outcome::Pushed) => reload!(),
+                    Ok(Outcome::Value(v)) => {
+                        rewin!();
+                        do_return!(v)
+                    }
                     Err(e) => throw!(e),
                 }
             }
             Op::Apply { dst, callee, list } => {
-                let cv = reg!(callee).clone();
+                let cv = fast_clone(&reg!(callee));
                 let Some(argv) = rt::list_items(&reg!(list)) else {
                     throw!(rt::error(format!("apply: expected list, got {}", rt::repr(&reg!(list)))))
                 };
                 save_pc!();
                 match calls::call_vec(f, env, cv, argv, dst, false, false) {
                     Ok(Outcome::Pushed) => reload!(),
-                    Ok(Outcome::Value(v)) => wreg!(dst) = v,
+                    Ok(Outcome::Value(v)) => {
+                        rewin!();
+                        set_reg!(dst, v)
+                    }
                     Err(e) => throw!(e),
                 }
             }
             Op::TailApply { callee, list } => {
-                let cv = reg!(callee).clone();
+                let cv = fast_clone(&reg!(callee));
                 let Some(argv) = rt::list_items(&reg!(list)) else {
                     throw!(rt::error(format!("apply: expected list, got {}", rt::repr(&reg!(list)))))
                 };
                 save_pc!();
                 match calls::call_vec(f, env, cv, argv, 0, true, false) {
                     Ok(Outcome::Pushed) => reload!(),
-                    Ok(Outcome::Value(v)) => do_return!(v),
+                    Ok(Outcome::Value(v)) => {
+                        rewin!();
+                        do_return!(v)
+                    }
                     Err(e) => throw!(e),
                 }
             }
             Op::TryCall { dst, thunk, err_dst, err_pc } => {
-                let tv = reg!(thunk).clone();
+                let tv = fast_clone(&reg!(thunk));
                 save_pc!();
                 match calls::call_vec(f, env, tv, Vec::new(), dst, false, true) {
                     Ok(Outcome::Pushed) => reload!(),
-                    Ok(Outcome::Value(v)) => wreg!(dst) = v,
+                    Ok(Outcome::Value(v)) => {
+                        rewin!();
+                        set_reg!(dst, v)
+                    }
                     Err(e) => {
                         if let Value::Error(eo) = &e {
                             if eo.backtrace.borrow().is_empty() {
                                 *eo.backtrace.borrow_mut() = capture_backtrace(f, env.sources);
                             }
                         }
-                        wreg!(err_dst) = e;
+                        rewin!();
+                        set_reg!(err_dst, e);
                         pc = err_pc as usize;
                     }
                 }
             }
             Op::Suspend { dst, req } => {
-                let r = reg!(req).clone();
+                let r = fast_clone(&reg!(req));
                 save_pc!();
                 f.state = FiberState::Waiting(dst);
                 return Step::Suspended(r);
             }
             Op::Raise { src } => {
-                let v = reg!(src).clone();
+                let v = fast_clone(&reg!(src));
                 throw!(v);
             }
             Op::Return { src } => {
-                let v = std::mem::replace(&mut wreg!(src), Value::Nil);
+                let v = fast_take(&mut wreg!(src));
                 do_return!(v);
             }
+        }
+    };
+    // A raise: unwind to the nearest handler (or end the fiber).
+    save_pc!();
+    match unwind(f, env, raised) {
+        Ok(()) => reload!(),
+        Err(step) => return step,
+    }
+  }
+}
+
+/// True for values without heap references (copying them is a bit copy).
+#[inline(always)]
+fn is_imm(v: &Value) -> bool {
+    matches!(v, Value::Nil | Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::Symbol(_) | Value::Keyword(_) | Value::Prim(_) | Value::Pid(_))
+}
+
+/// `v.clone()` without a call for immediates. Numbers are rebuilt field by
+/// field (tag, payload) rather than copied as 16 bytes: a register just
+/// written by an arithmetic op was stored that way, and a wider load would
+/// miss store-to-load forwarding.
+#[inline(always)]
+fn fast_clone(v: &Value) -> Value {
+    match v {
+        Value::Nil => Value::Nil,
+        Value::Bool(b) => Value::Bool(*b),
+        Value::Int(i) => Value::Int(*i),
+        Value::Float(x) => Value::Float(*x),
+        Value::Str(s) => Value::Str(s.clone()),
+        Value::Symbol(s) => Value::Symbol(*s),
+        Value::Keyword(s) => Value::Keyword(*s),
+        Value::List(l) => Value::List(l.clone()),
+        Value::Dict(d) => Value::Dict(d.clone()),
+        Value::Closure(c) => Value::Closure(c.clone()),
+        Value::Prim(p) => Value::Prim(*p),
+        Value::Pid(p) => Value::Pid(*p),
+        Value::Cell(c) => Value::Cell(c.clone()),
+        #[allow(unreachable_patterns)]
+        _ => v.clone(),
+    }
+}
+
+/// Moves the value out of a register that is about to die (immediates are copied).
+#[inline(always)]
+fn fast_take(slot: &mut Value) -> Value {
+    match slot {
+        Value::Int(i) => Value::Int(*i),
+        Value::Float(x) => Value::Float(*x),
+        Value::Nil => Value::Nil,
+        Value::Bool(b) => Value::Bool(*b),
+        _ => std::mem::replace(slot, Value::Nil),
+    }
+}
+
+/// `*slot = v` without a drop call when the old value is an immediate.
+#[inline(always)]
+fn fast_set(slot: &mut Value, v: Value) {
+    if is_imm(slot) {
+        // SAFETY: the old value owns nothing, so skipping its drop is fine.
+        unsafe { std::ptr::write(slot, v) }
+    } else {
+        *slot = v;
+    }
+}
+
+/// Pushes a frame, writing its fields one by one straight into the stack's
+/// storage (no temporary: avoids a store-forwarding stall).
+#[inline(always)]
+fn push_frame(frames: &mut Vec<Frame>, closure: Rc<Closure>, base: u32, ret: Reg, is_try: bool) {
+    if frames.len() == frames.capacity() {
+        frames.reserve(1);
+    }
+    let len = frames.len();
+    // SAFETY: capacity > len was ensured just above; every field is written
+    // before `set_len` makes the slot visible.
+    unsafe {
+        let slot = frames.as_mut_ptr().add(len);
+        std::ptr::addr_of_mut!((*slot).closure).write(closure);
+        std::ptr::addr_of_mut!((*slot).pc).write(0);
+        std::ptr::addr_of_mut!((*slot).base).write(base);
+        std::ptr::addr_of_mut!((*slot).ret).write(ret);
+        std::ptr::addr_of_mut!((*slot).is_try).write(is_try);
+        frames.set_len(len + 1);
+    }
+}
+
+/// Drops the heap references held by a dead register window.
+#[inline(always)]
+fn clear_window(regs: &mut [Value]) {
+    for r in regs {
+        if !is_imm(r) {
+            *r = Value::Nil;
         }
     }
 }
