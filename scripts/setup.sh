@@ -9,6 +9,8 @@ if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
 
 need=()
 [ -x /usr/lib/llvm-19/bin/llvm-config ] || need+=(llvm-19-dev libpolly-19-dev libzstd-dev)
+# Headless Chromium for the real-browser test (host/tests/browser.rs).
+[ -x /usr/bin/chromium ] || need+=(chromium)
 for extra in "$@"; do
   command -v "$extra" >/dev/null 2>&1 || need+=("$extra")
 done
