@@ -4,3 +4,5 @@
 mod cli;
 mod conformance;
 mod e2e;
+mod browser;
+mod tier_props;
