@@ -113,3 +113,10 @@ fn returned_frames_do_not_retain_values() {
     );
     assert_eq!(val("(define (build n) (if (= n 0) (list) (cons n (build (- n 1))))) (len (build 20000))"), "20000");
 }
+
+#[test]
+fn tail_call_argument_permutations() {
+    assert_eq!(val("(define (f a b k) (if (= k 0) (list a b) (f b a (- k 1)))) (f 1 2 3)"), "(2 1)");
+    assert_eq!(val("(define (g a b c k) (if (= k 0) (list a b c) (g c a b (- k 1)))) (g 1 2 3 4)"), "(3 1 2)");
+    assert_eq!(val("(let loop ((a 1) (b 2) (k 5)) (if (= k 0) (list a b) (loop b a (- k 1))))"), "(2 1)");
+}

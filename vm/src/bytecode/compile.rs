@@ -213,12 +213,14 @@ impl<'a> FnCompiler<'a> {
     /// Emits a call of `callee`: fused with its `gget` when planned so.
     fn call_op(&mut self, dst: Option<Reg>, callee: ir::Value, args: &[ir::Value], span: Span) {
         let (a, n) = self.pool(args);
+        let regs: Vec<Reg> = args.iter().map(|v| self.r(*v)).collect();
+        let direct = (0..regs.len()).all(|i| regs[i + 1..].iter().all(|&r| r as usize != i));
         if let Some(name) = self.fused_global[callee.index()].clone() {
             let slot = self.slot(&name);
             if let (Ok(a16), Ok(n8)) = (u16::try_from(a), u8::try_from(n)) {
                 let op = match dst {
                     Some(dst) => Op::CallGlobal { dst, slot, args: a16, n: n8 },
-                    None => Op::TailCallGlobal { slot, args: a16, n: n8 },
+                    None => Op::TailCallGlobal { slot, args: a16, n: n8, direct },
                 };
                 self.emit(op, span);
                 return;
@@ -230,7 +232,7 @@ impl<'a> FnCompiler<'a> {
         let c = self.r(callee);
         let op = match dst {
             Some(dst) => Op::Call { dst, callee: c, args: a, n },
-            None => Op::TailCall { callee: c, args: a, n },
+            None => Op::TailCall { callee: c, args: a, n, direct },
         };
         self.emit(op, span);
     }

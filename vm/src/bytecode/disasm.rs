@@ -94,10 +94,10 @@ impl Proto {
             Op::CallGlobal { dst, slot, args, n } => {
                 write!(f, "call.g    {} <- g{slot} ({}) ({})", r(dst), self.global_name(slot), self.regs(args as u32, n as u16))
             }
-            Op::TailCallGlobal { slot, args, n } => {
+            Op::TailCallGlobal { slot, args, n, .. } => {
                 write!(f, "tailcall.g g{slot} ({}) ({})", self.global_name(slot), self.regs(args as u32, n as u16))
             }
-            Op::TailCall { callee, args, n } => write!(f, "tailcall  {} ({})", r(callee), self.regs(args, n)),
+            Op::TailCall { callee, args, n, .. } => write!(f, "tailcall  {} ({})", r(callee), self.regs(args, n)),
             Op::Apply { dst, callee, list } => write!(f, "apply     {} <- {} {}", r(dst), r(callee), r(list)),
             Op::TailApply { callee, list } => write!(f, "tailapply {} {}", r(callee), r(list)),
             Op::TryCall { dst, thunk, err_dst, err_pc } => {

@@ -163,11 +163,12 @@ pub enum Op {
     /// change globals or have side effects).
     CallGlobal { dst: Reg, slot: u32, args: u16, n: u8 },
     /// `return globals[slot](args...)`, reusing the frame.
-    TailCallGlobal { slot: u32, args: u16, n: u8 },
+    TailCallGlobal { slot: u32, args: u16, n: u8, direct: bool },
     /// `dst = callee(args...)`: pushes a frame for a closure.
     Call { dst: Reg, callee: Reg, args: u32, n: u16 },
-    /// `return callee(args...)`, reusing the frame.
-    TailCall { callee: Reg, args: u32, n: u16 },
+    /// `return callee(args...)`, reusing the frame. `direct`: the arguments
+    /// can be copied to `r0..n` in order (no later source is an earlier target).
+    TailCall { callee: Reg, args: u32, n: u16, direct: bool },
     /// `dst = callee(list...)`.
     Apply { dst: Reg, callee: Reg, list: Reg },
     /// `return callee(list...)`, reusing the frame.
@@ -479,7 +480,7 @@ fn op_operands(op: &Op) -> (Vec<Reg>, Option<u32>, Option<(u32, u16)>) {
         Op::Call { dst, callee, args, n } => (vec![dst, callee], None, Some((args, n))),
         Op::CallGlobal { dst, args, n, .. } => (vec![dst], None, Some((args as u32, n as u16))),
         Op::TailCallGlobal { args, n, .. } => (vec![], None, Some((args as u32, n as u16))),
-        Op::TailCall { callee, args, n } => (vec![callee], None, Some((args, n))),
+        Op::TailCall { callee, args, n, .. } => (vec![callee], None, Some((args, n))),
         Op::Apply { dst, callee, list } => (vec![dst, callee, list], None, None),
         Op::TailApply { callee, list } => (vec![callee, list], None, None),
         Op::TryCall { dst, thunk, err_dst, err_pc } => (vec![dst, thunk, err_dst], Some(err_pc), None),

@@ -167,6 +167,12 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
             fast_set(unsafe { &mut *win.add($r as usize) }, v)
         }};
     }
+    macro_rules! set_int {
+        ($r:expr, $i:expr) => {{
+            let i: i64 = $i;
+            put_int(unsafe { &mut *win.add($r as usize) }, i)
+        }};
+    }
     macro_rules! wreg {
         ($r:expr) => {
             *unsafe { &mut *win.add($r as usize) }
@@ -193,20 +199,21 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
             f.frames.last_mut().unwrap().pc = pc as u32
         };
     }
-    macro_rules! do_return {
-        ($v:expr) => {{
+    macro_rules! do_return_with {
+        ($write:ident, $v:expr) => {{
             let v = $v;
             let fr = f.frames.pop().unwrap();
             // Dead registers must not keep values alive (deep recursion would
             // otherwise retain one intermediate value per returned frame).
-            for &r in fr.closure.proto.heap_regs.iter() {
+            // (`proto` is still the returning function's.)
+            for &r in unsafe { &*proto }.heap_regs.iter() {
                 let slot = unsafe { &mut *win.add(r as usize) };
                 if !is_imm(slot) {
                     *slot = Value::Nil;
                 }
             }
             match f.frames.last() {
-                None => return finish(f, Step::Done(v)),
+                None => return finish(f, Step::Done(into_value!($write, v))),
                 Some(t) => {
                     clo = Rc::as_ptr(&t.closure);
                     proto = Rc::as_ptr(&unsafe { &*clo }.proto);
@@ -214,11 +221,24 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
                     base = t.base as usize;
                     pc = t.pc as usize;
                     rewin!();
-                    set_reg!(fr.ret, v);
+                    $write(unsafe { &mut *win.add(fr.ret as usize) }, v);
                 }
             }
             drop(fr);
         }};
+    }
+    macro_rules! do_return {
+        ($v:expr) => {
+            do_return_with!(fast_set, $v)
+        };
+    }
+    macro_rules! into_value {
+        (fast_set, $v:expr) => {
+            $v
+        };
+        (put_int, $v:expr) => {
+            Value::Int($v)
+        };
     }
     macro_rules! feedback {
         ($p:expr, $bits:expr) => {{
@@ -259,8 +279,7 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
                             // SAFETY: `need` registers were ensured above and i < arity <= nregs.
                             let nwin = unsafe { win.add(p.nregs as usize) };
                             for (i, &r) in p.args(args, n).iter().enumerate() {
-                                let v = fast_clone(&reg!(r));
-                                fast_set(unsafe { &mut *nwin.add(i) }, v);
+                                copy_into(unsafe { &mut *nwin.add(i) }, &reg!(r));
                             }
                             let calls = &cp.profile.calls;
                             calls.set(calls.get() + 1);
@@ -279,8 +298,9 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
         }
         // Replaces the current frame by one of closure `c`.
         macro_rules! tail_enter_fast {
-            ($p:ident, $c:expr, $args:expr, $n:expr) => {{
+            ($p:ident, $c:expr, $args:expr, $n:expr, $direct:expr) => {{
                 let p: &Proto = $p;
+                let direct: bool = $direct;
                 let c: Rc<Closure> = $c;
                 let (args, n): (u32, u16) = ($args, $n);
                     let cp: &Proto = &c.proto;
@@ -293,12 +313,20 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
                                 f.regs.resize(need, Value::Nil);
                                 rewin!();
                             }
-                            for &r in p.args(args, n) {
-                                let v = fast_clone(&reg!(r));
-                                f.scratch.push(v);
-                            }
-                            for (i, v) in f.scratch.drain(..).enumerate() {
-                                set_reg!(i, v);
+                            if direct {
+                                for (i, &r) in p.args(args, n).iter().enumerate() {
+                                    if r as usize != i {
+                                        copy_into(unsafe { &mut *win.add(i) }, &reg!(r));
+                                    }
+                                }
+                            } else {
+                                for &r in p.args(args, n) {
+                                    let v = fast_clone(&reg!(r));
+                                    f.scratch.push(v);
+                                }
+                                for (i, v) in f.scratch.drain(..).enumerate() {
+                                    set_reg!(i, v);
+                                }
                             }
                             let prof = &c.proto.profile;
                             prof.calls.set(prof.calls.get() + 1);
@@ -327,10 +355,7 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
         let op = unsafe { *code.add(pc) };
         pc += 1;
         match op {
-            Op::Move { dst, src } => {
-                let v = fast_clone(&reg!(src));
-                set_reg!(dst, v);
-            }
+            Op::Move { dst, src } => copy_into(unsafe { &mut *win.add(dst as usize) }, &reg!(src)),
             Op::LoadConst { dst, idx } => set_reg!(dst, p.consts[idx as usize].clone()),
             Op::LoadInt { dst, val } => set_reg!(dst, Value::Int(val as i64)),
             Op::LoadNil { dst } => set_reg!(dst, Value::Nil),
@@ -420,7 +445,10 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
             Op::Add { dst, a, b, prim } => {
                 let r = match (&reg!(a), &reg!(b)) {
                     (Value::Int(x), Value::Int(y)) => match x.checked_add(*y) {
-                        Some(z) => Value::Int(z),
+                        Some(z) => {
+                            set_int!(dst, z);
+                            continue;
+                        }
                         None => throw!(rt::error("integer overflow")),
                     },
                     (x, y) => {
@@ -436,7 +464,10 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
             Op::Sub { dst, a, b, prim } => {
                 let r = match (&reg!(a), &reg!(b)) {
                     (Value::Int(x), Value::Int(y)) => match x.checked_sub(*y) {
-                        Some(z) => Value::Int(z),
+                        Some(z) => {
+                            set_int!(dst, z);
+                            continue;
+                        }
                         None => throw!(rt::error("integer overflow")),
                     },
                     (x, y) => {
@@ -452,7 +483,10 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
             Op::Mul { dst, a, b, prim } => {
                 let r = match (&reg!(a), &reg!(b)) {
                     (Value::Int(x), Value::Int(y)) => match x.checked_mul(*y) {
-                        Some(z) => Value::Int(z),
+                        Some(z) => {
+                            set_int!(dst, z);
+                            continue;
+                        }
                         None => throw!(rt::error("integer overflow")),
                     },
                     (x, y) => {
@@ -468,7 +502,10 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
             Op::AddImm { dst, a, imm, prim } => {
                 let r = match &reg!(a) {
                     Value::Int(x) => match x.checked_add(imm as i64) {
-                        Some(z) => Value::Int(z),
+                        Some(z) => {
+                            set_int!(dst, z);
+                            continue;
+                        }
                         None => throw!(rt::error("integer overflow")),
                     },
                     x => {
@@ -484,7 +521,10 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
             Op::SubImm { dst, a, imm, prim } => {
                 let r = match &reg!(a) {
                     Value::Int(x) => match x.checked_sub(imm as i64) {
-                        Some(z) => Value::Int(z),
+                        Some(z) => {
+                            set_int!(dst, z);
+                            continue;
+                        }
                         None => throw!(rt::error("integer overflow")),
                     },
                     x => {
@@ -523,7 +563,7 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
                         }
                     }
                 };
-                set_reg!(dst, Value::Bool(r));
+                put_bool(unsafe { &mut *win.add(dst as usize) }, r);
             }
             Op::BrCmp { cmp, a, b, prim, target } => {
                 let r = match (&reg!(a), &reg!(b)) {
@@ -557,7 +597,7 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
             }
             Op::Not { dst, src } => {
                 let v = matches!(reg!(src), Value::Nil | Value::Bool(false));
-                set_reg!(dst, Value::Bool(v));
+                put_bool(unsafe { &mut *win.add(dst as usize) }, v);
             }
             Op::JumpIfTrue { cond, target } => {
                 if !matches!(reg!(cond), Value::Nil | Value::Bool(false)) {
@@ -622,13 +662,13 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
                     Err(e) => throw!(e),
                 }
             }
-            Op::TailCall { callee, args, n } => {
+            Op::TailCall { callee, args, n, direct } => {
                 let fast = match &reg!(callee) {
                     Value::Closure(c) if c.proto.arity == n && !c.proto.has_rest => Some(c.clone()),
                     _ => None,
                 };
                 if let Some(c) = fast {
-                    tail_enter_fast!(p, c, args, n);
+                    tail_enter_fast!(p, c, args, n, direct);
                 }
                 let cv = fast_clone(&reg!(callee));
                 feedback!(p, kind_bit(&cv));
@@ -643,11 +683,11 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
                     Err(e) => throw!(e),
                 }
             }
-            Op::TailCallGlobal { slot, args, n } => {
+            Op::TailCallGlobal { slot, args, n, direct } => {
                 let (args, n) = (args as u32, n as u16);
                 let cv = match &env.globals.values[slot as usize] {
                     Some(Value::Closure(c)) if c.proto.arity == n && !c.proto.has_rest => {
-                        tail_enter_fast!(p, c.clone(), args, n);
+                        tail_enter_fast!(p, c.clone(), args, n, direct);
                     }
                     Some(v) => fast_clone(v),
                     None => throw!(rt::error(format!("unbound name: {}", env.globals.name(slot)))),
@@ -726,8 +766,14 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
                 throw!(v);
             }
             Op::Return { src } => {
-                let v = fast_take(&mut wreg!(src));
-                do_return!(v);
+                if let Value::Int(i) = &reg!(src) {
+                    // SAFETY: as in `fast_clone`.
+                    let i = unsafe { std::ptr::read_volatile(i) };
+                    do_return_with!(put_int, i);
+                } else {
+                    let v = fast_take(&mut wreg!(src));
+                    do_return!(v);
+                }
             }
         }
     };
@@ -755,8 +801,12 @@ fn fast_clone(v: &Value) -> Value {
     match v {
         Value::Nil => Value::Nil,
         Value::Bool(b) => Value::Bool(*b),
-        Value::Int(i) => Value::Int(*i),
-        Value::Float(x) => Value::Float(*x),
+        // A volatile payload read keeps LLVM from merging tag and payload
+        // into one 16-byte load (which would miss store forwarding when the
+        // register was just written field by field).
+        // SAFETY: reading a plain integer/float through a valid reference.
+        Value::Int(i) => Value::Int(unsafe { std::ptr::read_volatile(i) }),
+        Value::Float(x) => Value::Float(unsafe { std::ptr::read_volatile(x) }),
         Value::Str(s) => Value::Str(s.clone()),
         Value::Symbol(s) => Value::Symbol(*s),
         Value::Keyword(s) => Value::Keyword(*s),
@@ -771,12 +821,46 @@ fn fast_clone(v: &Value) -> Value {
     }
 }
 
+/// `*dst = Value::Int(i)`, written in place.
+#[inline(always)]
+fn put_int(dst: &mut Value, i: i64) {
+    if is_imm(dst) {
+        // SAFETY: the old value owns nothing.
+        unsafe { std::ptr::write(dst, Value::Int(i)) }
+    } else {
+        *dst = Value::Int(i);
+    }
+}
+
+/// `*dst = Value::Bool(b)`, written in place.
+#[inline(always)]
+fn put_bool(dst: &mut Value, b: bool) {
+    if is_imm(dst) {
+        // SAFETY: the old value owns nothing.
+        unsafe { std::ptr::write(dst, Value::Bool(b)) }
+    } else {
+        *dst = Value::Bool(b);
+    }
+}
+
+/// `*dst = src.clone()` with numbers written field by field (see [`fast_clone`]).
+#[inline(always)]
+fn copy_into(dst: &mut Value, src: &Value) {
+    match src {
+        // SAFETY: as in `fast_clone`.
+        Value::Int(i) => put_int(dst, unsafe { std::ptr::read_volatile(i) }),
+        Value::Bool(b) => put_bool(dst, *b),
+        _ => fast_set(dst, fast_clone(src)),
+    }
+}
+
 /// Moves the value out of a register that is about to die (immediates are copied).
 #[inline(always)]
 fn fast_take(slot: &mut Value) -> Value {
     match slot {
-        Value::Int(i) => Value::Int(*i),
-        Value::Float(x) => Value::Float(*x),
+        // SAFETY: as in `fast_clone`.
+        Value::Int(i) => Value::Int(unsafe { std::ptr::read_volatile(i) }),
+        Value::Float(x) => Value::Float(unsafe { std::ptr::read_volatile(x) }),
         Value::Nil => Value::Nil,
         Value::Bool(b) => Value::Bool(*b),
         _ => std::mem::replace(slot, Value::Nil),
