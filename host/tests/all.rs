@@ -6,4 +6,3 @@ mod conformance;
 mod e2e;
 mod browser;
 mod tier_props;
-mod tier_props;
