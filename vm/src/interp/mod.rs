@@ -296,6 +296,32 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
                     
             }};
         }
+        // Calls primitive `id` with the `n` argument registers at `args`
+        // (no allocation); evaluates to its result or raises.
+        macro_rules! call_prim {
+            ($p:ident, $id:expr, $args:expr, $n:expr) => {{
+                let def = rt::prim_def($id);
+                let argregs = $p.args($args, $n);
+                if argregs.len() < def.min || def.max.is_some_and(|m| argregs.len() > m) {
+                    throw!(rt::error(rt::arity_message(def.name, def.min, def.max, argregs.len())));
+                }
+                let res = if argregs.len() == 1 {
+                    (def.func)(env.ctx, std::slice::from_ref(&reg!(argregs[0])))
+                } else {
+                    for &r in argregs {
+                        let v = fast_clone(&reg!(r));
+                        f.scratch.push(v);
+                    }
+                    let res = (def.func)(env.ctx, &f.scratch);
+                    f.scratch.clear();
+                    res
+                };
+                match res {
+                    Ok(v) => v,
+                    Err(e) => throw!(e),
+                }
+            }};
+        }
         // Replaces the current frame by one of closure `c`.
         macro_rules! tail_enter_fast {
             ($p:ident, $c:expr, $args:expr, $n:expr, $direct:expr) => {{
@@ -361,8 +387,8 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
             Op::LoadNil { dst } => set_reg!(dst, Value::Nil),
             Op::LoadBool { dst, val } => set_reg!(dst, Value::Bool(val)),
             Op::Capture { dst, idx } => {
-                let v = unsafe { &*clo }.captures[idx as usize].clone();
-                set_reg!(dst, v);
+                let src: &Value = &unsafe { &*clo }.captures[idx as usize];
+                copy_into(unsafe { &mut *win.add(dst as usize) }, src);
             }
             Op::SelfRef { dst } => {
                 let c = f.frames.last().unwrap().closure.clone();
@@ -424,7 +450,9 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
                         (def.func)(env.ctx, std::slice::from_ref(&reg!(argregs[0])))
                     }
                     2 => {
-                        let two = [fast_clone(&reg!(argregs[0])), fast_clone(&reg!(argregs[1]))];
+                        let mut two = [Value::Nil, Value::Nil];
+                        copy_into(&mut two[0], &reg!(argregs[0]));
+                        copy_into(&mut two[1], &reg!(argregs[1]));
                         (def.func)(env.ctx, &two)
                     }
                     _ => {
@@ -627,6 +655,12 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
                 };
                 if let Some(c) = fast {
                     enter_fast!(p, c, args, n, dst);
+                }
+                if let Value::Prim(id) = reg!(callee) {
+                    feedback!(p, crate::profile::kinds::PRIM);
+                    let v = call_prim!(p, id, args, n);
+                    set_reg!(dst, v);
+                    continue;
                 }
                 let cv = fast_clone(&reg!(callee));
                 feedback!(p, kind_bit(&cv));
