@@ -117,7 +117,7 @@ fn profiles_are_recorded() {
     let profs = iso.profiles();
     // (f may be inlined into loop by the optimiser)
     let lp = profs.iter().rev().find(|p| p.name == "loop").expect("profile of loop");
-    assert!(lp.calls >= 10, "{profs:?}");
+    assert!(lp.calls >= 1, "{profs:?}");
     assert_eq!(lp.loop_iterations(), 10, "{lp:?}");
     assert!(profs.iter().any(|p| p.feedback.iter().any(|(_, bits)| bits & vm::profile::kinds::FLOAT != 0)), "{profs:?}");
     let report = vm::profile::render(&profs);

@@ -50,3 +50,12 @@ fn dump_env() {
     let f = std::env::var("SX_FN").ok();
     eprintln!("{}", vm::pipeline::dump(&path, &src, stage, f.as_deref()).unwrap_or_else(|e| panic!("{}", e.1.message)));
 }
+
+/// `SX_FN=map cargo test ... dump_prelude -- --ignored --nocapture`: the prelude's bytecode.
+#[test]
+#[ignore]
+fn dump_prelude() {
+    let (iso, _) = isolate();
+    let f = std::env::var("SX_FN").ok();
+    eprintln!("{}", iso.modules()[0].disassemble(f.as_deref()));
+}

@@ -131,6 +131,10 @@ struct FnCompiler<'a> {
     imm: Vec<Option<i16>>,
     /// Uses of each value folded into an immediate operand.
     folded: Vec<u32>,
+    /// Self tail calls compiled as loops (see [`self_loop`]).
+    looping: Option<SelfLoop>,
+    /// Where the loop body starts (after the entry block's prologue).
+    loop_header: u32,
     /// Values read by a `GlobalGet` that is fused into the call using them
     /// (the read happens at the call): the global's name.
     fused_global: Vec<Option<String>>,
@@ -140,7 +144,8 @@ struct FnCompiler<'a> {
 impl<'a> FnCompiler<'a> {
     fn new(f: &'a Function, globals: &'a mut GlobalTable, child_ids: Vec<FuncId>) -> Self {
         let nvals = f.values.len();
-        let alloc = super::regalloc::allocate(f);
+        let looping = self_loop(f);
+        let alloc = super::regalloc::allocate(f, looping.as_ref().map(|l| l.pinned.as_slice()));
         let reg_of = alloc.reg_of;
         let next = alloc.nregs;
         let mut uses = vec![0u32; nvals];
@@ -175,6 +180,8 @@ impl<'a> FnCompiler<'a> {
             imm,
             folded: vec![0; nvals],
             fused_global: vec![None; nvals],
+            looping,
+            loop_header: 0,
             cur: 0,
         }
         .plan_folds()
@@ -409,9 +416,19 @@ impl<'a> FnCompiler<'a> {
         let bd = f.block(b);
         let fused = self.fusable(b);
         let keep = bd.insts.len() - fused.map_or(0, Fuse::skip);
-        for &i in &bd.insts[..keep] {
+        let prologue = match &self.looping {
+            Some(l) if b.index() == 0 => l.prologue,
+            _ => usize::MAX,
+        };
+        for (k, &i) in bd.insts[..keep].iter().enumerate() {
+            if k == prologue {
+                self.loop_header = self.code.len() as u32;
+            }
             let node = f.inst(i);
             self.inst(&node.data, node.result, node.span);
+        }
+        if prologue != usize::MAX && prologue >= keep {
+            self.loop_header = self.code.len() as u32;
         }
         self.term(&bd.term, bd.term_span, fused);
     }
@@ -657,6 +674,16 @@ impl<'a> FnCompiler<'a> {
                 let src = self.r(*v);
                 self.emit(Op::Return { src }, span);
             }
+            Terminator::TailCall { callee, args } if self.looping.as_ref().is_some_and(|l| l.self_value == *callee) => {
+                // A loop iteration: new parameter values, then back to the header.
+                let params = self.f.blocks[0].params.clone();
+                let moves: Vec<(Reg, Reg)> = args.iter().zip(&params).map(|(a, p)| (self.r(*p), self.r(*a))).collect();
+                self.parallel_moves(moves, span);
+                let counter = self.nbackedges;
+                self.nbackedges = self.nbackedges.saturating_add(1).min(u16::MAX - 1);
+                let target = self.loop_header;
+                self.emit(Op::Loop { target, counter }, span);
+            }
             Terminator::TailCall { callee, args } => self.call_op(None, *callee, args, span),
             Terminator::CallK { callee, args, cont } => {
                 let dst = self.param_reg(*cont);
@@ -695,6 +722,33 @@ impl<'a> FnCompiler<'a> {
             other => panic!("bytecode: unsupported terminator {other:?}"),
         }
     }
+}
+
+/// A function whose self tail calls become loops: the entry block starts with
+/// a prologue of `Capture`/`SelfRef` instructions (re-executing it would only
+/// re-read the same closure), and some block ends in a tail call of the
+/// `SelfRef` value with exactly `arity` arguments (no `&rest`).
+struct SelfLoop {
+    /// The `SelfRef` value.
+    self_value: ir::Value,
+    /// Number of prologue instructions in the entry block.
+    prologue: usize,
+    /// Prologue values (kept in their registers for the whole function).
+    pinned: Vec<ir::Value>,
+}
+
+fn self_loop(f: &Function) -> Option<SelfLoop> {
+    if f.has_rest {
+        return None;
+    }
+    let entry = f.blocks.first()?;
+    let prologue = entry.insts.iter().take_while(|&&i| matches!(f.inst(i).data, InstData::Capture(_) | InstData::SelfRef)).count();
+    let pinned: Vec<ir::Value> = entry.insts[..prologue].iter().map(|&i| f.inst(i).result).collect();
+    let self_value = entry.insts[..prologue].iter().find(|&&i| matches!(f.inst(i).data, InstData::SelfRef)).map(|&i| f.inst(i).result)?;
+    let used = f.blocks.iter().any(|b| {
+        matches!(&b.term, Terminator::TailCall { callee, args } if *callee == self_value && args.len() == f.arity as usize)
+    });
+    used.then_some(SelfLoop { self_value, prologue, pinned })
 }
 
 /// Instructions that neither change globals nor have visible effects (they

@@ -109,8 +109,11 @@ fn successors(t: &Terminator) -> Vec<Block> {
     }
 }
 
-/// Allocates registers for `f` (blocks laid out in index order).
-pub(crate) fn allocate(f: &Function) -> Allocation {
+/// Allocates registers for `f` (blocks laid out in index order). With `pin`,
+/// the entry parameters and the `pin` values keep their registers for the
+/// whole function (a self tail call compiled as a loop jumps back to just
+/// after the entry block's prologue, rewriting the parameters).
+pub(crate) fn allocate(f: &Function, pin: Option<&[ir::Value]>) -> Allocation {
     let nvals = f.values.len();
     let nblocks = f.blocks.len();
     // Positions: block start, then each instruction, then the terminator.
@@ -228,6 +231,13 @@ pub(crate) fn allocate(f: &Function) -> Allocation {
         }
         for v in live_out[bi].iter() {
             touch(v, tp, &mut lo, &mut hi);
+        }
+    }
+    if let Some(pin) = pin {
+        let end = pos;
+        for p in f.blocks.first().map(|b| b.params.as_slice()).unwrap_or(&[]).iter().chain(pin) {
+            lo[p.index()] = lo[p.index()].min(0);
+            hi[p.index()] = end;
         }
     }
     // Linear scan; entry parameters first, in order, at registers 0..argc.
