@@ -38,6 +38,7 @@ impl Stage {
 /// Renders `stage` of `source` (compiled as file `name` in a fresh isolate with
 /// the prelude). `func_filter` keeps only the functions with that name (IR and
 /// bytecode stages). Errors carry the source map to render the diagnostic.
+#[allow(clippy::result_large_err)]
 pub fn dump(name: &str, source: &str, stage: Stage, func_filter: Option<&str>) -> Result<String, (SourceMap, Diagnostic)> {
     let mut iso = Isolate::new(Ctx::with_output(Box::new(std::io::sink()), Box::new(std::io::sink())));
     let file = iso.source_map_mut().add(name, source);

@@ -1,7 +1,13 @@
-//! Integration tests of the bytecode compiler, interpreter and fibers.
+//! Integration tests of the bytecode compiler, interpreter and fibers (the
+//! single test entry; the modules live in `tests/vm/`).
 
+#[path = "vm/common.rs"]
 mod common;
+#[path = "vm/effects.rs"]
 mod effects;
+#[path = "vm/handbuilt.rs"]
 mod handbuilt;
+#[path = "vm/perf.rs"]
 mod perf;
+#[path = "vm/source.rs"]
 mod source;

@@ -306,7 +306,7 @@ impl<'a> FnCompiler<'a> {
         }
         heap.sort_unstable();
         heap.dedup();
-        let p = Proto {
+        Proto {
             name: f.name.clone(),
             arity: f.arity as u16,
             has_rest: f.has_rest,
@@ -326,8 +326,7 @@ impl<'a> FnCompiler<'a> {
                 backedges: (0..self.nbackedges).map(|_| Cell::new(0)).collect(),
                 feedback: (0..n).map(|_| Cell::new(0)).collect(),
             },
-        };
-        p
+        }
     }
 
     #[inline]

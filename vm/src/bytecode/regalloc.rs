@@ -236,7 +236,7 @@ pub(crate) fn allocate(f: &Function, pin: Option<&[ir::Value]>) -> Allocation {
     if let Some(pin) = pin {
         let end = pos;
         for p in f.blocks.first().map(|b| b.params.as_slice()).unwrap_or(&[]).iter().chain(pin) {
-            lo[p.index()] = lo[p.index()].min(0);
+            lo[p.index()] = 0;
             hi[p.index()] = end;
         }
     }
