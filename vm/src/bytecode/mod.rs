@@ -6,6 +6,7 @@
 //! parameters are filled by parallel moves on the edges; global names are slot
 //! indices into the isolate-wide [`GlobalTable`]. See `docs/vm.md`.
 
+mod analysis;
 mod compile;
 mod disasm;
 mod regalloc;

@@ -1,0 +1,125 @@
+//! Facts about IR functions and instructions used by the bytecode compiler:
+//! self-tail-call loops, effect-free instructions, immediate operands,
+//! comparison and type mappings, literal values.
+
+use super::{Cmp, TypeTag};
+use crate::interp::rt;
+use crate::value::Value;
+use frontend::ast::Const;
+use ir::{CmpOp, Function, InstData, Terminator, Type};
+
+/// A function whose self tail calls become loops: the entry block starts with
+/// a prologue of `Capture`/`SelfRef` instructions (re-executing it would only
+/// re-read the same closure), and some block ends in a tail call of the
+/// `SelfRef` value with exactly `arity` arguments (no `&rest`).
+pub(super) struct SelfLoop {
+    /// The `SelfRef` value.
+    pub self_value: ir::Value,
+    /// Number of prologue instructions in the entry block.
+    pub prologue: usize,
+    /// Prologue values (kept in their registers for the whole function).
+    pub pinned: Vec<ir::Value>,
+}
+
+pub(super) fn self_loop(f: &Function) -> Option<SelfLoop> {
+    if f.has_rest {
+        return None;
+    }
+    let entry = f.blocks.first()?;
+    let prologue = entry.insts.iter().take_while(|&&i| matches!(f.inst(i).data, InstData::Capture(_) | InstData::SelfRef)).count();
+    let pinned: Vec<ir::Value> = entry.insts[..prologue].iter().map(|&i| f.inst(i).result).collect();
+    let self_value = entry.insts[..prologue].iter().find(|&&i| matches!(f.inst(i).data, InstData::SelfRef)).map(|&i| f.inst(i).result)?;
+    let used = f.blocks.iter().any(|b| {
+        matches!(&b.term, Terminator::TailCall { callee, args } if *callee == self_value && args.len() == f.arity as usize)
+    });
+    used.then_some(SelfLoop { self_value, prologue, pinned })
+}
+
+/// Instructions that neither change globals nor have visible effects (they
+/// may raise: that only reorders errors when the fused global is unbound).
+pub(super) fn quiet(d: &InstData) -> bool {
+    match d {
+        InstData::Const(_)
+        | InstData::Capture(_)
+        | InstData::SelfRef
+        | InstData::GlobalGet(_)
+        | InstData::MakeClosure(..)
+        | InstData::CellNew(_)
+        | InstData::CellGet(_)
+        | InstData::IAddOvf(..)
+        | InstData::ISubOvf(..)
+        | InstData::IMulOvf(..)
+        | InstData::ICmp(..) => true,
+        InstData::Prim(name, _) => matches!(
+            name.as_str(),
+            "+" | "-" | "*" | "<" | ">" | "<=" | ">=" | "=" | "!=" | "not" | "inc" | "dec" | "%list" | "list" | "%dict"
+        ),
+        _ => false,
+    }
+}
+
+/// `a + c` / `a - c` where `c` may be a small constant: (prim name, a, c).
+pub(super) fn imm_arith(d: &InstData) -> Option<(&'static str, ir::Value, ir::Value)> {
+    match d {
+        InstData::Prim(n, args) if args.len() == 2 && (n == "+" || n == "-") => {
+            Some((if n == "+" { "+" } else { "-" }, args[0], args[1]))
+        }
+        InstData::IAddOvf(a, b) => Some(("+", *a, *b)),
+        InstData::ISubOvf(a, b) => Some(("-", *a, *b)),
+        _ => None,
+    }
+}
+
+pub(super) fn cmp_of(op: CmpOp) -> Cmp {
+    match op {
+        CmpOp::Lt => Cmp::Lt,
+        CmpOp::Le => Cmp::Le,
+        CmpOp::Gt => Cmp::Gt,
+        CmpOp::Ge => Cmp::Ge,
+        CmpOp::Eq => Cmp::Eq,
+        CmpOp::Ne => Cmp::Ne,
+    }
+}
+
+pub(super) fn cmp_of_name(name: &str) -> Option<Cmp> {
+    Some(match name {
+        "<" => Cmp::Lt,
+        ">" => Cmp::Gt,
+        "<=" => Cmp::Le,
+        ">=" => Cmp::Ge,
+        "=" => Cmp::Eq,
+        _ => return None,
+    })
+}
+
+pub(super) fn type_tag(t: Type) -> Option<TypeTag> {
+    Some(match t {
+        Type::Any => return None,
+        Type::Nil => TypeTag::Nil,
+        Type::Bool => TypeTag::Bool,
+        Type::Int => TypeTag::Int,
+        Type::Float => TypeTag::Float,
+        Type::Str => TypeTag::Str,
+        Type::Symbol => TypeTag::Symbol,
+        Type::Keyword => TypeTag::Keyword,
+        Type::List => TypeTag::List,
+        Type::Dict => TypeTag::Dict,
+        Type::Closure => TypeTag::Closure,
+        #[allow(unreachable_patterns)]
+        _ => return None,
+    })
+}
+
+/// The run-time value of a literal.
+pub(crate) fn const_value(c: &Const) -> Value {
+    match c {
+        Const::Nil => Value::Nil,
+        Const::Bool(b) => Value::Bool(*b),
+        Const::Int(i) => Value::Int(*i),
+        Const::Float(x) => Value::Float(*x),
+        Const::Str(s) => rt::string(s),
+        Const::Symbol(s) => rt::symbol(s),
+        Const::Keyword(s) => rt::keyword(s),
+        Const::Quoted(d) => rt::datum_value(d),
+    }
+}

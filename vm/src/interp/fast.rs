@@ -1,0 +1,168 @@
+//! Small always-inlined helpers of the dispatch loop: register copies that
+//! avoid drop calls and store-forwarding stalls, frame pushes, and the
+//! generic (non-`Int`) arithmetic/comparison fallbacks.
+
+use super::rt;
+use crate::bytecode::{prim_of, Cmp, Reg};
+use crate::ctx::Ctx;
+use crate::fiber::Frame;
+use crate::value::{Closure, Value};
+use std::rc::Rc;
+
+/// True for values without heap references (copying them is a bit copy).
+#[inline(always)]
+pub(super) fn is_imm(v: &Value) -> bool {
+    matches!(v, Value::Nil | Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::Symbol(_) | Value::Keyword(_) | Value::Prim(_) | Value::Pid(_))
+}
+
+/// `v.clone()` without a call for immediates. Numbers are rebuilt field by
+/// field (tag, payload) rather than copied as 16 bytes: a register just
+/// written by an arithmetic op was stored that way, and a wider load would
+/// miss store-to-load forwarding.
+#[inline(always)]
+pub(super) fn fast_clone(v: &Value) -> Value {
+    match v {
+        Value::Nil => Value::Nil,
+        Value::Bool(b) => Value::Bool(*b),
+        // A volatile payload read keeps LLVM from merging tag and payload
+        // into one 16-byte load (which would miss store forwarding when the
+        // register was just written field by field).
+        // SAFETY: reading a plain integer/float through a valid reference.
+        Value::Int(i) => Value::Int(unsafe { std::ptr::read_volatile(i) }),
+        Value::Float(x) => Value::Float(unsafe { std::ptr::read_volatile(x) }),
+        Value::Str(s) => Value::Str(s.clone()),
+        Value::Symbol(s) => Value::Symbol(*s),
+        Value::Keyword(s) => Value::Keyword(*s),
+        Value::List(l) => Value::List(l.clone()),
+        Value::Dict(d) => Value::Dict(d.clone()),
+        Value::Closure(c) => Value::Closure(c.clone()),
+        Value::Prim(p) => Value::Prim(*p),
+        Value::Pid(p) => Value::Pid(*p),
+        Value::Cell(c) => Value::Cell(c.clone()),
+        #[allow(unreachable_patterns)]
+        _ => v.clone(),
+    }
+}
+
+/// `*dst = Value::Int(i)`, written in place.
+#[inline(always)]
+pub(super) fn put_int(dst: &mut Value, i: i64) {
+    if is_imm(dst) {
+        // SAFETY: the old value owns nothing.
+        unsafe { std::ptr::write(dst, Value::Int(i)) }
+    } else {
+        *dst = Value::Int(i);
+    }
+}
+
+/// `*dst = Value::Bool(b)`, written in place.
+#[inline(always)]
+pub(super) fn put_bool(dst: &mut Value, b: bool) {
+    if is_imm(dst) {
+        // SAFETY: the old value owns nothing.
+        unsafe { std::ptr::write(dst, Value::Bool(b)) }
+    } else {
+        *dst = Value::Bool(b);
+    }
+}
+
+/// `*dst = src.clone()` with numbers written field by field (see [`fast_clone`]).
+#[inline(always)]
+pub(super) fn copy_into(dst: &mut Value, src: &Value) {
+    match src {
+        // SAFETY: as in `fast_clone`.
+        Value::Int(i) => put_int(dst, unsafe { std::ptr::read_volatile(i) }),
+        Value::Bool(b) => put_bool(dst, *b),
+        _ => fast_set(dst, fast_clone(src)),
+    }
+}
+
+/// Moves the value out of a register that is about to die (immediates are copied).
+#[inline(always)]
+pub(super) fn fast_take(slot: &mut Value) -> Value {
+    match slot {
+        // SAFETY: as in `fast_clone`.
+        Value::Int(i) => Value::Int(unsafe { std::ptr::read_volatile(i) }),
+        Value::Float(x) => Value::Float(unsafe { std::ptr::read_volatile(x) }),
+        Value::Nil => Value::Nil,
+        Value::Bool(b) => Value::Bool(*b),
+        _ => std::mem::replace(slot, Value::Nil),
+    }
+}
+
+/// `*slot = v` without a drop call when the old value is an immediate.
+#[inline(always)]
+pub(super) fn fast_set(slot: &mut Value, v: Value) {
+    if is_imm(slot) {
+        // SAFETY: the old value owns nothing, so skipping its drop is fine.
+        unsafe { std::ptr::write(slot, v) }
+    } else {
+        *slot = v;
+    }
+}
+
+/// Pushes a frame, writing its fields one by one straight into the stack's
+/// storage (no temporary: avoids a store-forwarding stall).
+#[inline(always)]
+pub(super) fn push_frame(frames: &mut Vec<Frame>, closure: Rc<Closure>, base: u32, ret: Reg, is_try: bool) {
+    if frames.len() == frames.capacity() {
+        frames.reserve(1);
+    }
+    let len = frames.len();
+    // SAFETY: capacity > len was ensured just above; every field is written
+    // before `set_len` makes the slot visible.
+    unsafe {
+        let slot = frames.as_mut_ptr().add(len);
+        std::ptr::addr_of_mut!((*slot).closure).write(closure);
+        std::ptr::addr_of_mut!((*slot).pc).write(0);
+        std::ptr::addr_of_mut!((*slot).base).write(base);
+        std::ptr::addr_of_mut!((*slot).ret).write(ret);
+        std::ptr::addr_of_mut!((*slot).is_try).write(is_try);
+        frames.set_len(len + 1);
+    }
+}
+
+/// Drops the heap references held by a dead register window.
+#[inline(always)]
+pub(super) fn clear_window(regs: &mut [Value]) {
+    for r in regs {
+        if !is_imm(r) {
+            *r = Value::Nil;
+        }
+    }
+}
+
+/// Generic two-operand arithmetic through the primitive.
+#[inline(never)]
+pub(super) fn arith_slow(ctx: &mut Ctx, prim: u16, a: &Value, b: &Value) -> Result<Value, Value> {
+    if prim == u16::MAX {
+        return Err(rt::error("no arithmetic primitive"));
+    }
+    let def = rt::prim_def(prim_of(prim));
+    if def.max == Some(1) {
+        // `inc`/`dec` compiled to an immediate add/sub.
+        return (def.func)(ctx, std::slice::from_ref(a));
+    }
+    (def.func)(ctx, &[a.clone(), b.clone()])
+}
+
+/// Generic comparison through the primitive; the result's truthiness.
+#[inline(never)]
+pub(super) fn cmp_slow(ctx: &mut Ctx, cmp: Cmp, prim: u16, a: &Value, b: &Value) -> Result<bool, Value> {
+    if let (Value::Float(x), Value::Float(y)) = (a, b) {
+        let (x, y) = (*x, *y);
+        return Ok(match cmp {
+            Cmp::Lt => x < y,
+            Cmp::Gt => x > y,
+            Cmp::Le => x <= y,
+            Cmp::Ge => x >= y,
+            Cmp::Eq => x == y,
+            Cmp::Ne => x != y,
+        });
+    }
+    if prim == u16::MAX {
+        return Err(rt::error(format!("{}: no primitive", cmp.prim_name())));
+    }
+    let def = rt::prim_def(prim_of(prim));
+    (def.func)(ctx, &[a.clone(), b.clone()]).map(|v| !matches!(v, Value::Nil | Value::Bool(false)))
+}
