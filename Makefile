@@ -1,7 +1,7 @@
 # The two front-door commands (see README.md):
 #   make demo  - set up and serve the blog example on http://127.0.0.1:8080 (data in ./data)
 #   make test  - set up and pass every test
-.PHONY: setup build demo test bench
+.PHONY: setup build demo test bench bench-http
 
 setup:
 	bash scripts/setup.sh
@@ -18,3 +18,6 @@ test: setup
 
 bench: setup
 	bash bench/run.sh
+
+bench-http: setup
+	bash bench/http.sh
