@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Benchmark sxc against Python, Lua 5.4, LuaJIT, Guile and Chez Scheme.
 #
-#   bash bench/run.sh [--install-peers] [--quick] [--only NAME[,NAME...]] [--no-build]
+#   bash bench/run.sh [--install-peers] [--quick] [--only NAME[,NAME...]]
+#                     [--tools TOOL[,TOOL...]] [--no-build]
+#
+# SXC=/path/to/sxc uses that binary instead of building target/release/sxc.
 #
 # Every program is run once first and its stdout compared with the expected
 # value (a wrong output or a non-zero exit is a FAILURE: reported loudly, the
@@ -23,13 +26,15 @@ install_peers=0
 quick=0
 build=1
 only=""
+tools_only=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --install-peers) install_peers=1 ;;
     --quick) quick=1 ;;
     --no-build) build=0 ;;
     --only) shift; only="${1:-}" ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    --tools) shift; tools_only="${1:-}" ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
     *) echo "unknown option: $1" >&2; exit 2 ;;
   esac
   shift
@@ -54,6 +59,7 @@ declare -A EXPECT=(
   [datalog-tc]="3554908"
 )
 TOOLS=(sxc python3 lua5.4 luajit guile chez)
+if [ -n "$tools_only" ]; then IFS=',' read -r -a TOOLS <<< "$tools_only"; fi
 
 if [ -n "$only" ]; then
   IFS=',' read -r -a WORKLOADS <<< "$only"
@@ -86,9 +92,11 @@ if command -v chezscheme >/dev/null; then CMD[chez]="chezscheme --script"
 elif command -v scheme >/dev/null && scheme --version 2>&1 | grep -q '^[0-9]'; then CMD[chez]="scheme --script"
 else CMD[chez]=""; fi
 
-sxc="$root/target/release/sxc"
+sxc="${SXC:-$root/target/release/sxc}"
 CMD[sxc]=""
-if [ "$build" = 1 ]; then
+if [ -n "${SXC:-}" ]; then
+  echo "== using SXC=$SXC (no build)"
+elif [ "$build" = 1 ] && [[ " ${TOOLS[*]} " == *" sxc "* ]]; then
   echo "== cargo build --release -p host"
   if (cd "$root" && cargo build --release -p host); then :; else
     echo "!! FAILURE: cargo build --release -p host failed; the sxc column is skipped" >&2
