@@ -19,7 +19,6 @@ use crate::profile::kind_bit;
 use crate::value::{Closure, Value};
 use calls::Outcome;
 use frontend::SourceMap;
-use std::cell::RefCell;
 use std::rc::Rc;
 
 /// Everything the dispatch loop needs besides the fiber.
@@ -422,7 +421,7 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
             }
             Op::CellNew { dst, src } => {
                 let v = fast_clone(&reg!(src));
-                set_reg!(dst, Value::Cell(Rc::new(RefCell::new(v))));
+                set_reg!(dst, Value::cell(v));
             }
             Op::CellGet { dst, cell } => {
                 let v = match &reg!(cell) {
