@@ -15,6 +15,27 @@ use vm::error::err;
 use vm::resolver::Resolver;
 use vm::Value;
 
+/// Candidate roots (containers mutated to hold containers, cells) at which a
+/// safe point runs the cycle collector. Reference counting frees everything
+/// acyclic; this bounds what cycles can hold in a long-running process. The
+/// collector only walks what is reachable from the candidates registered since
+/// its last run, so a low threshold is cheap (CPython's generation-0 threshold
+/// is 700 allocations for the same reason).
+pub const CYCLE_COLLECT_THRESHOLD: usize = 1000;
+
+/// Runs `vm::gc::collect_cycles` when enough candidates have accumulated.
+/// Call only at a safe point: between resumes of this thread's fibers, when
+/// the interpreter holds no borrow of any SX value (e.g. while a fiber is
+/// suspended on a request, or after a request finished). Returns the number
+/// of containers the collector emptied (0 when it did not run).
+pub fn collect_cycles_if_due() -> usize {
+    if vm::gc::candidates() >= CYCLE_COLLECT_THRESHOLD {
+        vm::gc::collect_cycles()
+    } else {
+        0
+    }
+}
+
 /// Splits a performed request into `(op, args)` in portable form.
 /// Errors are SX error values ready to raise in the fiber.
 pub fn decode_request(request: &Value) -> Result<(String, Vec<Data>), Value> {
@@ -53,6 +74,8 @@ impl HostResolver {
 
 impl Resolver for HostResolver {
     fn resolve(&mut self, request: &Value) -> Result<Value, Value> {
+        // A suspended fiber is a safe point for cycle collection.
+        collect_cycles_if_due();
         resolve(&self.store, request)
     }
 }

@@ -6,3 +6,4 @@ mod conformance;
 mod e2e;
 mod browser;
 mod tier_props;
+mod soak;

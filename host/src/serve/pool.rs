@@ -235,6 +235,8 @@ fn worker_main(
                 if let Some(resp) = app.handle(req, &reply).await {
                     let _ = reply.send(resp);
                 }
+                // Between requests no SX value is borrowed: a safe point.
+                crate::resolver::collect_cycles_if_due();
             });
         }
         // Channel closed: let tasks still running finish (bounded).
