@@ -74,13 +74,7 @@ pub fn run(path: &Path, data_dir: &Path) -> i32 {
             return 1;
         }
     };
-    let mut resolver = match HostResolver::open(data_dir) {
-        Ok(r) => r,
-        Err(e) => {
-            eprintln!("error: cannot open data directory {}: {e}", data_dir.display());
-            return 1;
-        }
-    };
+    let mut resolver = HostResolver::new(data_dir);
     let result = isolate.run(&mut fiber, &mut resolver);
     let _ = std::io::stdout().flush();
     match result {

@@ -8,7 +8,7 @@
 //! op raises `unknown io op "NAME"`; nothing is ever answered with a silent nil.
 
 use crate::store::Store;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use vm::data::Data;
 use vm::error::err;
@@ -54,21 +54,39 @@ pub fn resolve(store: &Store, request: &Value) -> Result<Value, Value> {
     }
 }
 
-/// A [`Resolver`] for synchronous drivers (`sxc run`, tests) over a shared [`Store`].
+/// A [`Resolver`] for synchronous drivers (`sxc run`, tests) over a [`Store`].
+///
+/// The store is opened on the first request, so a program that performs no
+/// IO never touches (or locks) the data directory. If it cannot be opened,
+/// that request raises `storage unavailable: DIR: REASON` in the fiber.
 pub struct HostResolver {
-    store: Arc<Store>,
+    dir: PathBuf,
+    store: Option<Arc<Store>>,
 }
 
 impl HostResolver {
-    /// Opens (creating if needed) the store in `data_dir`.
+    /// A resolver whose store lives in `data_dir` (created on first use).
+    pub fn new(data_dir: &Path) -> HostResolver {
+        HostResolver { dir: data_dir.to_path_buf(), store: None }
+    }
+
+    /// Opens (creating if needed) the store in `data_dir` now.
     pub fn open(data_dir: &Path) -> Result<HostResolver, String> {
         let store = Store::open(data_dir).map_err(|e| e.to_string())?;
-        Ok(HostResolver { store: Arc::new(store) })
+        Ok(HostResolver::with_store(Arc::new(store)))
     }
 
     /// A resolver over an already open store.
     pub fn with_store(store: Arc<Store>) -> HostResolver {
-        HostResolver { store }
+        HostResolver { dir: store.path().to_path_buf(), store: Some(store) }
+    }
+
+    fn store(&mut self) -> Result<&Store, Value> {
+        if self.store.is_none() {
+            let store = Store::open(&self.dir).map_err(|e| err(format!("storage unavailable: {e}")))?;
+            self.store = Some(Arc::new(store));
+        }
+        Ok(self.store.as_deref().expect("opened above"))
     }
 }
 
@@ -76,6 +94,7 @@ impl Resolver for HostResolver {
     fn resolve(&mut self, request: &Value) -> Result<Value, Value> {
         // A suspended fiber is a safe point for cycle collection.
         collect_cycles_if_due();
-        resolve(&self.store, request)
+        let store = self.store()?;
+        resolve(store, request)
     }
 }

@@ -24,14 +24,19 @@ fn run_prints_and_exits_zero() {
 #[test]
 fn uncaught_error_exits_one_with_backtrace() {
     let dir = tempfile::tempdir().unwrap();
-    let f = write(dir.path(), "bad.sx", "(define (g x) (+ 1 (/ x 0)))\n(define (f x) (+ 1 (g x)))\n(println \"before\")\n(f 1)\n");
+    // Recursive functions are never inlined, so both frames stay visible
+    // (frames of inlined calls and of tail calls are elided, as in Scheme).
+    let f = write(
+        dir.path(),
+        "bad.sx",
+        "(define (g x) (if (> x 100) (g (- x 1)) (+ 1 (/ x 0))))\n(define (f x) (if (> x 100) (f (- x 1)) (+ 1 (g x))))\n(println \"before\")\n(f 1)\n",
+    );
     let out = sxc(&["run", &f], dir.path());
     let err = String::from_utf8_lossy(&out.stderr);
     assert_eq!(out.status.code(), Some(1));
     assert_eq!(String::from_utf8_lossy(&out.stdout), "before\n");
     assert!(err.starts_with("error: division by zero\n"), "{err}");
-    assert!(err.contains("at g (bad.sx:1:20)"), "{err}");
-    assert!(err.contains("at f (bad.sx:2:20)"), "{err}");
+    assert!(err.contains("at g (bad.sx:1:46)\n  at f (bad.sx:2:46)"), "{err}");
 }
 
 #[test]
@@ -53,6 +58,15 @@ fn unknown_io_op_is_an_error_not_nil() {
     let out = sxc(&["run", "--data", "d", &f], dir.path());
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).starts_with("error: unknown io op \"x/y\""));
+}
+
+#[test]
+fn programs_without_io_do_not_touch_the_data_dir() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "pure.sx", "(println (* 6 7))\n");
+    let out = sxc(&["run", "--data", "d", &f], dir.path());
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "42\n");
+    assert!(!dir.path().join("d").exists());
 }
 
 #[test]
