@@ -116,7 +116,7 @@ file_for() { # tool workload -> program path
 
 version_of() {
   case "$1" in
-    sxc) echo "sxc $(git -C "$root" rev-parse --short HEAD 2>/dev/null)" ;;
+    sxc) if [ -n "${SXC:-}" ]; then echo "$SXC"; else echo "sxc built at $(git -C "$root" rev-parse --short HEAD 2>/dev/null)"; fi ;;
     python3) python3 --version 2>&1 ;;
     lua5.4) lua5.4 -v 2>&1 | cut -d' ' -f1-2 ;;
     luajit) luajit -v 2>&1 | cut -d' ' -f1-2 ;;
