@@ -549,6 +549,8 @@ impl<'a> FnCompiler<'a> {
                 "+" => Some(Op::Add { dst, a, b, prim }),
                 "-" => Some(Op::Sub { dst, a, b, prim }),
                 "*" => Some(Op::Mul { dst, a, b, prim }),
+                "nth" if prim != u16::MAX => Some(Op::Nth { dst, a, b, prim }),
+                "append!" if prim != u16::MAX => Some(Op::Append { dst, a, b, prim }),
                 _ => cmp_of_name(name).map(|cmp| Op::Compare { cmp, dst, a, b, prim }),
             };
             if let Some(op) = op {

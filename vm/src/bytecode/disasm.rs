@@ -75,6 +75,9 @@ impl Proto {
             Op::CellGet { dst, cell } => write!(f, "cell.get  {} <- {}", r(dst), r(cell)),
             Op::CellSet { dst, cell, src } => write!(f, "cell.set  {} <- {}  ; {}", r(cell), r(src), r(dst)),
             Op::Prim { dst, prim, args, n } => write!(f, "prim      {} <- {} ({})", r(dst), pn(prim), self.regs(args, n)),
+            Op::Nth { dst, a, b, prim } | Op::Append { dst, a, b, prim } => {
+                write!(f, "prim      {} <- {} ({} {})", r(dst), pn(prim), r(a), r(b))
+            }
             Op::Add { dst, a, b, .. } => write!(f, "add       {} <- {} {}", r(dst), r(a), r(b)),
             Op::Sub { dst, a, b, .. } => write!(f, "sub       {} <- {} {}", r(dst), r(a), r(b)),
             Op::Mul { dst, a, b, .. } => write!(f, "mul       {} <- {} {}", r(dst), r(a), r(b)),

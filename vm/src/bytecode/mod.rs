@@ -129,6 +129,10 @@ pub enum Op {
     CellSet { dst: Reg, cell: Reg, src: Reg },
     /// `dst = prim(args...)` (arity checked at run time).
     Prim { dst: Reg, prim: u16, args: u32, n: u16 },
+    /// `dst = (nth a b)`: list/Int fast path, else primitive `prim` (`nth`).
+    Nth { dst: Reg, a: Reg, b: Reg, prim: u16 },
+    /// `dst = (append! a b)`: list fast path, else primitive `prim` (`append!`).
+    Append { dst: Reg, a: Reg, b: Reg, prim: u16 },
     /// `dst = a + b` (Int fast path, else primitive `prim`).
     Add { dst: Reg, a: Reg, b: Reg, prim: u16 },
     /// `dst = a - b`.
@@ -443,6 +447,8 @@ pub(crate) fn heap_dst(op: &Op) -> Option<Reg> {
         | Op::CellNew { dst, .. }
         | Op::CellGet { dst, .. }
         | Op::Prim { dst, .. }
+        | Op::Nth { dst, .. }
+        | Op::Append { dst, .. }
         | Op::Call { dst, .. }
         | Op::CallGlobal { dst, .. }
         | Op::Apply { dst, .. }
@@ -467,7 +473,12 @@ fn op_operands(op: &Op) -> (Vec<Reg>, Option<u32>, Option<(u32, u16)>) {
         Op::MakeClosure { dst, args, n, .. } | Op::Prim { dst, args, n, .. } => (vec![dst], None, Some((args, n))),
         Op::CellGet { dst, cell } => (vec![dst, cell], None, None),
         Op::CellSet { dst, cell, src } => (vec![dst, cell, src], None, None),
-        Op::Add { dst, a, b, .. } | Op::Sub { dst, a, b, .. } | Op::Mul { dst, a, b, .. } | Op::Compare { dst, a, b, .. } => {
+        Op::Add { dst, a, b, .. }
+        | Op::Sub { dst, a, b, .. }
+        | Op::Mul { dst, a, b, .. }
+        | Op::Nth { dst, a, b, .. }
+        | Op::Append { dst, a, b, .. }
+        | Op::Compare { dst, a, b, .. } => {
             (vec![dst, a, b], None, None)
         }
         Op::AddImm { dst, a, .. } | Op::SubImm { dst, a, .. } => (vec![dst, a], None, None),

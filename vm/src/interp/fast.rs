@@ -146,6 +146,13 @@ pub(super) fn arith_slow(ctx: &mut Ctx, prim: u16, a: &Value, b: &Value) -> Resu
     (def.func)(ctx, &[a.clone(), b.clone()])
 }
 
+/// A two-argument primitive call (the fallback of the `nth`/`append!` ops).
+#[inline(never)]
+pub(super) fn prim2_slow(ctx: &mut Ctx, prim: u16, a: &Value, b: &Value) -> Result<Value, Value> {
+    let def = rt::prim_def(prim_of(prim));
+    (def.func)(ctx, &[a.clone(), b.clone()])
+}
+
 /// Generic comparison through the primitive; the result's truthiness.
 #[inline(never)]
 pub(super) fn cmp_slow(ctx: &mut Ctx, cmp: Cmp, prim: u16, a: &Value, b: &Value) -> Result<bool, Value> {

@@ -451,11 +451,14 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
                     1 => {
                         (def.func)(env.ctx, std::slice::from_ref(&reg!(argregs[0])))
                     }
+                    // Two: bitwise copies, never dropped (no reference-count
+                    // traffic). SAFETY: the registers keep the values alive
+                    // for the call and a primitive cannot reach the registers.
                     2 => {
-                        let mut two = [Value::Nil, Value::Nil];
-                        copy_into(&mut two[0], &reg!(argregs[0]));
-                        copy_into(&mut two[1], &reg!(argregs[1]));
-                        (def.func)(env.ctx, &two)
+                        let two = std::mem::ManuallyDrop::new(unsafe {
+                            [std::ptr::read(win.add(argregs[0] as usize)), std::ptr::read(win.add(argregs[1] as usize))]
+                        });
+                        (def.func)(env.ctx, &two[..])
                     }
                     _ => {
                         for &r in argregs {
@@ -468,6 +471,33 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
                     }
                 };
                 match res {
+                    Ok(v) => set_reg!(dst, v),
+                    Err(e) => throw!(e),
+                }
+            }
+            Op::Nth { dst, a, b, prim } => {
+                if let (Value::List(l), Value::Int(i)) = (&reg!(a), &reg!(b)) {
+                    let i = *i;
+                    if i >= 0 {
+                        if let Some(v) = l.with_items(|s| s.get(i as usize).map(fast_clone)) {
+                            set_reg!(dst, v);
+                            continue;
+                        }
+                    }
+                }
+                match prim2_slow(env.ctx, prim, &reg!(a), &reg!(b)) {
+                    Ok(v) => set_reg!(dst, v),
+                    Err(e) => throw!(e),
+                }
+            }
+            Op::Append { dst, a, b, prim } => {
+                if let Value::List(l) = &reg!(a) {
+                    l.append(fast_clone(&reg!(b)));
+                    let v = Value::List(l.clone());
+                    set_reg!(dst, v);
+                    continue;
+                }
+                match prim2_slow(env.ctx, prim, &reg!(a), &reg!(b)) {
                     Ok(v) => set_reg!(dst, v),
                     Err(e) => throw!(e),
                 }
