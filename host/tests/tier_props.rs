@@ -42,10 +42,11 @@ fn eval(e: &E, env: &mut Vec<i64>) -> Result<i64, String> {
                 "*" => x.checked_mul(y).ok_or_else(overflow)?,
                 "quotient" | "remainder" | "mod" if y == 0 => return Err("division by zero".into()),
                 "quotient" => x.checked_div(y).ok_or_else(overflow)?,
-                "remainder" => x.checked_rem(y).ok_or_else(overflow)?,
+                // i64::MIN rem -1 is 0 (representable); only the quotient overflows.
+                "remainder" => x.wrapping_rem(y),
                 // mod takes the sign of the divisor (floored modulo).
                 "mod" => {
-                    let r = x.checked_rem(y).ok_or_else(overflow)?;
+                    let r = x.wrapping_rem(y);
                     if r != 0 && ((r < 0) != (y < 0)) { r + y } else { r }
                 }
                 "max" => x.max(y),
