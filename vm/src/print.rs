@@ -36,9 +36,30 @@ impl std::fmt::Display for Value {
 pub fn write_display(v: &Value, out: &mut String) {
     match v {
         Value::Str(s) => out.push_str(&s.s),
+        Value::Int(i) => write_int(*i, out),
         Value::Symbol(s) => out.push_str(s.name()),
         _ => write_repr(v, out),
     }
+}
+
+/// Appends the decimal digits of `i` (as `{i}` would, without `fmt` machinery).
+#[inline]
+pub fn write_int(i: i64, out: &mut String) {
+    let mut buf = [0u8; 20];
+    let mut pos = buf.len();
+    let mut n = i.unsigned_abs();
+    loop {
+        pos -= 1;
+        buf[pos] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    if i < 0 {
+        out.push('-');
+    }
+    out.push_str(std::str::from_utf8(&buf[pos..]).unwrap_or_default());
 }
 
 /// Appends the readable form of `v` to `out`.
@@ -87,9 +108,7 @@ fn write_at(v: &Value, out: &mut String, depth: usize) {
     match v {
         Value::Nil => out.push_str("nil"),
         Value::Bool(b) => out.push_str(if *b { "true" } else { "false" }),
-        Value::Int(i) => {
-            let _ = write!(out, "{i}");
-        }
+        Value::Int(i) => write_int(*i, out),
         Value::Float(f) => write_float(*f, out),
         Value::Str(s) => write_string_literal(&s.s, out),
         Value::Symbol(s) => out.push_str(s.name()),

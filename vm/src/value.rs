@@ -213,10 +213,11 @@ impl Value {
 
 // ---------------------------------------------------------------- strings
 
-/// An immutable UTF-8 string with a lazily computed character count.
+/// An immutable UTF-8 string with a lazily computed character count. The text
+/// is an `Rc<str>` so `dict-set!` can share it as a dict key without copying.
 #[derive(Debug)]
 pub struct SxStr {
-    pub s: Box<str>,
+    pub s: Rc<str>,
     /// Number of chars, or `u32::MAX` when not yet computed (len is by character).
     pub char_len: Cell<u32>,
 }
@@ -224,11 +225,11 @@ pub struct SxStr {
 impl SxStr {
     /// Copies `s`.
     pub fn new(s: &str) -> SxStr {
-        SxStr { s: s.into(), char_len: Cell::new(u32::MAX) }
+        SxStr { s: Rc::from(s), char_len: Cell::new(u32::MAX) }
     }
     /// Takes `s`.
     pub fn from_string(s: String) -> SxStr {
-        SxStr { s: s.into_boxed_str(), char_len: Cell::new(u32::MAX) }
+        SxStr { s: Rc::from(s), char_len: Cell::new(u32::MAX) }
     }
     /// The text.
     #[inline]
@@ -480,6 +481,29 @@ impl Dict {
         if note {
             crate::gc::note_dict(self);
         }
+    }
+    /// `dict-set!` with a key value (string or keyword; `None` for any other
+    /// value): one hash and one probe; a string key's text is shared, not copied.
+    #[inline]
+    pub fn put_value(self: &Rc<Self>, key: &Value, v: Value) -> Option<()> {
+        let k: Rc<str> = match key {
+            Value::Str(s) => s.s.clone(),
+            Value::Keyword(k) => Rc::from(k.name()),
+            _ => return None,
+        };
+        let note = crate::gc::is_container(&v);
+        match self.map.borrow_mut().entry(k) {
+            indexmap::map::Entry::Occupied(mut e) => {
+                *e.get_mut() = v;
+            }
+            indexmap::map::Entry::Vacant(e) => {
+                e.insert(v);
+            }
+        }
+        if note {
+            crate::gc::note_dict(self);
+        }
+        Some(())
     }
     /// Sets `key` given as an `Rc<str>` (no copy of the key text when new).
     pub fn set_rc(&self, key: Rc<str>, v: Value) {

@@ -150,6 +150,9 @@ fn vals(_: &mut Ctx, a: &[Value]) -> PrimResult {
 }
 
 fn has_key(_: &mut Ctx, a: &[Value]) -> PrimResult {
+    if let (Value::Dict(d), Value::Str(k)) = (&a[0], &a[1]) {
+        return Ok(Value::Bool(d.map.borrow().contains_key(&*k.s)));
+    }
     match &a[0] {
         Value::Nil => Ok(Value::Bool(false)),
         v => {
@@ -161,9 +164,10 @@ fn has_key(_: &mut Ctx, a: &[Value]) -> PrimResult {
 
 fn dict_set(_: &mut Ctx, a: &[Value]) -> PrimResult {
     let d = dict_arg("dict-set!", &a[0])?;
-    let k = key_arg("dict-set!", &a[1])?;
-    d.put(k, a[2].clone());
-    Ok(Value::Nil)
+    match d.put_value(&a[1], a[2].clone()) {
+        Some(()) => Ok(Value::Nil),
+        None => Err(key_arg("dict-set!", &a[1]).err().unwrap_or(Value::Nil)),
+    }
 }
 
 fn dict_delete(_: &mut Ctx, a: &[Value]) -> PrimResult {
