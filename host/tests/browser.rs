@@ -17,11 +17,7 @@
 #![cfg(unix)]
 
 use std::ffi::OsStr;
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
-use std::sync::{mpsc, Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use headless_chrome::protocol::cdp::Page::CaptureScreenshotFormatOption;
@@ -33,92 +29,7 @@ const CHROMIUM: &str = "/usr/bin/chromium";
 /// test is a debug build, and the machine may be busy).
 const PATIENCE: Duration = Duration::from_secs(60);
 
-fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
-}
-
-// ---------------------------------------------------------------- server process
-
-/// A running `sxc serve` child, killed when dropped.
-struct Server {
-    child: Child,
-    addr: SocketAddr,
-    log: Arc<Mutex<String>>,
-}
-
-impl Server {
-    /// Starts `sxc serve APP --addr 127.0.0.1:0 --data DATA --workers 2` and
-    /// waits until it prints its address and answers its health check.
-    fn start(app: &Path, data: &Path) -> Server {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_sxc"))
-            .arg("serve")
-            .arg(app)
-            .args(["--addr", "127.0.0.1:0", "--workers", "2", "--data"])
-            .arg(data)
-            .env("SXC_LOG", "info")
-            .stdout(Stdio::null())
-            .stderr(Stdio::piped())
-            .spawn()
-            .expect("start sxc serve");
-        let log = Arc::new(Mutex::new(String::new()));
-        let (tx, rx) = mpsc::channel();
-        let stderr = child.stderr.take().unwrap();
-        let sink = log.clone();
-        std::thread::spawn(move || {
-            for line in BufReader::new(stderr).lines().map_while(Result::ok) {
-                if let Some(rest) = line.split("listening on http://").nth(1) {
-                    let _ = tx.send(rest.split_whitespace().next().unwrap_or("").to_string());
-                }
-                let mut log = sink.lock().unwrap();
-                log.push_str(&line);
-                log.push('\n');
-            }
-        });
-        let addr = match rx.recv_timeout(Duration::from_secs(120)) {
-            Ok(a) => a.parse().expect("listening address"),
-            Err(_) => {
-                let _ = child.kill();
-                let _ = child.wait();
-                std::thread::sleep(Duration::from_millis(100));
-                panic!("sxc serve did not start; stderr:\n{}", log.lock().unwrap());
-            }
-        };
-        let server = Server { child, addr, log };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !server.healthy() {
-            assert!(Instant::now() < deadline, "health check never passed; stderr:\n{}", server.log());
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        server
-    }
-
-    fn healthy(&self) -> bool {
-        let Ok(mut s) = TcpStream::connect_timeout(&self.addr, Duration::from_secs(5)) else { return false };
-        let _ = s.set_read_timeout(Some(Duration::from_secs(10)));
-        let req = format!("GET /__sxc/health HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n", self.addr);
-        if s.write_all(req.as_bytes()).is_err() {
-            return false;
-        }
-        let mut reply = String::new();
-        let _ = s.read_to_string(&mut reply);
-        reply.starts_with("HTTP/1.1 200") && reply.ends_with("\r\n\r\nok")
-    }
-
-    fn url(&self, path: &str) -> String {
-        format!("http://{}{path}", self.addr)
-    }
-
-    fn log(&self) -> String {
-        self.log.lock().unwrap().clone()
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+use crate::e2e::{repo_root, Server};
 
 // ---------------------------------------------------------------- browser
 
@@ -215,7 +126,7 @@ fn assert_contains(haystack: &str, needle: &str, what: &str) {
 fn blog_in_headless_chromium() {
     let data = tempfile::tempdir().unwrap();
     let profile = tempfile::tempdir().unwrap();
-    let server = Server::start(&repo_root().join("examples/blog"), data.path());
+    let server = Server::start(&repo_root().join("examples/blog"), data.path(), &[]);
     let browser = launch_chromium(profile.path());
     let tab = browser.new_tab().expect("a browser tab");
     tab.set_default_timeout(PATIENCE);

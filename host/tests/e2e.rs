@@ -90,12 +90,12 @@ extern "C" {
 }
 const SIGTERM: i32 = 15;
 
-fn repo_root() -> PathBuf {
+pub(crate) fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
 }
 
-/// A running `sxc serve` child process.
-struct Server {
+/// A running `sxc serve` child process (also used by the browser test).
+pub(crate) struct Server {
     child: Child,
     addr: SocketAddr,
     log: Arc<Mutex<String>>,
@@ -104,7 +104,7 @@ struct Server {
 impl Server {
     /// Starts `sxc serve APP --addr 127.0.0.1:0 --data DATA --workers 2 EXTRA…`
     /// and waits until it is listening and healthy.
-    fn start(app: &Path, data: &Path, extra: &[&str]) -> Server {
+    pub(crate) fn start(app: &Path, data: &Path, extra: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_sxc"))
             .arg("serve")
             .arg(app)
@@ -154,8 +154,12 @@ impl Server {
         server
     }
 
-    fn log(&self) -> String {
+    pub(crate) fn log(&self) -> String {
         self.log.lock().unwrap().clone()
+    }
+
+    pub(crate) fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
     }
 
     /// SIGTERM, then the exit code (waits up to 30 s).

@@ -5,9 +5,7 @@
 //! exists it joins this comparison.
 
 use proptest::prelude::*;
-use std::cell::RefCell;
-use std::io::Write;
-use std::rc::Rc;
+use host::testing::SharedBuf;
 use vm::ctx::Ctx;
 use vm::isolate::{Isolate, NoIo};
 
@@ -134,21 +132,9 @@ fn expr() -> impl Strategy<Value = E> {
     })
 }
 
-#[derive(Clone, Default)]
-struct Buf(Rc<RefCell<Vec<u8>>>);
-impl Write for Buf {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.borrow_mut().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 /// Runs `(define (f x0) BODY) (println (f SEED))` in the interpreter tier.
 /// Wrapping in a function keeps the optimiser from folding everything away.
-fn run_interp(isolate: &mut Isolate, out: &Buf, body: &str, seed: i64) -> Outcome {
+fn run_interp(isolate: &mut Isolate, out: &SharedBuf, body: &str, seed: i64) -> Outcome {
     out.0.borrow_mut().clear();
     let src = format!("(define (f x0) {body})\n(println (f {seed}))\n");
     let mut fiber = isolate.compile_file("gen.sx", &src).unwrap_or_else(|d| panic!("{}: {}\n{src}", d.id, d.message));
@@ -166,7 +152,7 @@ proptest! {
 
     #[test]
     fn interpreter_agrees_with_reference_evaluator(e in expr(), seed in -50i64..50) {
-        let out = Buf::default();
+        let out = SharedBuf::default();
         let mut isolate = Isolate::new(Ctx::with_output(Box::new(out.clone()), Box::new(std::io::sink())));
         let mut body = String::new();
         to_sx(&e, 1, &mut body);
