@@ -4,15 +4,15 @@ use clap::{Parser, Subcommand, ValueEnum};
 use std::net::SocketAddr;
 use std::path::PathBuf;
 
-/// sxc — the SX toolchain: an ahead-of-time and tiered-JIT compiler for SX,
-/// a small s-expression language for web applications.
+/// sxc — the SX toolchain: compiler and runtime for SX, a small
+/// s-expression language for web applications.
 ///
 /// SX source is read, macro-expanded, lowered to a typed SSA IR and run by
 /// the bytecode interpreter tier. `perform` requests (kv, persist streams,
 /// blobs, time) are served by the host's resolver over a redb database in the
-/// data directory.
+/// data directory. (The LLVM JIT tier and `sxc build` are not written yet.)
 #[derive(Parser, Debug)]
-#[command(name = "sxc", version, about, long_about = None, propagate_version = true)]
+#[command(name = "sxc", version, propagate_version = true)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Command,
