@@ -7,7 +7,7 @@
 //! [`Store::resolve`], and the result is converted back to a value. An unknown
 //! op raises `unknown io op "NAME"`; nothing is ever answered with a silent nil.
 
-use crate::store::Store;
+use crate::store::{OpError, Store};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use vm::data::Data;
@@ -48,7 +48,14 @@ pub fn decode_request(request: &Value) -> Result<(String, Vec<Data>), Value> {
 /// Serves one request against `store` (blocking). The single resolution path.
 pub fn resolve(store: &Store, request: &Value) -> Result<Value, Value> {
     let (op, args) = decode_request(request)?;
-    match store.resolve(&op, args) {
+    encode_result(store.resolve(&op, args))
+}
+
+/// Turns a store answer into what the fiber resumes with: the data as a
+/// value, or an op error as an SX error raised in the fiber. Every driver
+/// (this module's [`resolve`], the async server) converts through here.
+pub fn encode_result(result: Result<Data, OpError>) -> Result<Value, Value> {
+    match result {
         Ok(data) => Ok(data.to_value()),
         Err(e) => Err(err(e.to_string())),
     }

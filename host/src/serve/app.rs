@@ -5,13 +5,12 @@
 use super::convert;
 use super::pool::{AppSpec, Busy};
 use super::{Request, Response, ServeError};
-use crate::resolver::{decode_request, HostResolver};
-use crate::store::{OpError, Store};
+use crate::resolver::{decode_request, encode_result, HostResolver};
+use crate::store::Store;
 use std::cell::RefCell;
 use std::sync::Arc;
 use tokio::sync::oneshot;
 use vm::ctx::Ctx;
-use vm::data::Data;
 use vm::isolate::{Isolate, Step};
 use vm::Value;
 
@@ -121,7 +120,7 @@ impl App {
                 Err(e) => return Err(vm::error::err(format!("io op failed: {e}"))),
             }
         };
-        to_value(result)
+        encode_result(result)
     }
 
     /// Logs a handler failure and builds the 500 response.
@@ -138,14 +137,5 @@ impl App {
         } else {
             Response::text(500, "500 Internal Server Error\n")
         }
-    }
-}
-
-/// The result conversion of [`crate::resolver::resolve`]: data to a value, an
-/// op error to an SX error raised in the fiber.
-fn to_value(result: Result<Data, OpError>) -> Result<Value, Value> {
-    match result {
-        Ok(data) => Ok(data.to_value()),
-        Err(e) => Err(vm::error::err(e.to_string())),
     }
 }
