@@ -1,6 +1,6 @@
 //! Facts about IR functions and instructions used by the bytecode compiler:
-//! self-tail-call loops, effect-free instructions, immediate operands,
-//! comparison and type mappings, literal values.
+//! self-tail-call loops, fused global calls, predecessor counts, immediate
+//! operands, comparison and type mappings, literal values.
 
 use super::{Cmp, TypeTag};
 use crate::interp::rt;
@@ -33,29 +33,6 @@ pub(super) fn self_loop(f: &Function) -> Option<SelfLoop> {
         matches!(&b.term, Terminator::TailCall { callee, args } if *callee == self_value && args.len() == f.arity as usize)
     });
     used.then_some(SelfLoop { self_value, prologue, pinned })
-}
-
-/// Instructions that neither change globals nor have visible effects (they
-/// may raise: that only reorders errors when the fused global is unbound).
-pub(super) fn quiet(d: &InstData) -> bool {
-    match d {
-        InstData::Const(_)
-        | InstData::Capture(_)
-        | InstData::SelfRef
-        | InstData::GlobalGet(_)
-        | InstData::MakeClosure(..)
-        | InstData::CellNew(_)
-        | InstData::CellGet(_)
-        | InstData::IAddOvf(..)
-        | InstData::ISubOvf(..)
-        | InstData::IMulOvf(..)
-        | InstData::ICmp(..) => true,
-        InstData::Prim(name, _) => matches!(
-            name.as_str(),
-            "+" | "-" | "*" | "<" | ">" | "<=" | ">=" | "=" | "!=" | "not" | "inc" | "dec" | "%list" | "list" | "%dict"
-        ),
-        _ => false,
-    }
 }
 
 /// `a + c` / `a - c` where `c` may be a small constant: (prim name, a, c).
@@ -122,4 +99,55 @@ pub(crate) fn const_value(c: &Const) -> Value {
         Const::Keyword(s) => rt::keyword(s),
         Const::Quoted(d) => rt::datum_value(d),
     }
+}
+
+/// The `gget`s fused into the call using them, by value: the global's name.
+/// A `gget` is fused when its only use is the callee of a call (in any
+/// block: IR functions are acyclic, so the call runs at most once per read).
+/// The call then reads the global itself, after its arguments were evaluated
+/// (see "Global calls" in `docs/vm.md`); the value gets no register.
+pub(super) fn fused_global_calls(f: &Function, uses: &[u32]) -> Vec<Option<String>> {
+    let mut global_of: Vec<Option<&String>> = vec![None; f.values.len()];
+    for b in &f.blocks {
+        for &i in &b.insts {
+            let node = f.inst(i);
+            if let InstData::GlobalGet(name) = &node.data {
+                global_of[node.result.index()] = Some(name);
+            }
+        }
+    }
+    let mut fused = vec![None; f.values.len()];
+    let mut site = |c: ir::Value| {
+        if uses[c.index()] == 1 {
+            if let Some(name) = global_of[c.index()] {
+                fused[c.index()] = Some(name.clone());
+            }
+        }
+    };
+    for b in &f.blocks {
+        for &i in &b.insts {
+            if let InstData::Call(c, _) = &f.inst(i).data {
+                site(*c);
+            }
+        }
+        if let Terminator::CallK { callee, .. } | Terminator::TailCall { callee, .. } = &b.term {
+            site(*callee);
+        }
+    }
+    fused
+}
+
+/// Number of incoming CFG edges of each block (terminator successors and
+/// guard deoptimisation edges).
+pub(super) fn predecessor_counts(f: &Function) -> Vec<u32> {
+    let mut n = vec![0u32; f.blocks.len()];
+    for b in &f.blocks {
+        for &i in &b.insts {
+            if let InstData::Guard { deopt, .. } = &f.inst(i).data {
+                n[deopt.index()] += 1;
+            }
+        }
+        super::regalloc::successors(&b.term).into_iter().for_each(|s| n[s.index()] += 1);
+    }
+    n
 }

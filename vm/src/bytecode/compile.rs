@@ -140,15 +140,16 @@ struct FnCompiler<'a> {
     /// (the read happens at the call): the global's name.
     fused_global: Vec<Option<String>>,
     cur: usize,
+    /// Incoming edges per block.
+    preds: Vec<u32>,
+    /// Blocks folded into their predecessor's `ret.if`/`ret.not` (not emitted).
+    skipped: Vec<bool>,
 }
 
 impl<'a> FnCompiler<'a> {
     fn new(f: &'a Function, globals: &'a mut GlobalTable, child_ids: Vec<FuncId>) -> Self {
         let nvals = f.values.len();
         let looping = self_loop(f);
-        let alloc = super::regalloc::allocate(f, looping.as_ref().map(|l| l.pinned.as_slice()));
-        let reg_of = alloc.reg_of;
-        let next = alloc.nregs;
         let mut uses = vec![0u32; nvals];
         for b in &f.blocks {
             for &i in &b.insts {
@@ -156,6 +157,11 @@ impl<'a> FnCompiler<'a> {
             }
             super::regalloc::term_uses(&b.term, &mut |v| uses[v.index()] += 1);
         }
+        let fused_global = fused_global_calls(f, &uses);
+        let omit: Vec<bool> = fused_global.iter().map(Option::is_some).collect();
+        let alloc = super::regalloc::allocate(f, looping.as_ref().map(|l| l.pinned.as_slice()), &omit);
+        let reg_of = alloc.reg_of;
+        let next = alloc.nregs;
         let mut imm = vec![None; nvals];
         for node in &f.insts {
             if let InstData::Const(Const::Int(i)) = &node.data {
@@ -180,42 +186,14 @@ impl<'a> FnCompiler<'a> {
             uses,
             imm,
             folded: vec![0; nvals],
-            fused_global: vec![None; nvals],
+            fused_global,
             looping,
             loop_header: 0,
             cur: 0,
+            preds: predecessor_counts(f),
+            skipped: vec![false; f.blocks.len()],
         }
         .plan_folds()
-        .plan_global_calls()
-    }
-
-    /// Finds `gget` + call pairs in one block with nothing in between that
-    /// could change a global or have a visible effect (only loads and
-    /// arithmetic): the call then reads the global itself.
-    fn plan_global_calls(mut self) -> Self {
-        let f = self.f;
-        for b in &f.blocks {
-            let mut sites: Vec<(usize, ir::Value)> = Vec::new();
-            for (k, &i) in b.insts.iter().enumerate() {
-                if let InstData::Call(c, _) = &f.inst(i).data {
-                    sites.push((k, *c));
-                }
-            }
-            if let Terminator::CallK { callee, .. } | Terminator::TailCall { callee, .. } = &b.term {
-                sites.push((b.insts.len(), *callee));
-            }
-            for (k, c) in sites {
-                if self.uses[c.index()] != 1 {
-                    continue;
-                }
-                let Some(j) = b.insts[..k].iter().rposition(|&i| f.inst(i).result == c) else { continue };
-                let InstData::GlobalGet(name) = &f.inst(b.insts[j]).data else { continue };
-                if b.insts[j + 1..k].iter().all(|&i| quiet(&f.inst(i).data)) {
-                    self.fused_global[c.index()] = Some(name.clone());
-                }
-            }
-        }
-        self
     }
 
     /// Emits a call of `callee`: fused with its `gget` when planned so.
@@ -233,11 +211,12 @@ impl<'a> FnCompiler<'a> {
                 self.emit(op, span);
                 return;
             }
-            // Too many arguments for the fused form: read the global here.
-            let r = self.r(callee);
-            self.emit(Op::GlobalGet { dst: r, slot }, span);
+            // Too many arguments for the fused form: read the global here, into
+            // the scratch register (the fused value has no register of its own;
+            // the scratch register is only used by parallel moves on edges).
+            self.emit(Op::GlobalGet { dst: self.tmp, slot }, span);
         }
-        let c = self.r(callee);
+        let c = if self.fused_global[callee.index()].is_some() { self.tmp } else { self.r(callee) };
         let op = match dst {
             Some(dst) => Op::Call { dst, callee: c, args: a, n },
             None => Op::TailCall { callee: c, args: a, n, direct },
@@ -273,7 +252,9 @@ impl<'a> FnCompiler<'a> {
         for bi in 0..f.blocks.len() {
             self.cur = bi;
             self.block_pc[bi] = self.code.len() as u32;
-            self.block(Block::new(bi));
+            if !self.skipped[bi] {
+                self.block(Block::new(bi));
+            }
         }
         for (pc, t) in std::mem::take(&mut self.fixups) {
             let Target::Block(b) = t;
@@ -310,6 +291,7 @@ impl<'a> FnCompiler<'a> {
         Proto {
             name: f.name.clone(),
             arity: f.arity as u16,
+            exact_arity: if f.has_rest { u32::MAX } else { f.arity as u32 },
             has_rest: f.has_rest,
             ncaptures: f.ncaptures as u16,
             nregs: self.nregs,
@@ -571,6 +553,21 @@ impl<'a> FnCompiler<'a> {
         }
     }
 
+    /// A compare-and-branch whose `then` side is the next block, reached only
+    /// from here, and does nothing but return: it becomes `ret.if`/`ret.not`
+    /// and the `then` block is not emitted.
+    fn ret_fusable(&self, then_dest: &BlockCall, else_dest: &BlockCall, fused: Option<Fuse>) -> bool {
+        let t = then_dest.block.index();
+        let bd = self.f.block(then_dest.block);
+        matches!(fused, Some(Fuse::Cmp { .. }))
+            && t == self.cur + 1
+            && self.preds[t] == 1
+            && bd.insts.is_empty()
+            && matches!(bd.term, Terminator::Return(_))
+            && !self.needs_moves(then_dest)
+            && !self.needs_moves(else_dest)
+    }
+
     fn needs_moves(&self, bc: &BlockCall) -> bool {
         let params = &self.f.block(bc.block).params;
         bc.args.iter().zip(params).any(|(a, p)| self.r(*a) != self.r(*p))
@@ -588,7 +585,8 @@ impl<'a> FnCompiler<'a> {
     }
 
     fn jump(&mut self, target: Block, span: Span, elide: bool) {
-        if elide && target.index() == self.cur + 1 {
+        let next = (self.cur + 1..self.f.blocks.len()).find(|&b| !self.skipped[b]);
+        if elide && Some(target.index()) == next {
             return;
         }
         let pc = if target.index() <= self.cur {
@@ -628,6 +626,21 @@ impl<'a> FnCompiler<'a> {
     fn term(&mut self, t: &Terminator, span: Span, fused: Option<Fuse>) {
         match t {
             Terminator::Jump(bc) => self.edge(bc, span, true),
+            Terminator::Branch { then_dest, else_dest, .. } if self.ret_fusable(then_dest, else_dest, fused) => {
+                let Some(Fuse::Cmp { cmp, a, b, negate, .. }) = fused else { unreachable!() };
+                let Terminator::Return(v) = self.f.block(then_dest.block).term else { unreachable!() };
+                let (a, src) = (self.r(a), self.r(v));
+                // (Immediates only where `plan_folds` counted them: not negated.)
+                match self.imm[b.index()].filter(|_| !negate) {
+                    Some(imm) => self.emit(Op::RetCmpImm { cmp, neg: false, a, imm, src }, span),
+                    None => {
+                        let b = self.r(b);
+                        self.emit(Op::RetCmp { cmp, neg: negate, a, b, src }, span)
+                    }
+                };
+                self.skipped[then_dest.block.index()] = true;
+                self.jump(else_dest.block, span, true);
+            }
             Terminator::Branch { cond, then_dest, else_dest } => {
                 let else_stub = self.needs_moves(else_dest);
                 let pc = match fused {
@@ -725,3 +738,4 @@ impl<'a> FnCompiler<'a> {
         }
     }
 }
+

@@ -87,6 +87,12 @@ impl Proto {
             Op::Compare { cmp, dst, a, b, .. } => write!(f, "cmp {:<5} {} <- {} {}", cmp.prim_name(), r(dst), r(a), r(b)),
             Op::BrCmp { cmp, a, b, target, .. } => write!(f, "br.not {:<2} {} {} -> @{target}", cmp.prim_name(), r(a), r(b)),
             Op::BrIfCmp { cmp, a, b, target, .. } => write!(f, "br.if  {:<2} {} {} -> @{target}", cmp.prim_name(), r(a), r(b)),
+            Op::RetCmp { cmp, neg, a, b, src } => {
+                write!(f, "ret.{} {:<2} {} {} => {}", if neg { "not" } else { "if " }, cmp.prim_name(), r(a), r(b), r(src))
+            }
+            Op::RetCmpImm { cmp, neg, a, imm, src } => {
+                write!(f, "ret.{} {:<2} {} #{imm} => {}", if neg { "not" } else { "if " }, cmp.prim_name(), r(a), r(src))
+            }
             Op::Not { dst, src } => write!(f, "not       {} <- {}", r(dst), r(src)),
             Op::JumpIfTrue { cond, target } => write!(f, "jump.t    {} -> @{target}", r(cond)),
             Op::Jump { target } => write!(f, "jump      @{target}"),

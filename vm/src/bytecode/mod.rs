@@ -145,6 +145,12 @@ pub enum Op {
     SubImm { dst: Reg, a: Reg, imm: i16, prim: u16 },
     /// Jump to `target` when `a CMP b` holds (a fused `(if (not (CMP a b)) ...)`).
     BrIfCmp { cmp: Cmp, a: Reg, b: Reg, prim: u16, target: u32 },
+    /// Return `src` when `(a CMP b) != neg`, else continue with the next
+    /// instruction: a fused compare-and-branch whose taken side only returns
+    /// (the base case of a recursion).
+    RetCmp { cmp: Cmp, neg: bool, a: Reg, b: Reg, src: Reg },
+    /// Return `src` when `(a CMP imm) != neg`, else continue.
+    RetCmpImm { cmp: Cmp, neg: bool, a: Reg, imm: i16, src: Reg },
     /// `dst = (not src)`.
     Not { dst: Reg, src: Reg },
     /// Jump to `target` when `cond` is truthy.
@@ -163,9 +169,8 @@ pub enum Op {
     JumpIfFalse { cond: Reg, target: u32 },
     /// Jump to `target` when `src` is not of type `ty` (deoptimisation edge).
     Guard { src: Reg, ty: TypeTag, target: u32 },
-    /// `dst = globals[slot](args...)`: a call of a global read at the call
-    /// (the compiler fuses `gget` + `call` only when nothing in between can
-    /// change globals or have side effects).
+    /// `dst = globals[slot](args...)`: a call of a global read at the call,
+    /// after the arguments were evaluated (a fused `gget` + `call`).
     CallGlobal { dst: Reg, slot: u32, args: u16, n: u8 },
     /// `return globals[slot](args...)`, reusing the frame.
     TailCallGlobal { slot: u32, args: u16, n: u8, direct: bool },
@@ -231,6 +236,8 @@ pub struct Proto {
     pub name: Option<String>,
     /// Number of fixed parameters.
     pub arity: u16,
+    /// `arity`, or `u32::MAX` with `&rest` (see [`Proto::exact_arity`]).
+    pub(crate) exact_arity: u32,
     /// Whether a `&rest` list follows the fixed parameters (in register `arity`).
     pub has_rest: bool,
     /// Number of captured values.
@@ -351,6 +358,22 @@ impl Proto {
     #[inline(always)]
     pub fn args(&self, args: u32, n: u16) -> &[Reg] {
         &self.arg_pool[args as usize..args as usize + n as usize]
+    }
+    /// [`Proto::args`] without the bounds check.
+    ///
+    /// # Safety
+    /// `args`/`n` must be the operands of one of this proto's instructions
+    /// (`validate` checked that those ranges lie inside `arg_pool`).
+    #[inline(always)]
+    pub(crate) unsafe fn args_unchecked(&self, args: u32, n: u16) -> &[Reg] {
+        // SAFETY: the caller guarantees the range is in bounds.
+        unsafe { self.arg_pool.get_unchecked(args as usize..args as usize + n as usize) }
+    }
+    /// The number of arguments a call must pass to take the exact-arity fast
+    /// path (`u32::MAX`, never matched, for a function with `&rest`).
+    #[inline(always)]
+    pub(crate) fn exact_arity(&self) -> u32 {
+        self.exact_arity
     }
 }
 
@@ -483,6 +506,8 @@ fn op_operands(op: &Op) -> (Vec<Reg>, Option<u32>, Option<(u32, u16)>) {
         }
         Op::AddImm { dst, a, .. } | Op::SubImm { dst, a, .. } => (vec![dst, a], None, None),
         Op::BrCmp { a, b, target, .. } | Op::BrIfCmp { a, b, target, .. } => (vec![a, b], Some(target), None),
+        Op::RetCmp { a, b, src, .. } => (vec![a, b, src], None, None),
+        Op::RetCmpImm { a, src, .. } => (vec![a, src], None, None),
         Op::Not { dst, src } => (vec![dst, src], None, None),
         Op::JumpIfTrue { cond, target } => (vec![cond], Some(target), None),
         Op::BrCmpImm { a, target, .. } => (vec![a], Some(target), None),

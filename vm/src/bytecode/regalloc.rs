@@ -99,7 +99,7 @@ pub(crate) fn term_uses(t: &Terminator, f: &mut dyn FnMut(ir::Value)) {
 }
 
 /// Successor blocks of a terminator.
-fn successors(t: &Terminator) -> Vec<Block> {
+pub(super) fn successors(t: &Terminator) -> Vec<Block> {
     match t {
         Terminator::Jump(bc) => vec![bc.block],
         Terminator::Branch { then_dest, else_dest, .. } => vec![then_dest.block, else_dest.block],
@@ -112,8 +112,9 @@ fn successors(t: &Terminator) -> Vec<Block> {
 /// Allocates registers for `f` (blocks laid out in index order). With `pin`,
 /// the entry parameters and the `pin` values keep their registers for the
 /// whole function (a self tail call compiled as a loop jumps back to just
-/// after the entry block's prologue, rewriting the parameters).
-pub(crate) fn allocate(f: &Function, pin: Option<&[ir::Value]>) -> Allocation {
+/// after the entry block's prologue, rewriting the parameters). Values with
+/// `omit[v]` get no register of their own (they are never materialised).
+pub(crate) fn allocate(f: &Function, pin: Option<&[ir::Value]>, omit: &[bool]) -> Allocation {
     let nvals = f.values.len();
     let nblocks = f.blocks.len();
     // Positions: block start, then each instruction, then the terminator.
@@ -239,6 +240,9 @@ pub(crate) fn allocate(f: &Function, pin: Option<&[ir::Value]>) -> Allocation {
             lo[p.index()] = 0;
             hi[p.index()] = end;
         }
+    }
+    for (v, _) in omit.iter().enumerate().filter(|(_, &o)| o) {
+        lo[v] = u32::MAX;
     }
     // Linear scan; entry parameters first, in order, at registers 0..argc.
     let mut reg_of = vec![u16::MAX; nvals];

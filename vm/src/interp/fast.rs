@@ -101,25 +101,34 @@ pub(super) fn fast_set(slot: &mut Value, v: Value) {
     }
 }
 
-/// Pushes a frame, writing its fields one by one straight into the stack's
-/// storage (no temporary: avoids a store-forwarding stall).
+/// Writes a new frame into free storage, field by field (no temporary:
+/// avoids a store-forwarding stall).
+///
+/// # Safety
+/// `slot` must be valid for writes and hold no live frame (it is overwritten
+/// without dropping).
 #[inline(always)]
-pub(super) fn push_frame(frames: &mut Vec<Frame>, closure: Rc<Closure>, base: u32, ret: Reg, is_try: bool) {
-    if frames.len() == frames.capacity() {
-        frames.reserve(1);
-    }
-    let len = frames.len();
-    // SAFETY: capacity > len was ensured just above; every field is written
-    // before `set_len` makes the slot visible.
+pub(super) unsafe fn write_frame(slot: *mut Frame, closure: Rc<Closure>, base: u32, ret: Reg, is_try: bool) {
+    // SAFETY: guaranteed by the caller.
     unsafe {
-        let slot = frames.as_mut_ptr().add(len);
         std::ptr::addr_of_mut!((*slot).closure).write(closure);
         std::ptr::addr_of_mut!((*slot).pc).write(0);
         std::ptr::addr_of_mut!((*slot).base).write(base);
         std::ptr::addr_of_mut!((*slot).ret).write(ret);
         std::ptr::addr_of_mut!((*slot).is_try).write(is_try);
-        frames.set_len(len + 1);
     }
+}
+
+/// The primitive implementing `cmp` (for the generic path of `ret.if`, whose
+/// instruction has no room for it), `u16::MAX` if there is none.
+#[inline(never)]
+pub(super) fn cmp_prim(cmp: Cmp) -> u16 {
+    static PRIMS: std::sync::OnceLock<[u16; 6]> = std::sync::OnceLock::new();
+    let prims = PRIMS.get_or_init(|| {
+        [Cmp::Lt, Cmp::Gt, Cmp::Le, Cmp::Ge, Cmp::Eq, Cmp::Ne]
+            .map(|c| rt::prim_lookup(c.prim_name()).map(|p| p.0 as u16).unwrap_or(u16::MAX))
+    });
+    prims[cmp as usize]
 }
 
 /// Drops the heap references held by a dead register window.

@@ -6,15 +6,19 @@
 //! returns from the loop with the stack intact (see `docs/vm.md`).
 
 mod calls;
+mod entry;
 mod fast;
 pub mod rt;
 
+pub use entry::resume;
+pub(crate) use entry::{capture_backtrace, unwind};
+use entry::finish;
 use fast::*;
 
 use crate::bytecode::{prim_of, GlobalTable, Op, Proto, Reg};
 use crate::ctx::Ctx;
-use crate::fiber::{Fiber, FiberState};
-use crate::isolate::{Step, SxError};
+use crate::fiber::{Fiber, FiberState, Frame};
+use crate::isolate::Step;
 use crate::profile::kind_bit;
 use crate::value::{Closure, Value};
 use calls::Outcome;
@@ -31,124 +35,27 @@ pub struct Env<'a> {
     pub sources: &'a SourceMap,
 }
 
-/// Runs `fiber` until it finishes, fails or suspends. `input` is the value
-/// (or raised error) for a fiber waiting on a `perform`; ignored on the first resume.
-pub fn resume(fiber: &mut Fiber, env: &mut Env, input: Result<Value, Value>) -> Step {
-    match std::mem::replace(&mut fiber.state, FiberState::Running) {
-        FiberState::Start(callee, args) => {
-            fiber.frames.clear();
-            fiber.regs.clear();
-            match calls::call_vec(fiber, env, callee, args, 0, false, false) {
-                Ok(Outcome::Pushed) => run(fiber, env),
-                Ok(Outcome::Value(v)) => finish(fiber, Step::Done(v)),
-                Err(e) => {
-                    let bt = capture_backtrace(fiber, env.sources);
-                    finish(fiber, Step::Failed(sx_error(e, bt)))
-                }
-            }
-        }
-        FiberState::Waiting(dst) => match input {
-            Ok(v) => {
-                let base = fiber.frames.last().expect("waiting fiber has a frame").base as usize;
-                fiber.regs[base + dst as usize] = v;
-                run(fiber, env)
-            }
-            Err(e) => match unwind(fiber, env, e) {
-                Ok(()) => run(fiber, env),
-                Err(step) => step,
-            },
-        },
-        FiberState::Running => Step::Failed(sx_error(rt::error("fiber is already running"), Vec::new())),
-        FiberState::Finished => {
-            fiber.state = FiberState::Finished;
-            Step::Failed(sx_error(rt::error("fiber has finished"), Vec::new()))
-        }
-    }
-}
-
-fn finish(fiber: &mut Fiber, step: Step) -> Step {
-    fiber.state = FiberState::Finished;
-    fiber.frames.clear();
-    fiber.regs.clear();
-    step
-}
-
-/// Builds the host-facing error of an uncaught raise.
-pub(crate) fn sx_error(value: Value, fallback: Vec<(String, String)>) -> SxError {
-    let bt = match &value {
-        Value::Error(e) if !e.backtrace.borrow().is_empty() => e.backtrace.borrow().clone(),
-        _ => fallback,
-    };
-    SxError {
-        message: rt::error_message(&value),
-        backtrace: bt.iter().map(|(n, l)| format!("  at {n} ({l})")).collect(),
-        value,
-    }
-}
-
-/// Most frames recorded in a backtrace (innermost first).
-const MAX_BACKTRACE: usize = 64;
-
-/// The SX backtrace of the fiber's current frames (top frame's `pc` must be saved).
-pub(crate) fn capture_backtrace(f: &Fiber, sources: &SourceMap) -> Vec<(String, String)> {
-    let mut out = Vec::new();
-    for fr in f.frames.iter().rev().take(MAX_BACKTRACE) {
-        let p = &fr.closure.proto;
-        let pc = (fr.pc as usize).saturating_sub(1);
-        let loc = match p.spans.get(pc) {
-            Some(s) => sources.describe(*s),
-            None => sources.describe(p.span),
-        };
-        out.push((p.display_name().to_string(), loc));
-    }
-    out
-}
-
-/// Raises `v` at the fiber's current point (top frame's pc saved): records the
-/// backtrace, pops frames up to the nearest try marker and continues at its
-/// handler; `Err(step)` when nothing catches it (the fiber is finished).
-pub(crate) fn unwind(f: &mut Fiber, env: &mut Env, v: Value) -> Result<(), Step> {
-    match &v {
-        Value::Error(e) => {
-            if e.backtrace.borrow().is_empty() {
-                *e.backtrace.borrow_mut() = capture_backtrace(f, env.sources);
-            }
-        }
-        _ => f.raise_backtrace = capture_backtrace(f, env.sources),
-    }
-    while let Some(fr) = f.frames.pop() {
-        let lo = fr.base as usize;
-        let hi = (lo + fr.closure.proto.nregs as usize).min(f.regs.len());
-        clear_window(&mut f.regs[lo..hi]);
-        if fr.is_try {
-            if let Some(caller) = f.frames.last_mut() {
-                let op = caller.closure.proto.code[caller.pc as usize - 1];
-                let Op::TryCall { err_dst, err_pc, .. } = op else { unreachable!("try frame without TryCall") };
-                caller.pc = err_pc;
-                let idx = caller.base as usize + err_dst as usize;
-                f.regs[idx] = v;
-                f.state = FiberState::Running;
-                return Ok(());
-            }
-        }
-    }
-    let bt = std::mem::take(&mut f.raise_backtrace);
-    Err(finish(f, Step::Failed(sx_error(v, bt))))
-}
-
 /// The main dispatch loop. Precondition: the fiber has a top frame whose `pc`
 /// is where to continue.
-fn run(f: &mut Fiber, env: &mut Env) -> Step {
+pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
     f.state = FiberState::Running;
-    let top = f.frames.last().expect("run without a frame");
-    let mut clo: *const Closure = Rc::as_ptr(&top.closure);
+    let Some(t) = f.frames.last() else { unreachable!("run without a frame") };
+    let mut clo: *const Closure = Rc::as_ptr(&t.closure);
     // SAFETY (for every `&*clo` / `&*proto` / `code` below): `clo` always points
     // to the closure held by the top frame of `f.frames`, which keeps it (and
     // its proto and code) alive; they are reloaded whenever the top frame changes.
     let mut proto: *const Proto = Rc::as_ptr(&unsafe { &*clo }.proto);
     let mut code: *const Op = unsafe { &*proto }.code.as_ptr();
-    let mut base = top.base as usize;
-    let mut pc = top.pc as usize;
+    let mut base = t.base as usize;
+    let mut pc = t.pc as usize;
+    // The top frame: `f.frames.as_mut_ptr() + f.frames.len() - 1`, kept in
+    // step with every push and pop here and recomputed (`reload!`) after
+    // anything else that may push, pop or reallocate the frame stack.
+    let mut top: *mut Frame = unsafe { f.frames.as_mut_ptr().add(f.frames.len() - 1) };
+    // Pushing a frame in place needs `len < frame_cap`: at most `max_frames`
+    // frames, and a free slot in the stack's allocation (its capacity never
+    // shrinks while the fiber runs, so a stale value is only too small).
+    let mut frame_cap = f.max_frames.min(f.frames.capacity());
     // The current register window: `f.regs.as_mut_ptr() + base`, recomputed
     // whenever `base` changes or the register file may have been reallocated
     // or mutably borrowed.
@@ -185,9 +92,17 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
             win = unsafe { f.regs.as_mut_ptr().add(base) }
         };
     }
+    // The argument registers of a call: SAFETY: `Proto::validate` checked
+    // every instruction's `args`/`n` range against the pool.
+    macro_rules! args {
+        ($p:expr, $args:expr, $n:expr) => {
+            unsafe { $p.args_unchecked($args as u32, $n as u16) }
+        };
+    }
     macro_rules! reload {
         () => {{
-            let t = f.frames.last().unwrap();
+            let t = f.frames.last_mut().unwrap();
+            top = t;
             clo = Rc::as_ptr(&t.closure);
             proto = Rc::as_ptr(&unsafe { &*clo }.proto);
             code = unsafe { &*proto }.code.as_ptr();
@@ -198,13 +113,13 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
     }
     macro_rules! save_pc {
         () => {
-            f.frames.last_mut().unwrap().pc = pc as u32
+            // SAFETY: `top` is the live top frame (see its declaration).
+            unsafe { (*top).pc = pc as u32 }
         };
     }
     macro_rules! do_return_with {
         ($write:ident, $v:expr) => {{
             let v = $v;
-            let fr = f.frames.pop().unwrap();
             // Dead registers must not keep values alive (deep recursion would
             // otherwise retain one intermediate value per returned frame).
             // (`proto` is still the returning function's.)
@@ -214,25 +129,46 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
                     *slot = Value::Nil;
                 }
             }
-            match f.frames.last() {
-                None => return finish(f, Step::Done(into_value!($write, v))),
-                Some(t) => {
-                    clo = Rc::as_ptr(&t.closure);
-                    proto = Rc::as_ptr(&unsafe { &*clo }.proto);
-                    code = unsafe { &*proto }.code.as_ptr();
-                    base = t.base as usize;
-                    pc = t.pc as usize;
-                    rewin!();
-                    $write(unsafe { &mut *win.add(fr.ret as usize) }, v);
-                }
+            let len = f.frames.len() - 1;
+            // SAFETY: `top` is the last of `len + 1` frames: its closure is
+            // moved out exactly once, then the length drops below it (nothing
+            // in between can panic), so the slot is never read or dropped again.
+            let (old, ret) = unsafe { (std::ptr::read(&(*top).closure), (*top).ret) };
+            unsafe { f.frames.set_len(len) };
+            if len == 0 {
+                drop(old);
+                return finish(f, Step::Done(into_value!($write, v)));
             }
-            drop(fr);
+            // SAFETY: `len >= 1` frames remain; the new top is the one below.
+            top = unsafe { top.sub(1) };
+            let t = unsafe { &*top };
+            clo = Rc::as_ptr(&t.closure);
+            proto = Rc::as_ptr(&unsafe { &*clo }.proto);
+            code = unsafe { &*proto }.code.as_ptr();
+            base = t.base as usize;
+            pc = t.pc as usize;
+            rewin!();
+            $write(unsafe { &mut *win.add(ret as usize) }, v);
+            drop(old);
         }};
     }
     macro_rules! do_return {
         ($v:expr) => {
             do_return_with!(fast_set, $v)
         };
+    }
+    // Returns the value of register `src` (numbers copied field by field).
+    macro_rules! return_reg {
+        ($src:expr) => {{
+            if let Value::Int(i) = &reg!($src) {
+                // SAFETY: as in `fast_clone`.
+                let i = unsafe { std::ptr::read_volatile(i) };
+                do_return_with!(put_int, i);
+            } else {
+                let v = fast_take(&mut wreg!($src));
+                do_return!(v);
+            }
+        }};
     }
     macro_rules! into_value {
         (fast_set, $v:expr) => {
@@ -263,39 +199,50 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
             ($p:ident, $c:expr, $args:expr, $n:expr, $dst:expr) => {{
                 let p: &Proto = $p;
                 let c: Rc<Closure> = $c;
-                let (args, n, dst): (u32, u16, Reg) = ($args, $n, $dst);
-                    let cp: &Proto = &c.proto;
-                        {
-                            if f.frames.len() >= f.max_frames {
-                                throw!(rt::error("stack overflow"));
-                            }
-                            let new_base = base + p.nregs as usize;
-                            let need = new_base + cp.nregs as usize;
-                            if need > f.regs.len() {
-                                if need > f.max_regs {
-                                    throw!(rt::error("stack overflow"));
-                                }
-                                f.regs.resize(need, Value::Nil);
-                                rewin!();
-                            }
-                            // SAFETY: `need` registers were ensured above and i < arity <= nregs.
-                            let nwin = unsafe { win.add(p.nregs as usize) };
-                            for (i, &r) in p.args(args, n).iter().enumerate() {
-                                copy_into(unsafe { &mut *nwin.add(i) }, &reg!(r));
-                            }
-                            let calls = &cp.profile.calls;
-                            calls.set(calls.get() + 1);
-                            save_pc!();
-                            clo = Rc::as_ptr(&c);
-                            proto = Rc::as_ptr(&c.proto);
-                            code = cp.code.as_ptr();
-                            push_frame(&mut f.frames, c, new_base as u32, dst, false);
-                            base = new_base;
-                            win = nwin;
-                            pc = 0;
-                            continue;
-                        }
-                    
+                let (args, n, dst): (u32, u16, Reg) = ($args as u32, $n as u16, $dst);
+                let cp: &Proto = &c.proto;
+                let len = f.frames.len();
+                if len >= frame_cap {
+                    if len >= f.max_frames {
+                        throw!(rt::error("stack overflow"));
+                    }
+                    f.frames.reserve(1);
+                    frame_cap = f.max_frames.min(f.frames.capacity());
+                    // SAFETY: `len >= 1` frames (the caller's).
+                    top = unsafe { f.frames.as_mut_ptr().add(len - 1) };
+                }
+                let new_base = base + p.nregs as usize;
+                let need = new_base + cp.nregs as usize;
+                if need > f.regs.len() {
+                    if need > f.max_regs {
+                        throw!(rt::error("stack overflow"));
+                    }
+                    f.regs.resize(need, Value::Nil);
+                    rewin!();
+                }
+                // SAFETY: `need` registers were ensured above and i < arity <= nregs.
+                let nwin = unsafe { win.add(p.nregs as usize) };
+                for (i, &r) in args!(p, args, n).iter().enumerate() {
+                    copy_into(unsafe { &mut *nwin.add(i) }, &reg!(r));
+                }
+                let calls = &cp.profile.calls;
+                calls.set(calls.get() + 1);
+                save_pc!();
+                clo = Rc::as_ptr(&c);
+                proto = Rc::as_ptr(&c.proto);
+                code = cp.code.as_ptr();
+                // SAFETY: `len < frame_cap <= capacity`: slot `len` is free
+                // storage right after `top`; it is fully written before
+                // `set_len` makes it a frame.
+                unsafe {
+                    top = top.add(1);
+                    write_frame(top, c, new_base as u32, dst, false);
+                    f.frames.set_len(len + 1);
+                }
+                base = new_base;
+                win = nwin;
+                pc = 0;
+                continue;
             }};
         }
         // Calls primitive `id` with the `n` argument registers at `args`
@@ -303,7 +250,7 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
         macro_rules! call_prim {
             ($p:ident, $id:expr, $args:expr, $n:expr) => {{
                 let def = rt::prim_def($id);
-                let argregs = $p.args($args, $n);
+                let argregs = args!($p, $args, $n);
                 if argregs.len() < def.min || def.max.is_some_and(|m| argregs.len() > m) {
                     throw!(rt::error(rt::arity_message(def.name, def.min, def.max, argregs.len())));
                 }
@@ -324,57 +271,65 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
                 }
             }};
         }
-        // Replaces the current frame by one of closure `c`.
+        // Writes the `n` argument registers at `args` to `r0..n` (in order when
+        // `direct`, else through the scratch buffer).
+        macro_rules! tail_args {
+            ($p:ident, $args:expr, $n:expr, $direct:expr) => {{
+                if $direct {
+                    for (i, &r) in args!($p, $args, $n).iter().enumerate() {
+                        if r as usize != i {
+                            copy_into(unsafe { &mut *win.add(i) }, &reg!(r));
+                        }
+                    }
+                } else {
+                    for &r in args!($p, $args, $n) {
+                        let v = fast_clone(&reg!(r));
+                        f.scratch.push(v);
+                    }
+                    for (i, v) in f.scratch.drain(..).enumerate() {
+                        set_reg!(i, v);
+                    }
+                }
+            }};
+        }
+        // A tail call of the running closure (exact arity): new arguments,
+        // back to the first instruction (the frame and its registers stay).
+        macro_rules! self_tail {
+            ($p:ident, $args:expr, $n:expr, $direct:expr) => {{
+                tail_args!($p, $args, $n, $direct);
+                let prof = &$p.profile;
+                prof.calls.set(prof.calls.get() + 1);
+                prof.self_tail_calls.set(prof.self_tail_calls.get() + 1);
+                pc = 0;
+                continue;
+            }};
+        }
+        // Replaces the current frame by one of closure `c` (exact arity).
         macro_rules! tail_enter_fast {
             ($p:ident, $c:expr, $args:expr, $n:expr, $direct:expr) => {{
-                let p: &Proto = $p;
-                let direct: bool = $direct;
                 let c: Rc<Closure> = $c;
-                let (args, n): (u32, u16) = ($args, $n);
-                    let cp: &Proto = &c.proto;
-                        {
-                            let need = base + cp.nregs as usize;
-                            if need > f.regs.len() {
-                                if need > f.max_regs {
-                                    throw!(rt::error("stack overflow"));
-                                }
-                                f.regs.resize(need, Value::Nil);
-                                rewin!();
-                            }
-                            if direct {
-                                for (i, &r) in p.args(args, n).iter().enumerate() {
-                                    if r as usize != i {
-                                        copy_into(unsafe { &mut *win.add(i) }, &reg!(r));
-                                    }
-                                }
-                            } else {
-                                for &r in p.args(args, n) {
-                                    let v = fast_clone(&reg!(r));
-                                    f.scratch.push(v);
-                                }
-                                for (i, v) in f.scratch.drain(..).enumerate() {
-                                    set_reg!(i, v);
-                                }
-                            }
-                            let prof = &c.proto.profile;
-                            prof.calls.set(prof.calls.get() + 1);
-                            pc = 0;
-                            if Rc::as_ptr(&c) == clo {
-                                // A loop iteration: same closure, nothing to replace.
-                                prof.self_tail_calls.set(prof.self_tail_calls.get() + 1);
-                                continue;
-                            }
-                            if std::ptr::eq(Rc::as_ptr(&c.proto), proto) {
-                                prof.self_tail_calls.set(prof.self_tail_calls.get() + 1);
-                            }
-                            clo = Rc::as_ptr(&c);
-                            proto = Rc::as_ptr(&c.proto);
-                            code = c.proto.code.as_ptr();
-                            // Replacing the closure may free the old proto: `p` is dead from here.
-                            f.frames.last_mut().unwrap().closure = c;
-                            continue;
-                        }
-                    
+                let need = base + c.proto.nregs as usize;
+                if need > f.regs.len() {
+                    if need > f.max_regs {
+                        throw!(rt::error("stack overflow"));
+                    }
+                    f.regs.resize(need, Value::Nil);
+                    rewin!();
+                }
+                tail_args!($p, $args, $n, $direct);
+                let prof = &c.proto.profile;
+                prof.calls.set(prof.calls.get() + 1);
+                pc = 0;
+                if std::ptr::eq(Rc::as_ptr(&c.proto), proto) {
+                    prof.self_tail_calls.set(prof.self_tail_calls.get() + 1);
+                }
+                clo = Rc::as_ptr(&c);
+                proto = Rc::as_ptr(&c.proto);
+                code = c.proto.code.as_ptr();
+                // Replacing the closure may free the old proto: `p` is dead from here.
+                // SAFETY: `top` is the live top frame.
+                unsafe { (*top).closure = c };
+                continue;
             }};
         }
         let p: &Proto = unsafe { &*proto };
@@ -393,7 +348,8 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
                 copy_into(unsafe { &mut *win.add(dst as usize) }, src);
             }
             Op::SelfRef { dst } => {
-                let c = f.frames.last().unwrap().closure.clone();
+                // SAFETY: `top` is the live top frame.
+                let c = unsafe { &*top }.closure.clone();
                 set_reg!(dst, Value::Closure(c));
             }
             Op::GlobalGet { dst, slot } => match &env.globals.values[slot as usize] {
@@ -412,7 +368,7 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
                 set_reg!(dst, Value::Nil);
             }
             Op::MakeClosure { dst, proto: child, args, n } => {
-                let captures: Box<[Value]> = p.args(args, n).iter().map(|&r| fast_clone(&reg!(r))).collect();
+                let captures: Box<[Value]> = args!(p, args, n).iter().map(|&r| fast_clone(&reg!(r))).collect();
                 let Some(cp) = p.children()[child as usize].get() else {
                     throw!(rt::error("internal error: closure of a dropped module"));
                 };
@@ -445,7 +401,7 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
                 if (n as usize) < def.min || def.max.is_some_and(|m| n as usize > m) {
                     throw!(rt::error(rt::arity_message(def.name, def.min, def.max, n as usize)));
                 }
-                let argregs = p.args(args, n);
+                let argregs = args!(p, args, n);
                 let res = match argregs.len() {
                     // One argument: pass the register itself (no copy).
                     1 => {
@@ -655,6 +611,36 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
                     pc = target as usize;
                 }
             }
+            Op::RetCmp { cmp, neg, a, b, src } => {
+                let r = match (&reg!(a), &reg!(b)) {
+                    (Value::Int(x), Value::Int(y)) => cmp.int(*x, *y),
+                    (x, y) => {
+                        feedback!(p, kind_bit(x) | kind_bit(y));
+                        match cmp_slow(env.ctx, cmp, cmp_prim(cmp), x, y) {
+                            Ok(v) => v,
+                            Err(e) => throw!(e),
+                        }
+                    }
+                };
+                if r != neg {
+                    return_reg!(src);
+                }
+            }
+            Op::RetCmpImm { cmp, neg, a, imm, src } => {
+                let r = match &reg!(a) {
+                    Value::Int(x) => cmp.int(*x, imm as i64),
+                    x => {
+                        feedback!(p, kind_bit(x));
+                        match cmp_slow(env.ctx, cmp, cmp_prim(cmp), x, &Value::Int(imm as i64)) {
+                            Ok(v) => v,
+                            Err(e) => throw!(e),
+                        }
+                    }
+                };
+                if r != neg {
+                    return_reg!(src);
+                }
+            }
             Op::Not { dst, src } => {
                 let v = matches!(reg!(src), Value::Nil | Value::Bool(false));
                 put_bool(unsafe { &mut *win.add(dst as usize) }, v);
@@ -681,12 +667,10 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
                 }
             }
             Op::Call { dst, callee, args, n } => {
-                let fast = match &reg!(callee) {
-                    Value::Closure(c) if c.proto.arity == n && !c.proto.has_rest => Some(c.clone()),
-                    _ => None,
-                };
-                if let Some(c) = fast {
-                    enter_fast!(p, c, args, n, dst);
+                if let Value::Closure(c) = &reg!(callee) {
+                    if c.proto.exact_arity() == n as u32 {
+                        enter_fast!(p, c.clone(), args, n, dst);
+                    }
                 }
                 if let Value::Prim(id) = reg!(callee) {
                     feedback!(p, crate::profile::kinds::PRIM);
@@ -696,7 +680,7 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
                 }
                 let cv = fast_clone(&reg!(callee));
                 feedback!(p, kind_bit(&cv));
-                let argv: Vec<Value> = p.args(args, n).iter().map(|&r| fast_clone(&reg!(r))).collect();
+                let argv: Vec<Value> = args!(p, args, n).iter().map(|&r| fast_clone(&reg!(r))).collect();
                 save_pc!();
                 match calls::call_vec(f, env, cv, argv, dst, false, false) {
                     Ok(Outcome::Pushed) => reload!(),
@@ -708,16 +692,15 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
                 }
             }
             Op::CallGlobal { dst, slot, args, n } => {
-                let (args, n) = (args as u32, n as u16);
                 let cv = match &env.globals.values[slot as usize] {
-                    Some(Value::Closure(c)) if c.proto.arity == n && !c.proto.has_rest => {
+                    Some(Value::Closure(c)) if c.proto.exact_arity() == n as u32 => {
                         enter_fast!(p, c.clone(), args, n, dst);
                     }
                     Some(v) => fast_clone(v),
                     None => throw!(rt::error(format!("unbound name: {}", env.globals.name(slot)))),
                 };
                 feedback!(p, kind_bit(&cv));
-                let argv: Vec<Value> = p.args(args, n).iter().map(|&r| fast_clone(&reg!(r))).collect();
+                let argv: Vec<Value> = args!(p, args, n).iter().map(|&r| fast_clone(&reg!(r))).collect();
                 save_pc!();
                 match calls::call_vec(f, env, cv, argv, dst, false, false) {
                     Ok(Outcome::Pushed) => reload!(),
@@ -729,16 +712,17 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
                 }
             }
             Op::TailCall { callee, args, n, direct } => {
-                let fast = match &reg!(callee) {
-                    Value::Closure(c) if c.proto.arity == n && !c.proto.has_rest => Some(c.clone()),
-                    _ => None,
-                };
-                if let Some(c) = fast {
-                    tail_enter_fast!(p, c, args, n, direct);
+                if let Value::Closure(c) = &reg!(callee) {
+                    if c.proto.exact_arity() == n as u32 {
+                        if Rc::as_ptr(c) == clo {
+                            self_tail!(p, args, n, direct);
+                        }
+                        tail_enter_fast!(p, c.clone(), args, n, direct);
+                    }
                 }
                 let cv = fast_clone(&reg!(callee));
                 feedback!(p, kind_bit(&cv));
-                let argv: Vec<Value> = p.args(args, n).iter().map(|&r| fast_clone(&reg!(r))).collect();
+                let argv: Vec<Value> = args!(p, args, n).iter().map(|&r| fast_clone(&reg!(r))).collect();
                 save_pc!();
                 match calls::call_vec(f, env, cv, argv, 0, true, false) {
                     Ok(Outcome::Pushed) => reload!(),
@@ -750,16 +734,18 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
                 }
             }
             Op::TailCallGlobal { slot, args, n, direct } => {
-                let (args, n) = (args as u32, n as u16);
                 let cv = match &env.globals.values[slot as usize] {
-                    Some(Value::Closure(c)) if c.proto.arity == n && !c.proto.has_rest => {
+                    Some(Value::Closure(c)) if c.proto.exact_arity() == n as u32 => {
+                        if Rc::as_ptr(c) == clo {
+                            self_tail!(p, args, n, direct);
+                        }
                         tail_enter_fast!(p, c.clone(), args, n, direct);
                     }
                     Some(v) => fast_clone(v),
                     None => throw!(rt::error(format!("unbound name: {}", env.globals.name(slot)))),
                 };
                 feedback!(p, kind_bit(&cv));
-                let argv: Vec<Value> = p.args(args, n).iter().map(|&r| fast_clone(&reg!(r))).collect();
+                let argv: Vec<Value> = args!(p, args, n).iter().map(|&r| fast_clone(&reg!(r))).collect();
                 save_pc!();
                 match calls::call_vec(f, env, cv, argv, 0, true, false) {
                     Ok(Outcome::Pushed) => reload!(),
@@ -831,16 +817,7 @@ fn run(f: &mut Fiber, env: &mut Env) -> Step {
                 let v = fast_clone(&reg!(src));
                 throw!(v);
             }
-            Op::Return { src } => {
-                if let Value::Int(i) = &reg!(src) {
-                    // SAFETY: as in `fast_clone`.
-                    let i = unsafe { std::ptr::read_volatile(i) };
-                    do_return_with!(put_int, i);
-                } else {
-                    let v = fast_take(&mut wreg!(src));
-                    do_return!(v);
-                }
-            }
+            Op::Return { src } => return_reg!(src),
         }
     };
     // A raise: unwind to the nearest handler (or end the fiber).

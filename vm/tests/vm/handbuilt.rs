@@ -110,7 +110,7 @@ fn disassembles() {
     let p = vm::bytecode::compile_module(&m, &mut g);
     let text = p.disassemble(None);
     assert!(text.contains("proto fib"), "{text}");
-    assert!(text.contains("br.not <"), "{text}");
+    assert!(text.contains("ret.if  <"), "{text}");
     assert!(text.contains("call.g"), "{text}");
 }
 
