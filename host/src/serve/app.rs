@@ -22,9 +22,23 @@ const PRELUDE: &str = "(define %http-handler nil) (define (http-listen handler) 
 /// Appended after the app: the program's value is the registered handler.
 const EPILOGUE: &str = "\n%http-handler\n";
 
-/// Ops resolved inline on the worker thread (short read transactions that
-/// never wait for a commit); everything else goes to the blocking pool.
-const INLINE_OPS: &[&str] = &["kv/get", "kv/has?", "persist/last-seq", "persist/count", "blob/has?", "time/now"];
+/// Ops that block the calling thread: writes wait for their group commit to
+/// be durable, `sleep` sleeps. They run on tokio's blocking pool. Every
+/// other op (the reads, `time/now`, an unknown op's error) is served inline
+/// on the worker thread: a redb read is a snapshot that never waits for the
+/// writer, and its cost is proportional to its result, which the worker
+/// converts to SX values anyway — a hand-off to another thread and back
+/// would cost more than the read (docs/serve.md, "Performance decisions").
+const BLOCKING_OPS: &[&str] = &[
+    "kv/put",
+    "kv/delete",
+    "kv/cas",
+    "persist/append",
+    "persist/append-expect",
+    "persist/truncate-through",
+    "blob/put",
+    "sleep",
+];
 
 /// A loaded app on one worker thread.
 pub(crate) struct App {
@@ -106,12 +120,12 @@ impl App {
     }
 
     /// Serves one `perform` request: [`decode_request`] then
-    /// [`Store::resolve`], inline for short reads, otherwise on tokio's
-    /// blocking pool; the result converted exactly as
+    /// [`Store::resolve`], inline for reads, on tokio's blocking pool for
+    /// writes and `sleep`; the result converted exactly as
     /// [`crate::resolver::resolve`] does.
     async fn perform(&self, request: &Value) -> Result<Value, Value> {
         let (op, args) = decode_request(request)?;
-        let result = if INLINE_OPS.contains(&op.as_str()) {
+        let result = if !BLOCKING_OPS.contains(&op.as_str()) {
             self.store.resolve(&op, args)
         } else {
             let store = self.store.clone();
