@@ -2,7 +2,7 @@
 //! self-tail-call loops, fused global calls, predecessor counts, immediate
 //! operands, comparison and type mappings, literal values.
 
-use super::{Cmp, TypeTag};
+use super::{Cmp, Op, Reg, TypeTag};
 use crate::interp::rt;
 use crate::value::Value;
 use frontend::ast::Const;
@@ -150,4 +150,48 @@ pub(super) fn predecessor_counts(f: &Function) -> Vec<u32> {
         super::regalloc::successors(&b.term).into_iter().for_each(|s| n[s.index()] += 1);
     }
     n
+}
+
+/// The destination of an instruction that only computes a value into it
+/// (arithmetic, loads, moves, non-call primitives): such a destination can
+/// be changed without changing anything else.
+pub(super) fn plain_dst(op: &Op) -> Option<Reg> {
+    match *op {
+        Op::Move { dst, .. }
+        | Op::LoadConst { dst, .. }
+        | Op::LoadInt { dst, .. }
+        | Op::LoadNil { dst }
+        | Op::LoadBool { dst, .. }
+        | Op::Prim { dst, .. }
+        | Op::Nth { dst, .. }
+        | Op::Add { dst, .. }
+        | Op::Sub { dst, .. }
+        | Op::Mul { dst, .. }
+        | Op::AddImm { dst, .. }
+        | Op::SubImm { dst, .. }
+        | Op::Compare { dst, .. }
+        | Op::Not { dst, .. } => Some(dst),
+        _ => None,
+    }
+}
+
+/// Sets the destination of an instruction accepted by [`plain_dst`].
+pub(super) fn set_plain_dst(op: &mut Op, to: Reg) {
+    match op {
+        Op::Move { dst, .. }
+        | Op::LoadConst { dst, .. }
+        | Op::LoadInt { dst, .. }
+        | Op::LoadNil { dst }
+        | Op::LoadBool { dst, .. }
+        | Op::Prim { dst, .. }
+        | Op::Nth { dst, .. }
+        | Op::Add { dst, .. }
+        | Op::Sub { dst, .. }
+        | Op::Mul { dst, .. }
+        | Op::AddImm { dst, .. }
+        | Op::SubImm { dst, .. }
+        | Op::Compare { dst, .. }
+        | Op::Not { dst, .. } => *dst = to,
+        _ => unreachable!("set_plain_dst on {op:?}"),
+    }
 }

@@ -416,7 +416,11 @@ impl<'a> FnCompiler<'a> {
     }
 
     fn inst(&mut self, data: &InstData, result: ir::Value, span: Span) {
-        let dst = self.r(result);
+        // A result nobody reads (`append!` for its effect, `define`'s nil) goes
+        // to the scratch register, which only edge moves use, so it does not
+        // leave a heap value in a register that later instructions overwrite
+        // (the `nth` fast path wants an immediate there).
+        let dst = if self.uses[result.index()] == 0 { self.tmp } else { self.r(result) };
         if let InstData::Prim(name, args) = data {
             if (name == "inc" || name == "dec") && args.len() == 1 {
                 let prim = self.prim_id(name);
@@ -578,10 +582,33 @@ impl<'a> FnCompiler<'a> {
     fn edge(&mut self, bc: &BlockCall, span: Span, elide: bool) {
         let params = &self.f.block(bc.block).params;
         // Moves into parameters nobody reads are left out.
-        let moves: Vec<(Reg, Reg)> =
-            bc.args.iter().zip(params).filter(|(_, p)| self.uses[p.index()] > 0).map(|(a, p)| (self.r(*p), self.r(*a))).collect();
+        let pairs: Vec<(ir::Value, ir::Value)> =
+            params.iter().zip(&bc.args).filter(|(p, _)| self.uses[p.index()] > 0).map(|(p, a)| (*p, *a)).collect();
+        let moves = self.edge_moves(&pairs);
         self.parallel_moves(moves, span);
         self.jump(bc.block, span, elide);
+    }
+
+    /// The register moves `param <- arg` of an edge. When the instruction
+    /// just emitted in this block computes an argument used only here, it
+    /// writes the parameter's register directly instead (`add r7 <- r0 #1;
+    /// move r0 <- r7` becomes `add r0 <- r0 #1`), provided no other move of
+    /// the edge reads that register (nothing else runs in between).
+    fn edge_moves(&mut self, pairs: &[(ir::Value, ir::Value)]) -> Vec<(Reg, Reg)> {
+        let mut moves: Vec<(Reg, Reg)> = pairs.iter().map(|(p, a)| (self.r(*p), self.r(*a))).collect();
+        let in_block = self.code.len() > self.block_pc[self.cur] as usize;
+        if let Some(d) = self.code.last().and_then(plain_dst).filter(|_| in_block) {
+            let k = pairs.iter().zip(&moves).position(|(&(_, a), &(to, from))| {
+                from == d && to != d && self.uses[a.index()] == 1 && !moves.iter().any(|&(_, s)| s == to)
+            });
+            if let Some(k) = k {
+                let to = moves.remove(k).0;
+                if let Some(last) = self.code.last_mut() {
+                    set_plain_dst(last, to);
+                }
+            }
+        }
+        moves
     }
 
     fn jump(&mut self, target: Block, span: Span, elide: bool) {
@@ -691,8 +718,8 @@ impl<'a> FnCompiler<'a> {
             }
             Terminator::TailCall { callee, args } if self.looping.as_ref().is_some_and(|l| l.self_value == *callee) => {
                 // A loop iteration: new parameter values, then back to the header.
-                let params = self.f.blocks[0].params.clone();
-                let moves: Vec<(Reg, Reg)> = args.iter().zip(&params).map(|(a, p)| (self.r(*p), self.r(*a))).collect();
+                let pairs: Vec<(ir::Value, ir::Value)> = self.f.blocks[0].params.iter().copied().zip(args.iter().copied()).collect();
+                let moves = self.edge_moves(&pairs);
                 self.parallel_moves(moves, span);
                 let counter = self.nbackedges;
                 self.nbackedges = self.nbackedges.saturating_add(1).min(u16::MAX - 1);

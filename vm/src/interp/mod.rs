@@ -434,7 +434,23 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
             Op::Nth { dst, a, b, prim } => {
                 if let (Value::List(l), Value::Int(i)) = (&reg!(a), &reg!(b)) {
                     let i = *i;
-                    if i >= 0 {
+                    let slot = unsafe { &mut *win.add(dst as usize) };
+                    // The element is copied straight into `dst` (no `Option<Value>`
+                    // round trip through memory) when that drops nothing while the
+                    // list is borrowed: `dst` is not the list's register and holds
+                    // an immediate.
+                    if i >= 0 && dst != a && is_imm(slot) {
+                        let hit = l.with_items(|s| match s.get(i as usize) {
+                            Some(v) => {
+                                copy_into(slot, v);
+                                true
+                            }
+                            None => false,
+                        });
+                        if hit {
+                            continue;
+                        }
+                    } else if i >= 0 {
                         if let Some(v) = l.with_items(|s| s.get(i as usize).map(fast_clone)) {
                             set_reg!(dst, v);
                             continue;
