@@ -3,13 +3,12 @@
 //! `perform` requests through the one resolution path.
 
 use super::convert;
-use super::pool::{AppSpec, Busy};
+use super::pool::AppSpec;
 use super::{Request, Response, ServeError};
 use crate::resolver::{decode_request, encode_result, HostResolver};
 use crate::store::Store;
 use std::cell::RefCell;
 use std::sync::Arc;
-use tokio::sync::oneshot;
 use vm::ctx::Ctx;
 use vm::isolate::{Isolate, Step};
 use vm::Value;
@@ -46,13 +45,12 @@ pub(crate) struct App {
     handler: Value,
     store: Arc<Store>,
     dev: bool,
-    busy: Arc<Busy>,
 }
 
 impl App {
     /// Compiles and runs the app's top level in a fresh isolate (its `perform`s
     /// resolved synchronously against `store`) and reads back the handler.
-    pub fn load(spec: &AppSpec, store: Arc<Store>, busy: Arc<Busy>) -> Result<App, ServeError> {
+    pub fn load(spec: &AppSpec, store: Arc<Store>) -> Result<App, ServeError> {
         let mut isolate = Isolate::new(Ctx::stdio());
         let name = spec.file.display().to_string();
         let source = format!("{PRELUDE}{}{EPILOGUE}", spec.source);
@@ -83,38 +81,28 @@ impl App {
                 vm::print::repr(&handler)
             )));
         }
-        Ok(App { isolate: RefCell::new(isolate), handler, store, dev: spec.dev, busy })
+        Ok(App { isolate: RefCell::new(isolate), handler, store, dev: spec.dev })
     }
 
-    /// Runs one request to completion. Returns `None` when the client stopped
-    /// waiting (timeout or disconnect) before the handler finished; the
-    /// fiber is then abandoned at its next suspension.
-    pub async fn handle(&self, req: Request, reply: &oneshot::Sender<Response>) -> Option<Response> {
-        let method = req.method.clone();
-        let path = req.path.clone();
-        let request = convert::request_value(&req);
+    /// Runs one request to completion as its own fiber. Dropping the future
+    /// (handler timeout, client gone) abandons the fiber at its current
+    /// suspension; the isolate is never borrowed across an await.
+    pub async fn handle(&self, req: &Request) -> Response {
+        let request = convert::request_value(req);
         let mut fiber = self.isolate.borrow_mut().call_value(&self.handler, vec![request]);
         let mut input: Result<Value, Value> = Ok(Value::Nil);
         loop {
-            if reply.is_closed() {
-                tracing::debug!(%method, %path, "client gone; abandoning the request's fiber");
-                return None;
-            }
             // The isolate is borrowed only for the duration of one resume.
-            let step = {
-                let _busy = self.busy.enter();
-                self.isolate.borrow_mut().resume(&mut fiber, input)
-            };
+            let step = self.isolate.borrow_mut().resume(&mut fiber, input);
             match step {
                 Step::Done(v) => {
-                    let converted = convert::response(&v);
-                    return Some(match converted {
+                    return match convert::response(&v) {
                         Ok(resp) => resp,
-                        Err(msg) => self.failure(&method, &path, &msg, &[]),
-                    });
+                        Err(msg) => self.failure(req, &msg, &[]),
+                    };
                 }
                 Step::Suspended(request) => input = self.perform(&request).await,
-                Step::Failed(e) => return Some(self.failure(&method, &path, &e.message, &e.backtrace)),
+                Step::Failed(e) => return self.failure(req, &e.message, &e.backtrace),
             }
         }
     }
@@ -138,9 +126,9 @@ impl App {
     }
 
     /// Logs a handler failure and builds the 500 response.
-    fn failure(&self, method: &str, path: &str, message: &str, backtrace: &[String]) -> Response {
+    fn failure(&self, req: &Request, message: &str, backtrace: &[String]) -> Response {
         let trace = backtrace.join("\n");
-        tracing::error!(%method, %path, error = %message, backtrace = %trace, "handler failed");
+        tracing::error!(method = %req.method, path = %req.path, error = %message, backtrace = %trace, "handler failed");
         if self.dev {
             let mut body = format!("500 Internal Server Error\n\nerror: {message}\n");
             for line in backtrace {

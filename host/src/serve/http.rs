@@ -1,41 +1,36 @@
-//! The acceptor: hyper 1 HTTP/1.1 on a small multi-thread runtime, request
-//! limits, conversion to [`Request`], dispatch to the worker pool, access
+//! The HTTP front end, run by every worker on its own thread: hyper 1
+//! HTTP/1.1 on the worker's current-thread runtime, request limits,
+//! conversion to [`Request`], the app's handler on the same thread, access
 //! logs, and graceful shutdown.
 
+use super::app::App;
 use super::pool::{AppSpec, Pool};
 use super::{app_file, Request, Response, ServeConfig, ServeError};
 use crate::store::Store;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Full, Limited};
-use hyper::body::Incoming;
+use hyper::body::{Body, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
 use std::convert::Infallible;
 use std::net::SocketAddr;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::net::TcpListener;
-use tokio::sync::oneshot;
+use tokio::sync::watch;
 
-/// The health-check path, answered by the acceptor without running SX.
+/// The health-check path, answered without running SX.
 pub const HEALTH_PATH: &str = "/__sxc/health";
-
-/// Threads of the acceptor's runtime (HTTP parsing is cheap next to handlers).
-const ACCEPTOR_THREADS: usize = 2;
-
-struct Shared {
-    pool: Pool,
-    cfg: ServeConfig,
-}
 
 /// A server started by [`super::start`]: listening, every worker loaded.
 pub struct RunningServer {
     addr: SocketAddr,
     workers: usize,
-    stop: Option<oneshot::Sender<()>>,
-    thread: Option<std::thread::JoinHandle<()>>,
+    pool: Option<Pool>,
+    drain: Duration,
 }
 
 impl RunningServer {
@@ -64,11 +59,10 @@ impl RunningServer {
     }
 
     fn stop_and_join(&mut self) {
-        if let Some(stop) = self.stop.take() {
-            let _ = stop.send(());
-        }
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
+        if let Some(pool) = self.pool.take() {
+            // The workers drain for up to `drain` each (concurrently); allow
+            // a little more for their threads to end.
+            pool.close(self.drain + Duration::from_secs(1));
         }
     }
 }
@@ -129,71 +123,66 @@ impl Signals {
     }
 }
 
-/// Reads the app, opens the store, loads the app in every worker, binds the
-/// socket and starts accepting on a background thread.
+/// Reads the app, opens the store, binds the socket, loads the app in every
+/// worker and lets them accept.
 pub(crate) fn start(cfg: ServeConfig) -> Result<RunningServer, ServeError> {
     let file = app_file(&cfg.app);
     let source = std::fs::read_to_string(&file).map_err(|error| ServeError::App { path: file.clone(), error })?;
     let store = Store::open(&cfg.data_dir)
         .map_err(|e| ServeError::Store { path: cfg.data_dir.clone(), error: e.to_string() })?;
     let store = Arc::new(store);
-    let spec = AppSpec { file, source: Arc::from(source.as_str()), dev: cfg.dev };
-    let pool = Pool::start(&cfg, spec, store)?;
-    let workers = pool.len();
-
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(ACCEPTOR_THREADS)
-        .thread_name("sxc-acceptor")
-        .enable_all()
-        .build()
-        .map_err(|e| ServeError::Runtime(e.to_string()))?;
-    let listener = rt
-        .block_on(TcpListener::bind(cfg.addr))
-        .map_err(|error| ServeError::Bind { addr: cfg.addr, error })?;
+    let listener = bind(cfg.addr).map_err(|error| ServeError::Bind { addr: cfg.addr, error })?;
     let addr = listener.local_addr().map_err(|error| ServeError::Bind { addr: cfg.addr, error })?;
-    let (stop_tx, stop_rx) = oneshot::channel();
-    let drain = cfg.drain_timeout;
-    let shared = Arc::new(Shared { pool, cfg });
-    let thread = std::thread::Builder::new()
-        .name("sxc-serve".into())
-        .spawn(move || {
-            rt.block_on(accept_loop(listener, shared.clone(), stop_rx));
-            // Connections have drained (or the drain timeout passed): stop the workers.
-            let mut shared = shared;
-            for _ in 0..100 {
-                match Arc::try_unwrap(shared) {
-                    Ok(s) => {
-                        s.pool.close(drain);
-                        break;
-                    }
-                    Err(still_shared) => {
-                        shared = still_shared;
-                        std::thread::sleep(Duration::from_millis(10));
-                    }
-                }
-            }
-            rt.shutdown_timeout(Duration::from_secs(1));
-        })
-        .map_err(|e| ServeError::Runtime(format!("cannot start acceptor thread: {e}")))?;
-    Ok(RunningServer { addr, workers, stop: Some(stop_tx), thread: Some(thread) })
+    let spec = AppSpec { file, source: Arc::from(source.as_str()), dev: cfg.dev };
+    let pool = Pool::start(&cfg, spec, store, listener)?;
+    let workers = pool.len();
+    Ok(RunningServer { addr, workers, pool: Some(pool), drain: cfg.drain_timeout })
 }
 
-async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: oneshot::Receiver<()>) {
+/// The listening socket (non-blocking, shared by the workers' runtimes).
+fn bind(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
+    let listener = std::net::TcpListener::bind(addr)?;
+    listener.set_nonblocking(true)?;
+    Ok(listener)
+}
+
+/// One worker's server loop (inside its `LocalSet`): accepts connections on
+/// its registration of the shared socket and serves each as a local task
+/// whose requests run the app on this thread. When `stop` turns true: stops
+/// accepting, lets in-flight requests finish and closes idle connections
+/// (up to the drain timeout).
+pub(crate) async fn run_worker(
+    app: Rc<App>,
+    cfg: Arc<ServeConfig>,
+    listener: std::net::TcpListener,
+    mut stop: watch::Receiver<bool>,
+) {
+    let listener = match TcpListener::from_std(listener) {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!(error = %e, "cannot register the listening socket");
+            return;
+        }
+    };
     let graceful = GracefulShutdown::new();
     let mut http = http1::Builder::new();
     http.timer(TokioTimer::new())
-        .header_read_timeout(shared.cfg.read_timeout)
-        .max_buf_size((shared.cfg.max_header_bytes + shared.cfg.max_uri_len + 1024).max(8192))
+        .header_read_timeout(cfg.read_timeout)
+        .max_buf_size((cfg.max_header_bytes + cfg.max_uri_len + 1024).max(8192))
         .keep_alive(true);
+    let worker = Rc::new(Worker { app, cfg });
     loop {
         tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok((stream, _peer)) => {
                     let _ = stream.set_nodelay(true);
-                    let conn_shared = shared.clone();
-                    let svc = service_fn(move |req| service(conn_shared.clone(), req));
+                    let w = worker.clone();
+                    let svc = service_fn(move |req| {
+                        let w = w.clone();
+                        async move { Ok::<_, Infallible>(w.service(req).await) }
+                    });
                     let conn = graceful.watch(http.serve_connection(TokioIo::new(stream), svc));
-                    tokio::spawn(async move {
+                    tokio::task::spawn_local(async move {
                         if let Err(e) = conn.await {
                             tracing::debug!(error = %e, "connection closed with an error");
                         }
@@ -204,95 +193,108 @@ async fn accept_loop(listener: TcpListener, shared: Arc<Shared>, mut stop: onesh
                     tokio::time::sleep(Duration::from_millis(50)).await;
                 }
             },
-            _ = &mut stop => break,
+            _ = stop.wait_for(|stop| *stop) => break,
         }
     }
     drop(listener);
     tokio::select! {
-        _ = graceful.shutdown() => tracing::info!("drained; stopping"),
-        _ = tokio::time::sleep(shared.cfg.drain_timeout) => tracing::warn!("drain timeout: closing remaining connections"),
+        _ = graceful.shutdown() => tracing::debug!("worker drained"),
+        _ = tokio::time::sleep(worker.cfg.drain_timeout) => tracing::warn!("drain timeout: closing remaining connections"),
     }
 }
 
-async fn service(shared: Arc<Shared>, req: hyper::Request<Incoming>) -> Result<hyper::Response<Full<Bytes>>, Infallible> {
-    let started = Instant::now();
-    let method = req.method().as_str().to_string();
-    let path = req.uri().path().to_string();
-    let (resp, close) = respond(&shared, req).await;
-    let ms = started.elapsed().as_secs_f64() * 1000.0;
-    tracing::info!(target: "sxc::access", %method, %path, status = resp.status, ms = format!("{ms:.1}"), "request");
-    Ok(to_hyper(resp, close))
+/// What a worker's connections share: the app (this thread's isolate) and
+/// the configuration.
+struct Worker {
+    app: Rc<App>,
+    cfg: Arc<ServeConfig>,
 }
 
-/// The response and whether to close the connection after it.
-async fn respond(shared: &Shared, req: hyper::Request<Incoming>) -> (Response, bool) {
-    let cfg = &shared.cfg;
-    let target_len = req.uri().path_and_query().map(|p| p.as_str().len()).unwrap_or(0);
-    if target_len > cfg.max_uri_len {
-        return (Response::text(414, "414 URI Too Long\n"), true);
-    }
-    let header_bytes: usize = req.headers().iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum();
-    if header_bytes > cfg.max_header_bytes {
-        return (Response::text(431, "431 Request Header Fields Too Large\n"), true);
-    }
-    if req.uri().path() == HEALTH_PATH {
-        return (Response::text(200, "ok"), false);
-    }
-    let declared = req
-        .headers()
-        .get(hyper::header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<u64>().ok());
-    if declared.is_some_and(|n| n > cfg.body_limit as u64) {
-        return (Response::text(413, "413 Content Too Large\n"), true);
-    }
-    let (parts, body) = req.into_parts();
-    let body = match tokio::time::timeout(cfg.read_timeout, Limited::new(body, cfg.body_limit).collect()).await {
-        Err(_) => return (Response::text(408, "408 Request Timeout\n"), true),
-        Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
-            return (Response::text(413, "413 Content Too Large\n"), true)
+impl Worker {
+    async fn service(&self, req: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
+        // The access log is off by default (see `init_tracing`): then no
+        // clock read and no copy of the method and path.
+        let access = tracing::enabled!(target: "sxc::access", tracing::Level::INFO)
+            .then(|| (Instant::now(), req.method().clone(), req.uri().path().to_string()));
+        let (resp, close) = self.respond(req).await;
+        if let Some((started, method, path)) = access {
+            let ms = started.elapsed().as_secs_f64() * 1000.0;
+            tracing::info!(target: "sxc::access", %method, %path, status = resp.status, ms = format!("{ms:.1}"), "request");
         }
-        Ok(Err(_)) => return (Response::text(400, "400 Bad Request: unreadable body\n"), true),
-        Ok(Ok(collected)) => collected.to_bytes(),
-    };
-    let Ok(body) = String::from_utf8(body.to_vec()) else {
-        return (Response::text(400, "400 Bad Request: the body is not UTF-8\n"), false);
-    };
-    let Some(path) = percent_decode(parts.uri.path(), false) else {
-        return (Response::text(400, "400 Bad Request: bad path encoding\n"), false);
-    };
-    let query = match parts.uri.query() {
-        None => Vec::new(),
-        Some(q) => match parse_form(q) {
-            Some(pairs) => pairs,
-            None => return (Response::text(400, "400 Bad Request: bad query encoding\n"), false),
-        },
-    };
-    let mut headers: Vec<(String, String)> = Vec::new();
-    for (name, value) in parts.headers.iter() {
-        let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
-        match headers.iter_mut().find(|(k, _)| k == name.as_str()) {
-            Some((_, existing)) => {
-                existing.push_str(", ");
-                existing.push_str(&value);
+        to_hyper(resp, close)
+    }
+
+    /// The response and whether to close the connection after it.
+    async fn respond(&self, req: hyper::Request<Incoming>) -> (Response, bool) {
+        let cfg = &self.cfg;
+        let target_len = req.uri().path_and_query().map(|p| p.as_str().len()).unwrap_or(0);
+        if target_len > cfg.max_uri_len {
+            return (Response::text(414, "414 URI Too Long\n"), true);
+        }
+        let header_bytes: usize = req.headers().iter().map(|(k, v)| k.as_str().len() + v.len() + 4).sum();
+        if header_bytes > cfg.max_header_bytes {
+            return (Response::text(431, "431 Request Header Fields Too Large\n"), true);
+        }
+        if req.uri().path() == HEALTH_PATH {
+            return (Response::text(200, "ok"), false);
+        }
+        let declared = req
+            .headers()
+            .get(hyper::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
+        if declared.is_some_and(|n| n > cfg.body_limit as u64) {
+            return (Response::text(413, "413 Content Too Large\n"), true);
+        }
+        let (parts, body) = req.into_parts();
+        let body = if body.is_end_stream() {
+            // No body (a GET): no timer, no collection.
+            Bytes::new()
+        } else {
+            match tokio::time::timeout(cfg.read_timeout, Limited::new(body, cfg.body_limit).collect()).await {
+                Err(_) => return (Response::text(408, "408 Request Timeout\n"), true),
+                Ok(Err(e)) if e.is::<http_body_util::LengthLimitError>() => {
+                    return (Response::text(413, "413 Content Too Large\n"), true)
+                }
+                Ok(Err(_)) => return (Response::text(400, "400 Bad Request: unreadable body\n"), true),
+                Ok(Ok(collected)) => collected.to_bytes(),
             }
-            None => headers.push((name.as_str().to_string(), value)),
+        };
+        let Ok(body) = String::from_utf8(Vec::from(body)) else {
+            return (Response::text(400, "400 Bad Request: the body is not UTF-8\n"), false);
+        };
+        let Some(path) = percent_decode(parts.uri.path(), false) else {
+            return (Response::text(400, "400 Bad Request: bad path encoding\n"), false);
+        };
+        let query = match parts.uri.query() {
+            None => Vec::new(),
+            Some(q) => match parse_form(q) {
+                Some(pairs) => pairs,
+                None => return (Response::text(400, "400 Bad Request: bad query encoding\n"), false),
+            },
+        };
+        let mut headers: Vec<(String, String)> = Vec::new();
+        for (name, value) in parts.headers.iter() {
+            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
+            match headers.iter_mut().find(|(k, _)| k == name.as_str()) {
+                Some((_, existing)) => {
+                    existing.push_str(", ");
+                    existing.push_str(&value);
+                }
+                None => headers.push((name.as_str().to_string(), value)),
+            }
         }
-    }
-    let request = Request { method: parts.method.as_str().to_string(), path, query, headers, body };
-    let Some(rx) = shared.pool.dispatch(request) else {
-        return (Response::text(503, "503 Service Unavailable\n"), true);
-    };
-    match tokio::time::timeout(cfg.handler_timeout, rx).await {
-        Ok(Ok(resp)) => (resp, false),
-        Ok(Err(_)) => {
-            tracing::error!("worker dropped a request (internal error)");
-            (Response::text(500, "500 Internal Server Error\n"), false)
-        }
-        Err(_) => {
-            tracing::error!(timeout_ms = cfg.handler_timeout.as_millis() as u64, "handler timed out");
-            (Response::text(504, "504 Gateway Timeout: the handler took too long\n"), false)
-        }
+        let request = Request { method: parts.method.as_str().to_string(), path, query, headers, body };
+        let resp = match tokio::time::timeout(cfg.handler_timeout, self.app.handle(&request)).await {
+            Ok(resp) => resp,
+            Err(_) => {
+                tracing::error!(timeout_ms = cfg.handler_timeout.as_millis() as u64, "handler timed out");
+                Response::text(504, "504 Gateway Timeout: the handler took too long\n")
+            }
+        };
+        // Between requests no SX value is borrowed: a safe point.
+        crate::resolver::collect_cycles_if_due();
+        (resp, false)
     }
 }
 

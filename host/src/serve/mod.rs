@@ -2,22 +2,25 @@
 //!
 //! Architecture (details in `docs/serve.md`):
 //!
-//! - **Workers.** `workers` OS threads, each owning one [`vm::isolate::Isolate`]
-//!   (its own SX heap; `Value` is `!Send`) and a current-thread tokio runtime
-//!   with a `LocalSet`. Every worker loads the app itself: the app's top level
-//!   calls `(http-listen handler)`, which stores the handler in a global that the
-//!   worker reads back. Worker 0 loads first (so one-time seeding in the app's
-//!   top level runs once), then the others load in parallel.
-//! - **Acceptor.** hyper 1 (HTTP/1.1) on a small multi-thread runtime parses
-//!   requests, applies the limits, converts each request to a `Send`
-//!   [`Request`] and dispatches it to the least-loaded worker over a channel.
-//! - **Requests as fibers.** A worker runs each request as its own local task
-//!   and fiber: `call_value(handler, [req])`, then `resume` until done. A
-//!   `perform` suspends the fiber; the request is decoded with
+//! - **Workers, thread per core.** `workers` OS threads, each owning one
+//!   [`vm::isolate::Isolate`] (its own SX heap; `Value` is `!Send`) and a
+//!   current-thread tokio runtime with a `LocalSet`. Every worker loads the
+//!   app itself: the app's top level calls `(http-listen handler)`, which
+//!   stores the handler in a global that the worker reads back. Worker 0
+//!   loads first (so one-time seeding in the app's top level runs once), then
+//!   the others load in parallel.
+//! - **Connections.** Every worker accepts on the one listening socket and
+//!   serves its connections itself: hyper 1 (HTTP/1.1) parses requests and
+//!   applies the limits, and the request runs the app on the same thread —
+//!   no hand-off between threads on the way in or out.
+//! - **Requests as fibers.** Each request is its own fiber:
+//!   `call_value(handler, [req])`, then `resume` until done. A `perform`
+//!   suspends the fiber; the request is decoded with
 //!   [`crate::resolver::decode_request`] and served by
-//!   [`crate::store::Store::resolve`] on tokio's blocking pool, so one
-//!   request's IO never blocks another's. The isolate is borrowed only inside
-//!   `resume`, never across an await.
+//!   [`crate::store::Store::resolve`] — reads inline, writes (which wait for
+//!   the group commit) and `sleep` on tokio's blocking pool — so one
+//!   request's IO never blocks another's. The isolate is borrowed only
+//!   inside `resume`, never across an await.
 //! - **Failures.** An SX error in a handler is a 500 (logged with its SX
 //!   backtrace; shown to the client only with `dev`). The process never dies of
 //!   an SX error. SIGTERM/SIGINT stop accepting, drain in-flight requests and
@@ -111,7 +114,7 @@ pub enum ServeError {
     Runtime(String),
 }
 
-/// A request as it crosses from the acceptor to a worker thread (`Send`).
+/// A request as the HTTP front end hands it to the app.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Request {
     /// `GET`, `POST`, …
@@ -128,7 +131,7 @@ pub struct Request {
     pub body: String,
 }
 
-/// A response as it crosses back from a worker to the acceptor (`Send`).
+/// A response as the app hands it back to the HTTP front end.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Response {
     /// HTTP status code (100–599).
@@ -174,7 +177,7 @@ pub fn is_http_app(source: &str) -> bool {
 /// Serves the app until SIGTERM or SIGINT, then drains in-flight requests and
 /// returns `Ok(())`. Blocking: sets up its own threads and tokio runtimes.
 /// Installs a `tracing` subscriber on stderr (filter from `SXC_LOG`, default
-/// `info`) unless one is already installed.
+/// [`DEFAULT_LOG_FILTER`]) unless one is already installed.
 pub fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
     init_tracing();
     let signals = http::Signals::register()?;
@@ -190,10 +193,14 @@ pub fn start(cfg: ServeConfig) -> Result<RunningServer, ServeError> {
     http::start(cfg)
 }
 
+/// The log filter when `SXC_LOG` is not set: `info`, without the per-request
+/// access log (target `sxc::access`; `SXC_LOG=info` turns it on).
+pub const DEFAULT_LOG_FILTER: &str = "info,sxc::access=off";
+
 /// Installs the default stderr subscriber if none is installed yet.
 pub fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_env("SXC_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(DEFAULT_LOG_FILTER));
     use std::io::IsTerminal;
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
