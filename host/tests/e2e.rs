@@ -103,12 +103,16 @@ pub(crate) struct Server {
 
 impl Server {
     /// Starts `sxc serve APP --addr 127.0.0.1:0 --data DATA --workers 2 EXTRA…`
-    /// and waits until it is listening and healthy.
+    /// (without `--workers 2` when EXTRA gives `--workers`) and waits until it
+    /// is listening and healthy.
     pub(crate) fn start(app: &Path, data: &Path, extra: &[&str]) -> Server {
+        let workers: &[&str] = if extra.contains(&"--workers") { &[] } else { &["--workers", "2"] };
         let mut child = Command::new(env!("CARGO_BIN_EXE_sxc"))
             .arg("serve")
             .arg(app)
-            .args(["--addr", "127.0.0.1:0", "--workers", "2", "--data"])
+            .args(["--addr", "127.0.0.1:0"])
+            .args(workers)
+            .arg("--data")
             .arg(data)
             .args(extra)
             .env("SXC_LOG", "info")
@@ -287,6 +291,47 @@ fn blog_pages_publish_and_edit() {
     let api = get(server.addr, "/api/posts");
     assert_eq!(api.body.matches("\"slug\":\"hello-sx\"").count(), 1);
     assert_eq!(server.terminate(), Some(0));
+}
+
+/// The blog memoizes its derived pages per isolate, keyed by the posts'
+/// versions it reads on every request: a warm memo must never hide a
+/// publish or an edit, on the very next request, on any worker.
+#[test]
+fn blog_memo_never_serves_a_stale_page() {
+    for workers in ["1", "2"] {
+        let data = tempfile::tempdir().unwrap();
+        let server = Server::start(&repo_root().join("examples/blog"), data.path(), &["--workers", workers]);
+        let addr = server.addr;
+        for round in 0..3 {
+            // Warm every worker's memo.
+            for _ in 0..6 {
+                assert_eq!(get(addr, "/").status, 200);
+                assert_eq!(get(addr, "/posts/effects").status, 200);
+            }
+            let title = format!("Memo+round+{round}");
+            let slug = format!("memo-round-{round}");
+            let created = post_form(addr, "/posts", &format!("title={title}&tags=memo&links=effects&body=Body+{round}."));
+            assert_eq!(created.status, 303, "{}", created.body);
+            for _ in 0..4 {
+                let home = get(addr, "/");
+                assert!(home.body.contains(&format!("Memo round {round}")), "home misses the new post (workers {workers})");
+                // The new post links to effects: effects' related posts include it.
+                let effects = get(addr, "/posts/effects");
+                assert!(effects.body.contains(&format!("/posts/{slug}")), "related posts stale (workers {workers})");
+            }
+            let edited = post_form(addr, &format!("/posts/{slug}"), &format!("title=Edited+{round}&tags=memo&links=&body=New."));
+            assert_eq!(edited.status, 303, "{}", edited.body);
+            for _ in 0..4 {
+                let home = get(addr, "/");
+                assert!(home.body.contains(&format!("Edited {round}")), "home shows the old title (workers {workers})");
+                let page = get(addr, &format!("/posts/{slug}"));
+                assert!(page.body.contains("version 2") && page.body.contains("New."), "post page stale");
+                let effects = get(addr, "/posts/effects");
+                assert!(!effects.body.contains(&format!("/posts/{slug}")), "related posts kept a removed link");
+            }
+        }
+        assert_eq!(server.terminate(), Some(0));
+    }
 }
 
 // ---------------------------------------------------------------- failures
