@@ -11,7 +11,8 @@
 # (blog: /, /posts/effects, /api/posts; hello-world: /) and prints a markdown
 # table of requests/s and p99 latency with the blog/hello-world ratios. Then a
 # soak run of the home page (${SOAK_DURATION:-30} s, 64 connections) must see
-# zero non-2xx/3xx responses and zero socket errors. Last, the store benchmark
+# zero non-2xx/3xx responses and zero socket errors, and a post published after
+# it must show on the next home and post pages. Last, the store benchmark
 # (host/examples/store_bench.rs): persist/append commits/s with 1 and 64
 # writers, their ratio, and the raw redb single-commit rate.
 #
@@ -35,7 +36,7 @@ build=1
 while [ $# -gt 0 ]; do
   case "$1" in
     --no-build) build=0 ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,28p' "$0"; exit 0 ;;
     *) echo "unknown option: $1" >&2; exit 2 ;;
   esac
   shift
@@ -176,6 +177,18 @@ soak_total="$(awk '/requests in/ {print $1}' "$tmp/wrk-soak.txt")"
 # The servers must still be up after all that.
 for p in "${pids[@]}"; do kill -0 "$p" 2>/dev/null || fail "a server (pid $p) died during the benchmark"; done
 check "http://$blog/" "Effects without colours" "text/html"
+
+# The blog memoizes its pages per worker (docs/serve.md, "The example blog"):
+# after all those requests every worker's memo is warm. A publish must show on
+# the very next requests, whichever worker answers them.
+code="$(curl -sS -o /dev/null -w '%{http_code}' --max-time 60 -X POST \
+  --data 'title=Benchmarked+post&tags=bench&links=effects&body=Published+after+the+soak.' "http://$blog/posts")" \
+  || fail "POST /posts: curl failed"
+[ "$code" = 303 ] || fail "POST /posts: status $code, expected 303"
+for _ in 1 2 3 4; do
+  check "http://$blog/" "Benchmarked post" "text/html"
+  check "http://$blog/posts/effects" "/posts/benchmarked-post" "text/html"
+done
 
 # ------------------------------------------------------------------ store
 
