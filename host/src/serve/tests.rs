@@ -193,3 +193,36 @@ fn several_workers_share_the_store() {
     }
     server.shutdown().unwrap();
 }
+
+#[test]
+fn a_worker_stuck_in_a_pure_loop_does_not_stop_new_connections() {
+    // Thread per core: a connection stays on the worker that accepted it, and
+    // a worker running SX does not accept, so new connections reach the other
+    // worker while one is stuck in a handler that never performs.
+    const SPIN_APP: &str = r#"
+(define (spin n) (let loop ((i 0) (acc 0)) (if (< i n) (loop (+ i 1) (+ acc i)) acc)))
+(http-listen (fn (req) (if (= (get req :path) "/spin") (str (spin 40000000)) "fast")))
+"#;
+    let dir = tempfile::tempdir().unwrap();
+    let server = serve_app(dir.path(), SPIN_APP, |c| c.workers = 2).unwrap();
+    let addr = server.addr();
+    let started = Instant::now();
+    let spin = std::thread::spawn(move || {
+        let r = get(addr, "/spin");
+        (r, started.elapsed())
+    });
+    std::thread::sleep(Duration::from_millis(150));
+    let mut fast_done = Duration::ZERO;
+    for _ in 0..5 {
+        let r = get(addr, "/fast");
+        assert_eq!((r.0, r.2.as_str()), (200, "fast"));
+        fast_done = started.elapsed();
+    }
+    let (r, spin_done) = spin.join().unwrap();
+    assert_eq!((r.0, r.2.as_str()), (200, "799999980000000"));
+    assert!(
+        fast_done < spin_done,
+        "new connections waited for the stuck worker: fast done at {fast_done:?}, spin at {spin_done:?}"
+    );
+    server.shutdown().unwrap();
+}
