@@ -1,6 +1,7 @@
 //! Conversions between reader data ([`frontend::Datum`]) and run-time values:
 //! quoted data becomes values, and macro expansion results become datums again.
 
+use crate::text::Text;
 use crate::print::{is_keyword_name, repr};
 use crate::value::{DictMap, List, Value};
 use frontend::{Datum, DatumKind, Span};
@@ -27,9 +28,9 @@ pub fn datum_to_value(d: &Datum) -> Value {
         DatumKind::Dict(items) => {
             let mut map = DictMap::default();
             for kv in items.chunks(2) {
-                let key: Rc<str> = match &kv[0].kind {
-                    DatumKind::Str(s) | DatumKind::Keyword(s) | DatumKind::Symbol(s) => Rc::from(s.as_str()),
-                    _ => Rc::from(crate::print::display(&datum_to_value(&kv[0])).as_str()),
+                let key = match &kv[0].kind {
+                    DatumKind::Str(s) | DatumKind::Keyword(s) | DatumKind::Symbol(s) => Text::new(s),
+                    _ => Text::from_string(crate::print::display(&datum_to_value(&kv[0]))),
                 };
                 let v = kv.get(1).map_or(Value::Nil, datum_to_value);
                 map.insert(key, v);

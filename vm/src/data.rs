@@ -2,9 +2,9 @@
 //! isolates (stored values, messages, IO requests and results) is `Data`, never
 //! a [`crate::value::Value`].
 
+use crate::text::Text;
 use crate::error::cannot_store;
 use crate::value::{DictMap, Value};
-use std::rc::Rc;
 
 /// A storable value: nil, booleans, numbers, strings, symbols, keywords, and
 /// lists/dicts of storable values. Dict entries keep insertion order.
@@ -45,9 +45,9 @@ impl Data {
             Data::Keyword(s) => Value::kw(s),
             Data::List(xs) => Value::list(xs.iter().map(Data::to_value).collect()),
             Data::Dict(entries) => {
-                let mut map = DictMap::with_capacity_and_hasher(entries.len(), Default::default());
+                let mut map = DictMap::with_capacity(entries.len());
                 for (k, x) in entries {
-                    map.insert(Rc::from(k.as_str()), x.to_value());
+                    map.insert(Text::new(k.as_str()), x.to_value());
                 }
                 Value::dict_map(map)
             }

@@ -8,14 +8,14 @@
 //! ([`List::append`], [`Dict::put`], [`Value::cell`]); `collect_cycles`
 //! then looks at the subgraph reachable from the candidates:
 //!
-//! 1. every reachable list, list backing, dict, closure and cell is a node; for
+//! 1. every reachable list, shared list backing, dict, closure and cell is a node; for
 //!    each node count the references to it found *inside* the subgraph;
 //! 2. a node whose `Rc::strong_count` exceeds that internal count (minus the one
 //!    reference the collector itself holds) is referenced from outside —
 //!    registers, globals, the Rust stack — and is live, as is everything
 //!    reachable from it;
 //! 3. the rest is garbage held only by cycles: the collector empties its
-//!    mutable containers (dict maps, list backings, cells), which breaks every
+//!    mutable containers (dict maps, owned list elements, list backings, cells), which breaks every
 //!    cycle, and reference counting frees the objects.
 //!
 //! The count of step 2 only ever under-counts internal references (edges the
@@ -24,7 +24,7 @@
 //! Call it between requests or when [`candidates`] grows; it is not run
 //! automatically.
 
-use crate::value::{Closure, Dict, List, Value};
+use crate::value::{Closure, Dict, List, ListRepr, Value};
 use rustc_hash::FxHashMap;
 use std::cell::RefCell;
 use std::rc::{Rc, Weak};
@@ -155,9 +155,18 @@ impl Graph {
         let mut targets: Vec<Value> = Vec::new();
         match &self.nodes[i] {
             Node::List(l) => {
-                let b = l.data.borrow().clone();
-                let j = self.node(Rc::as_ptr(&b) as *const () as usize, || Node::Backing(b.clone()));
-                out.push(j);
+                let backing = match l.repr.try_borrow().as_deref() {
+                    Ok(ListRepr::Shared { data, .. }) => Some(data.clone()),
+                    Ok(ListRepr::Own(items)) => {
+                        targets.extend(items.iter().filter(|x| is_container(x)).cloned());
+                        None
+                    }
+                    Err(_) => None,
+                };
+                if let Some(b) = backing {
+                    let j = self.node(Rc::as_ptr(&b) as *const () as usize, || Node::Backing(b.clone()));
+                    out.push(j);
+                }
             }
             Node::Backing(b) => {
                 if let Ok(items) = b.try_borrow() {
@@ -265,7 +274,16 @@ pub fn collect_cycles() -> usize {
                     cleared += 1;
                 }
             }
-            Node::List(_) | Node::Closure(_) => {}
+            Node::List(l) => {
+                // An owned list's elements (a shared backing is its own node).
+                if let Ok(mut repr) = l.repr.try_borrow_mut() {
+                    if let ListRepr::Own(items) = &mut *repr {
+                        dead_values.extend(items.drain(..));
+                        cleared += 1;
+                    }
+                }
+            }
+            Node::Closure(_) => {}
         }
     }
     drop(g);
@@ -348,7 +366,7 @@ mod tests {
         assert_eq!(view.as_list().unwrap().get(0).unwrap().as_int(), Some(8));
         // break the cycles we made so the test does not leak
         for v in [inner, view] {
-            v.as_list().unwrap().data.borrow().borrow_mut().retain(|x| !matches!(x, Value::List(_)));
+            drop(v.as_list().unwrap().take_storage());
         }
     }
 
@@ -456,7 +474,7 @@ mod tests {
             // tidy up the cycles we keep
             for v in &kept {
                 match v {
-                    Value::List(l) => l.data.borrow().borrow_mut().clear(),
+                    Value::List(l) => drop(l.take_storage()),
                     Value::Dict(d) => d.map.borrow_mut().clear(),
                     _ => {}
                 }

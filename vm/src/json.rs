@@ -8,11 +8,11 @@
 //! lists, `null` to nil; integers (no fraction or exponent, in i64 range) stay
 //! integers, other numbers are floats.
 
+use crate::text::Text;
 use crate::error::err;
 use crate::print::{repr, write_float};
 use crate::value::{DictMap, Value};
 use std::fmt::Write;
-use std::rc::Rc;
 
 const MAX_DEPTH: usize = 1_000;
 
@@ -187,7 +187,7 @@ impl Parser<'_> {
                     if let Some(slot) = map.get_mut(k.as_str()) {
                         *slot = v;
                     } else {
-                        map.insert(Rc::from(k), v);
+                        map.insert(Text::new(&k), v);
                     }
                     self.ws();
                     match self.s.get(self.i) {

@@ -13,6 +13,8 @@ pub mod data;
 pub mod prims;
 pub mod resolver;
 pub mod value;
+pub mod text;
+pub mod dictmap;
 pub mod convert;
 pub mod equal;
 pub mod error;

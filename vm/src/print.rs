@@ -276,6 +276,6 @@ mod tests {
         l.as_list().unwrap().push(l.clone());
         let r = repr(&l);
         assert!(r.contains("(...)") && r.ends_with(")))"));
-        l.as_list().unwrap().data.borrow().borrow_mut().clear(); // break the cycle
+        drop(l.as_list().unwrap().take_storage()); // break the cycle
     }
 }

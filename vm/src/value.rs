@@ -9,7 +9,7 @@
 
 use crate::bytecode::Proto;
 use crate::intern;
-use indexmap::IndexMap;
+pub use crate::text::Text;
 use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
@@ -57,8 +57,7 @@ pub enum Value {
 
 const _: () = assert!(std::mem::size_of::<Value>() == 16);
 
-/// The map type behind [`Dict`]: insertion-ordered, FxHash-indexed.
-pub type DictMap = IndexMap<Rc<str>, Value, rustc_hash::FxBuildHasher>;
+pub use crate::dictmap::DictMap;
 
 impl Value {
     /// A string value copied from `s`.
@@ -79,12 +78,12 @@ impl Value {
     }
     /// A new dict from entries in order; a repeated key keeps its first position
     /// and its last value.
-    pub fn dict(entries: Vec<(Rc<str>, Value)>) -> Value {
+    pub fn dict(entries: Vec<(Text, Value)>) -> Value {
         Value::Dict(Rc::new(Dict::from_entries(entries)))
     }
     /// A new dict from `(&str, Value)` pairs (convenience for hosts and tests).
     pub fn dict_from<'a>(entries: impl IntoIterator<Item = (&'a str, Value)>) -> Value {
-        Value::Dict(Rc::new(Dict::from_entries(entries.into_iter().map(|(k, v)| (Rc::from(k), v)))))
+        Value::Dict(Rc::new(Dict::from_entries(entries.into_iter().map(|(k, v)| (Text::new(k), v)))))
     }
     /// A new dict wrapping an existing map.
     pub fn dict_map(map: DictMap) -> Value {
@@ -214,10 +213,11 @@ impl Value {
 // ---------------------------------------------------------------- strings
 
 /// An immutable UTF-8 string with a lazily computed character count. The text
-/// is an `Rc<str>` so `dict-set!` can share it as a dict key without copying.
+/// is a [`Text`]: inline when short (one allocation per string value), an
+/// `Rc<str>` when long so `dict-set!` can share it as a dict key without copying.
 #[derive(Debug)]
 pub struct SxStr {
-    pub s: Rc<str>,
+    pub s: Text,
     /// Number of chars, or `u32::MAX` when not yet computed (len is by character).
     pub char_len: Cell<u32>,
 }
@@ -225,11 +225,11 @@ pub struct SxStr {
 impl SxStr {
     /// Copies `s`.
     pub fn new(s: &str) -> SxStr {
-        SxStr { s: Rc::from(s), char_len: Cell::new(u32::MAX) }
+        SxStr { s: Text::from(s), char_len: Cell::new(u32::MAX) }
     }
     /// Takes `s`.
     pub fn from_string(s: String) -> SxStr {
-        SxStr { s: Rc::from(s), char_len: Cell::new(u32::MAX) }
+        SxStr { s: Text::from(s), char_len: Cell::new(u32::MAX) }
     }
     /// The text.
     #[inline]
@@ -256,15 +256,17 @@ impl SxStr {
 
 // ---------------------------------------------------------------- lists
 
-/// A list: a view `start..end` of a shared backing vector, so `rest`/`drop`/`slice`
-/// are O(1) and `nth`/`len` are O(1). `append!` pushes to the backing vector when
-/// the view ends at its end (other views keep their own `end` so they do not change),
-/// and copies otherwise.
+/// A list. A fresh list owns its elements ([`ListRepr::Own`]): up to two
+/// inline (a pair is one allocation, and reading it one cache miss), more in
+/// a heap buffer. The first
+/// `rest`/`drop`/`slice` of it moves that vector into a shared backing
+/// ([`ListRepr::Shared`]) so views are O(1) and share it; `nth`/`len` are
+/// O(1) either way. `append!` pushes to the backing when the view ends at its
+/// end (other views keep their own `end`, so they do not change), and copies
+/// otherwise. See docs/values.md, "Lists".
 #[derive(Debug)]
 pub struct List {
-    pub data: RefCell<Rc<RefCell<Vec<Value>>>>,
-    pub start: Cell<usize>,
-    pub end: Cell<usize>,
+    pub(crate) repr: RefCell<ListRepr>,
     /// Set on lists read from a `[ ... ]` datum (quoted data / macro arguments) so
     /// [`crate::convert::value_to_datum`] gives back a bracket. Ignored by SX code
     /// (printing, equality and every primitive treat it as an ordinary list).
@@ -273,22 +275,37 @@ pub struct List {
     pub gc_buffered: Cell<bool>,
 }
 
+/// A list's own elements: up to two inline.
+pub(crate) type Items = smallvec::SmallVec<[Value; 2]>;
+
+/// Where a list's elements live.
+#[derive(Debug)]
+pub(crate) enum ListRepr {
+    /// The list alone owns its elements.
+    Own(Items),
+    /// Elements `start..end` of a backing vector shared with other lists.
+    Shared { data: Rc<RefCell<Vec<Value>>>, start: usize, end: usize },
+}
+
 impl List {
     /// A list owning `items`.
     pub fn from_vec(items: Vec<Value>) -> List {
-        let n = items.len();
-        List {
-            data: RefCell::new(Rc::new(RefCell::new(items))),
-            start: Cell::new(0),
-            end: Cell::new(n),
-            bracket: Cell::new(false),
-            gc_buffered: Cell::new(false),
-        }
+        List::with_repr(ListRepr::Own(Items::from_vec(items)))
+    }
+    /// A list of clones of `items` (no intermediate vector).
+    pub fn from_slice(items: &[Value]) -> List {
+        List::with_repr(ListRepr::Own(Items::from(items)))
+    }
+    fn with_repr(repr: ListRepr) -> List {
+        List { repr: RefCell::new(repr), bracket: Cell::new(false), gc_buffered: Cell::new(false) }
     }
     /// Number of elements (O(1)).
     #[inline]
     pub fn len(&self) -> usize {
-        self.end.get() - self.start.get()
+        match &*self.repr.borrow() {
+            ListRepr::Own(v) => v.len(),
+            ListRepr::Shared { start, end, .. } => end - start,
+        }
     }
     /// True when empty.
     #[inline]
@@ -298,19 +315,15 @@ impl List {
     /// Element `i` (O(1)), cloned.
     #[inline]
     pub fn get(&self, i: usize) -> Option<Value> {
-        if i >= self.len() {
-            return None;
-        }
-        let outer = self.data.borrow();
-        let v = outer.borrow()[self.start.get() + i].clone();
-        Some(v)
+        self.with_items(|s| s.get(i).cloned())
     }
     /// Calls `f` with the elements as a slice. `f` must not mutate this list.
     #[inline]
     pub fn with_items<R>(&self, f: impl FnOnce(&[Value]) -> R) -> R {
-        let outer = self.data.borrow();
-        let inner = outer.borrow();
-        f(&inner[self.start.get()..self.end.get()])
+        match &*self.repr.borrow() {
+            ListRepr::Own(v) => f(v),
+            ListRepr::Shared { data, start, end } => f(&data.borrow()[*start..*end]),
+        }
     }
     /// The elements as a fresh vector.
     pub fn to_vec(&self) -> Vec<Value> {
@@ -320,18 +333,20 @@ impl List {
     pub fn iter(&self) -> ListIter<'_> {
         ListIter { list: self, i: 0, end: self.len() }
     }
-    /// An O(1) view of elements `from..to` (indices clamped to the list).
+    /// An O(1) view of elements `from..to` (indices clamped to the list). An
+    /// owned list first moves its elements into a shared backing.
     pub fn view(&self, from: usize, to: usize) -> List {
-        let len = self.len();
+        let mut repr = self.repr.borrow_mut();
+        if let ListRepr::Own(v) = &mut *repr {
+            let n = v.len();
+            let data = Rc::new(RefCell::new(std::mem::take(v).into_vec()));
+            *repr = ListRepr::Shared { data, start: 0, end: n };
+        }
+        let ListRepr::Shared { data, start, end } = &*repr else { unreachable!("made shared above") };
+        let len = end - start;
         let to = to.min(len);
         let from = from.min(to);
-        List {
-            data: RefCell::new(self.data.borrow().clone()),
-            start: Cell::new(self.start.get() + from),
-            end: Cell::new(self.start.get() + to),
-            bracket: Cell::new(false),
-            gc_buffered: Cell::new(false),
-        }
+        List::with_repr(ListRepr::Shared { data: data.clone(), start: start + from, end: start + to })
     }
     /// Everything but the first element (O(1)); empty for an empty list.
     pub fn rest(&self) -> List {
@@ -343,6 +358,7 @@ impl List {
     }
     /// `append!` on a shared list: [`List::push`], registering the list as a
     /// cycle-collection candidate when `x` is a container (see [`crate::gc`]).
+    #[inline]
     pub fn append(self: &Rc<Self>, x: Value) {
         let note = crate::gc::is_container(&x);
         self.push(x);
@@ -353,28 +369,36 @@ impl List {
 
     /// `append!`: adds `x` at the end of this list object only. Lists taken from it
     /// earlier (`rest`, `drop`, `slice`) and lists it was taken from do not change.
+    #[inline]
     pub fn push(&self, x: Value) {
-        let end = self.end.get();
-        let shared_tail = {
-            let outer = self.data.borrow();
-            let inner = outer.borrow();
-            inner.len() == end
-        };
-        if shared_tail {
-            let outer = self.data.borrow();
-            outer.borrow_mut().push(x);
-        } else {
-            // Someone else owns the slots after our end: copy our view.
-            let mut items = Vec::with_capacity(self.len() * 2 + 4);
-            self.with_items(|s| items.extend_from_slice(s));
-            items.push(x);
-            let n = items.len();
-            *self.data.borrow_mut() = Rc::new(RefCell::new(items));
-            self.start.set(0);
-            self.end.set(n);
-            return;
+        let mut repr = self.repr.borrow_mut();
+        match &mut *repr {
+            ListRepr::Own(v) => v.push(x),
+            ListRepr::Shared { data, start, end } => {
+                let mut backing = data.borrow_mut();
+                if backing.len() == *end {
+                    backing.push(x);
+                    *end += 1;
+                } else {
+                    // Someone else owns the slots after our end: copy our view.
+                    let mut items = Items::with_capacity((*end - *start) * 2 + 4);
+                    items.extend(backing[*start..*end].iter().cloned());
+                    items.push(x);
+                    drop(backing);
+                    *repr = ListRepr::Own(items);
+                }
+            }
         }
-        self.end.set(end + 1);
+    }
+
+    /// Empties the list's storage (its own elements, or the whole shared
+    /// backing) and returns what it held: how tests break a cycle through a list. Drop the result after the call.
+    #[cfg(test)]
+    pub(crate) fn take_storage(&self) -> Vec<Value> {
+        match &mut *self.repr.borrow_mut() {
+            ListRepr::Own(v) => std::mem::take(v).into_vec(),
+            ListRepr::Shared { data, .. } => std::mem::take(&mut *data.borrow_mut()),
+        }
     }
 }
 
@@ -382,18 +406,33 @@ impl Drop for List {
     /// Frees nested lists iteratively, so dropping a list nested a million
     /// levels deep does not overflow the Rust stack.
     fn drop(&mut self) {
-        let Some(cell) = Rc::get_mut(self.data.get_mut()) else { return };
-        let items = cell.get_mut();
-        if !items.iter().any(|x| matches!(x, Value::List(_))) {
+        /// Moves the elements this list alone owns onto `stack`; false when
+        /// it owns none or none of them is a list (the ordinary drop is fine).
+        fn take_nested(repr: &mut ListRepr, stack: &mut Vec<Value>) -> bool {
+            let items: &mut [Value] = match repr {
+                ListRepr::Own(v) => v,
+                ListRepr::Shared { data, .. } => match Rc::get_mut(data) {
+                    Some(c) => c.get_mut(),
+                    None => return false,
+                },
+            };
+            if !items.iter().any(|x| matches!(x, Value::List(_))) {
+                return false;
+            }
+            match repr {
+                ListRepr::Own(v) => stack.extend(v.drain(..)),
+                ListRepr::Shared { data, .. } => stack.append(Rc::get_mut(data).expect("checked unique above").get_mut()),
+            }
+            true
+        }
+        let mut stack: Vec<Value> = Vec::new();
+        if !take_nested(self.repr.get_mut(), &mut stack) {
             return;
         }
-        let mut stack: Vec<Value> = std::mem::take(items);
         while let Some(x) = stack.pop() {
             if let Value::List(l) = x {
                 if let Ok(mut list) = Rc::try_unwrap(l) {
-                    if let Some(cell) = Rc::get_mut(list.data.get_mut()) {
-                        stack.append(cell.get_mut());
-                    }
+                    take_nested(list.repr.get_mut(), &mut stack);
                 }
             }
         }
@@ -440,10 +479,10 @@ impl Dict {
         Dict { map: RefCell::new(DictMap::default()), gc_buffered: Cell::new(false) }
     }
     /// A dict from entries in order (a repeated key keeps its first position, last value).
-    pub fn from_entries(entries: impl IntoIterator<Item = (Rc<str>, Value)>) -> Dict {
+    pub fn from_entries<K: Into<Text>>(entries: impl IntoIterator<Item = (K, Value)>) -> Dict {
         let mut map = DictMap::default();
         for (k, v) in entries {
-            map.insert(k, v);
+            map.insert(k.into(), v);
         }
         Dict { map: RefCell::new(map), gc_buffered: Cell::new(false) }
     }
@@ -470,7 +509,7 @@ impl Dict {
         if let Some(slot) = m.get_mut(key) {
             *slot = v;
         } else {
-            m.insert(Rc::from(key), v);
+            m.insert(Text::new(key), v);
         }
     }
     /// `dict-set!` on a shared dict: [`Dict::set`], registering the dict as a
@@ -486,27 +525,20 @@ impl Dict {
     /// value): one hash and one probe; a string key's text is shared, not copied.
     #[inline]
     pub fn put_value(self: &Rc<Self>, key: &Value, v: Value) -> Option<()> {
-        let k: Rc<str> = match key {
+        let k: Text = match key {
             Value::Str(s) => s.s.clone(),
-            Value::Keyword(k) => Rc::from(k.name()),
+            Value::Keyword(k) => Text::new(k.name()),
             _ => return None,
         };
         let note = crate::gc::is_container(&v);
-        match self.map.borrow_mut().entry(k) {
-            indexmap::map::Entry::Occupied(mut e) => {
-                *e.get_mut() = v;
-            }
-            indexmap::map::Entry::Vacant(e) => {
-                e.insert(v);
-            }
-        }
+        self.map.borrow_mut().insert(k, v);
         if note {
             crate::gc::note_dict(self);
         }
         Some(())
     }
-    /// Sets `key` given as an `Rc<str>` (no copy of the key text when new).
-    pub fn set_rc(&self, key: Rc<str>, v: Value) {
+    /// Sets `key` given as a [`Text`] (no copy of a long key's text when new).
+    pub fn set_text(&self, key: Text, v: Value) {
         self.map.borrow_mut().insert(key, v);
     }
     /// Deletes `key` keeping the order of the others; returns the old value.
@@ -514,7 +546,7 @@ impl Dict {
         self.map.borrow_mut().shift_remove(key)
     }
     /// The keys in order.
-    pub fn keys(&self) -> Vec<Rc<str>> {
+    pub fn keys(&self) -> Vec<Text> {
         self.map.borrow().keys().cloned().collect()
     }
     /// The values in order.
@@ -522,7 +554,7 @@ impl Dict {
         self.map.borrow().values().cloned().collect()
     }
     /// The entries in order.
-    pub fn entries(&self) -> Vec<(Rc<str>, Value)> {
+    pub fn entries(&self) -> Vec<(Text, Value)> {
         self.map.borrow().iter().map(|(k, v)| (k.clone(), v.clone())).collect()
     }
     /// A copy of the map (for `assoc`/`dissoc`/`merge`).
@@ -587,6 +619,25 @@ mod tests {
     #[test]
     fn size_is_two_words() {
         assert_eq!(std::mem::size_of::<Value>(), 16);
+    }
+
+    #[test]
+    fn object_sizes_match_docs() {
+        // docs/values.md lists these; an allocation adds the 16-byte Rc header.
+        assert_eq!(std::mem::size_of::<SxStr>(), 32);
+        assert_eq!(std::mem::size_of::<List>(), 64);
+    }
+
+    #[test]
+    fn short_lists_are_owned_until_viewed() {
+        let xs = List::from_slice(&[Value::Int(1), Value::Int(2)]);
+        assert!(matches!(&*xs.repr.borrow(), ListRepr::Own(v) if !v.spilled()));
+        let r = xs.rest();
+        assert!(matches!(&*xs.repr.borrow(), ListRepr::Shared { start: 0, end: 2, .. }));
+        assert_eq!(ints(&r), vec![2]);
+        xs.push(Value::Int(3));
+        assert_eq!(ints(&xs), vec![1, 2, 3]);
+        assert_eq!(ints(&r), vec![2]);
     }
 
     #[test]

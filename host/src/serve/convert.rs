@@ -12,7 +12,6 @@
 //! - anything else is a handler error (500).
 
 use super::{Request, Response};
-use std::rc::Rc;
 use vm::Value;
 
 const HTML: &str = "text/html; charset=utf-8";
@@ -22,7 +21,7 @@ const JSON: &str = "application/json";
 /// handler (`:query` and `:headers` are dicts with string keys).
 pub(crate) fn request_value(req: &Request) -> Value {
     let pairs = |kv: &[(String, String)]| {
-        Value::dict(kv.iter().map(|(k, v)| (Rc::<str>::from(k.as_str()), Value::str(v))).collect())
+        Value::dict(kv.iter().map(|(k, v)| (vm::value::Text::new(k), Value::str(v))).collect())
     };
     Value::dict_from([
         ("method", Value::str(&req.method)),

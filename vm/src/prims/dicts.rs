@@ -1,11 +1,11 @@
 //! Dict primitives. Keys are strings; a keyword key is stored by its name.
 //! `assoc`/`dissoc`/`merge` return new dicts; `dict-set!`/`dict-delete!` mutate.
 
+use crate::text::Text;
 use super::{def, dict_arg, key_arg, PrimDef, PrimResult};
 use crate::ctx::Ctx;
 use crate::error::{err, type_err};
 use crate::value::{DictMap, Value};
-use std::rc::Rc;
 
 /// The dict primitives.
 pub const DEFS: &[PrimDef] = &[
@@ -32,14 +32,14 @@ fn pairs_into(name: &str, map: &mut DictMap, kvs: &[Value]) -> Result<(), Value>
         if let Some(slot) = map.get_mut(k) {
             *slot = kv[1].clone();
         } else {
-            map.insert(Rc::from(k), kv[1].clone());
+            map.insert(Text::new(k), kv[1].clone());
         }
     }
     Ok(())
 }
 
 fn dict(_: &mut Ctx, a: &[Value]) -> PrimResult {
-    let mut map = DictMap::with_capacity_and_hasher(a.len() / 2, Default::default());
+    let mut map = DictMap::with_capacity(a.len() / 2);
     pairs_into("dict", &mut map, a)?;
     Ok(Value::dict_map(map))
 }

@@ -41,7 +41,7 @@ pub const DEFS: &[PrimDef] = &[
 ];
 
 fn list(_: &mut Ctx, a: &[Value]) -> PrimResult {
-    Ok(Value::list(a.to_vec()))
+    Ok(Value::List(Rc::new(List::from_slice(a))))
 }
 
 fn cons(_: &mut Ctx, a: &[Value]) -> PrimResult {

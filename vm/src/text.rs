@@ -1,0 +1,195 @@
+//! [`Text`]: immutable UTF-8 text stored inline when short (≤ 22 bytes), else
+//! behind an `Rc<str>`.
+//!
+//! It is the text of SX strings ([`crate::value::SxStr`]) and the key type of
+//! dicts. Short strings are most strings a program makes (`"k42"`, `"3,17"`,
+//! tag names, JSON keys): inline, a string value costs one allocation instead
+//! of two, and a dict probe compares the key without a pointer chase (one
+//! cache miss less per lookup in a large dict). Long text stays shared, so
+//! `dict-set!` with a long string key still does not copy it. The same
+//! small-string layout as `smol_str`/`compact_str`, kept here because SX
+//! needs the `Rc<str>` sharing of the long case.
+
+use std::borrow::Borrow;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::ops::Deref;
+use std::rc::Rc;
+
+/// Longest text stored inline, in bytes.
+pub const INLINE_CAP: usize = 22;
+
+/// Immutable UTF-8 text: inline up to [`INLINE_CAP`] bytes, shared `Rc<str>`
+/// beyond. 24 bytes. Hashes, compares and orders exactly as the `str` it
+/// derefs to (so a `HashMap<Text, _>` is looked up with a `&str`).
+#[derive(Clone)]
+pub struct Text(Repr);
+
+#[derive(Clone)]
+enum Repr {
+    Inline { len: u8, buf: [u8; INLINE_CAP] },
+    Heap(Rc<str>),
+}
+
+const _: () = assert!(std::mem::size_of::<Text>() == 24);
+
+impl Text {
+    /// Copies `s` (inline when short).
+    #[inline]
+    pub fn new(s: &str) -> Text {
+        if s.len() <= INLINE_CAP {
+            let mut buf = [0u8; INLINE_CAP];
+            buf[..s.len()].copy_from_slice(s.as_bytes());
+            Text(Repr::Inline { len: s.len() as u8, buf })
+        } else {
+            Text(Repr::Heap(Rc::from(s)))
+        }
+    }
+    /// Takes `s` (copied inline when short; otherwise moved into an `Rc<str>`,
+    /// which copies once).
+    pub fn from_string(s: String) -> Text {
+        Text::new(&s)
+    }
+    /// Shares `s` (no copy) when long; short text is copied inline.
+    pub fn from_rc(s: Rc<str>) -> Text {
+        if s.len() <= INLINE_CAP {
+            Text::new(&s)
+        } else {
+            Text(Repr::Heap(s))
+        }
+    }
+    /// The text.
+    #[inline]
+    pub fn as_str(&self) -> &str {
+        match &self.0 {
+            // SAFETY: `buf[..len]` was copied from a `&str` (valid UTF-8) and never mutated.
+            Repr::Inline { len, buf } => unsafe { std::str::from_utf8_unchecked(buf.get_unchecked(..*len as usize)) },
+            Repr::Heap(s) => s,
+        }
+    }
+    /// True when the text lives inline (no heap allocation).
+    pub fn is_inline(&self) -> bool {
+        matches!(self.0, Repr::Inline { .. })
+    }
+}
+
+impl Deref for Text {
+    type Target = str;
+    #[inline]
+    fn deref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl AsRef<str> for Text {
+    fn as_ref(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl Borrow<str> for Text {
+    #[inline]
+    fn borrow(&self) -> &str {
+        self.as_str()
+    }
+}
+
+impl Hash for Text {
+    #[inline]
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.as_str().hash(state)
+    }
+}
+
+impl PartialEq for Text {
+    #[inline]
+    fn eq(&self, other: &Text) -> bool {
+        self.as_str() == other.as_str()
+    }
+}
+
+impl Eq for Text {}
+
+impl PartialEq<str> for Text {
+    fn eq(&self, other: &str) -> bool {
+        self.as_str() == other
+    }
+}
+
+impl PartialOrd for Text {
+    fn partial_cmp(&self, other: &Text) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Text {
+    fn cmp(&self, other: &Text) -> std::cmp::Ordering {
+        self.as_str().cmp(other.as_str())
+    }
+}
+
+impl fmt::Debug for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+impl fmt::Display for Text {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl From<&str> for Text {
+    fn from(s: &str) -> Text {
+        Text::new(s)
+    }
+}
+
+impl From<String> for Text {
+    fn from(s: String) -> Text {
+        Text::from_string(s)
+    }
+}
+
+impl From<Rc<str>> for Text {
+    fn from(s: Rc<str>) -> Text {
+        Text::from_rc(s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn inline_and_heap_agree_with_str() {
+        for s in ["", "a", "3,17", "exactly-22-bytes-long!", "twenty-three bytes long", "héllo wörld, a longer text"] {
+            let t = Text::new(s);
+            assert_eq!(t.as_str(), s);
+            assert_eq!(t.is_inline(), s.len() <= INLINE_CAP, "{s}");
+            assert_eq!(t, Text::from_string(s.to_string()));
+            assert_eq!(t, Text::from_rc(Rc::from(s)));
+        }
+    }
+
+    #[test]
+    fn map_lookup_by_str() {
+        let mut m: HashMap<Text, i32> = HashMap::new();
+        m.insert(Text::new("short"), 1);
+        m.insert(Text::new("a key much longer than twenty-two bytes"), 2);
+        assert_eq!(m.get("short"), Some(&1));
+        assert_eq!(m.get("a key much longer than twenty-two bytes"), Some(&2));
+        assert_eq!(m.get("other"), None);
+    }
+
+    #[test]
+    fn long_text_is_shared() {
+        let rc: Rc<str> = Rc::from("a key much longer than twenty-two bytes");
+        let t = Text::from_rc(rc.clone());
+        assert_eq!(Rc::strong_count(&rc), 2);
+        drop(t);
+        assert_eq!(Rc::strong_count(&rc), 1);
+    }
+}
