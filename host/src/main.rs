@@ -1,7 +1,7 @@
-// mimalloc: the interpreter allocates many small short-lived objects (list
-// cells, strings, closures); see docs/values.md, "Allocation".
+mod alloc;
+
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: alloc::SxAlloc = alloc::SxAlloc;
 
 use clap::Parser;
 
