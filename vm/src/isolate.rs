@@ -182,7 +182,7 @@ impl Isolate {
     pub fn load_module(&mut self, m: &ir::Module) -> Fiber {
         let proto = compile_module(m, &mut self.globals);
         self.modules.push(proto.clone());
-        let entry = Value::Closure(Rc::new(Closure { proto, captures: Box::new([]) }));
+        let entry = Value::Closure(Rc::new(Closure { proto, captures: crate::value::Captures::new() }));
         Fiber::new_call(entry, Vec::new())
     }
 

@@ -571,11 +571,15 @@ impl Default for Dict {
 
 // ---------------------------------------------------------------- other heap objects
 
+/// Captured values of a closure: up to two inline, so most closures (a
+/// named-let loop, a `map` callback) are one allocation.
+pub type Captures = smallvec::SmallVec<[Value; 2]>;
+
 /// A closure: compiled code plus captured values.
 #[derive(Debug)]
 pub struct Closure {
     pub proto: Rc<Proto>,
-    pub captures: Box<[Value]>,
+    pub captures: Captures,
 }
 
 /// A macro as a value (`#<macro name>`); macros are applied at expansion time.

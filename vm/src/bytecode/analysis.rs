@@ -152,11 +152,11 @@ pub(super) fn predecessor_counts(f: &Function) -> Vec<u32> {
     n
 }
 
-/// The destination of an instruction that only computes a value into it
-/// (arithmetic, loads, moves, non-call primitives): such a destination can
-/// be changed without changing anything else.
-pub(super) fn plain_dst(op: &Op) -> Option<Reg> {
-    match *op {
+/// The destination register of an instruction that only computes a value
+/// into it (arithmetic, loads, moves, non-call primitives), mutably: such a
+/// destination can be changed without changing anything else.
+fn plain_dst_mut(op: &mut Op) -> Option<&mut Reg> {
+    match op {
         Op::Move { dst, .. }
         | Op::LoadConst { dst, .. }
         | Op::LoadInt { dst, .. }
@@ -164,6 +164,8 @@ pub(super) fn plain_dst(op: &Op) -> Option<Reg> {
         | Op::LoadBool { dst, .. }
         | Op::Prim { dst, .. }
         | Op::Nth { dst, .. }
+        | Op::First { dst, .. }
+        | Op::IsEmpty { dst, .. }
         | Op::Add { dst, .. }
         | Op::Sub { dst, .. }
         | Op::Mul { dst, .. }
@@ -175,23 +177,16 @@ pub(super) fn plain_dst(op: &Op) -> Option<Reg> {
     }
 }
 
+/// The destination of an instruction accepted by [`plain_dst_mut`].
+pub(super) fn plain_dst(op: &Op) -> Option<Reg> {
+    let mut copy = *op;
+    plain_dst_mut(&mut copy).map(|r| *r)
+}
+
 /// Sets the destination of an instruction accepted by [`plain_dst`].
 pub(super) fn set_plain_dst(op: &mut Op, to: Reg) {
-    match op {
-        Op::Move { dst, .. }
-        | Op::LoadConst { dst, .. }
-        | Op::LoadInt { dst, .. }
-        | Op::LoadNil { dst }
-        | Op::LoadBool { dst, .. }
-        | Op::Prim { dst, .. }
-        | Op::Nth { dst, .. }
-        | Op::Add { dst, .. }
-        | Op::Sub { dst, .. }
-        | Op::Mul { dst, .. }
-        | Op::AddImm { dst, .. }
-        | Op::SubImm { dst, .. }
-        | Op::Compare { dst, .. }
-        | Op::Not { dst, .. } => *dst = to,
-        _ => unreachable!("set_plain_dst on {op:?}"),
+    match plain_dst_mut(op) {
+        Some(dst) => *dst = to,
+        None => unreachable!("set_plain_dst on {op:?}"),
     }
 }

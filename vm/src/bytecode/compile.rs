@@ -528,6 +528,15 @@ impl<'a> FnCompiler<'a> {
     }
 
     fn prim(&mut self, dst: Reg, name: &str, args: &[ir::Value], span: Span) {
+        if args.len() == 1 && matches!(name, "first" | "empty?") {
+            let prim = self.prim_id(name);
+            if prim != u16::MAX {
+                let a = self.r(args[0]);
+                let op = if name == "first" { Op::First { dst, a, prim } } else { Op::IsEmpty { dst, a, prim } };
+                self.emit(op, span);
+                return;
+            }
+        }
         if args.len() == 2 {
             let (a, b) = (self.r(args[0]), self.r(args[1]));
             let prim = self.prim_id(name);

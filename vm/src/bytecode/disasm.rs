@@ -75,6 +75,9 @@ impl Proto {
             Op::CellGet { dst, cell } => write!(f, "cell.get  {} <- {}", r(dst), r(cell)),
             Op::CellSet { dst, cell, src } => write!(f, "cell.set  {} <- {}  ; {}", r(cell), r(src), r(dst)),
             Op::Prim { dst, prim, args, n } => write!(f, "prim      {} <- {} ({})", r(dst), pn(prim), self.regs(args, n)),
+            Op::First { dst, a, prim } | Op::IsEmpty { dst, a, prim } => {
+                write!(f, "prim      {} <- {} ({})", r(dst), pn(prim), r(a))
+            }
             Op::Nth { dst, a, b, prim } | Op::Append { dst, a, b, prim } => {
                 write!(f, "prim      {} <- {} ({} {})", r(dst), pn(prim), r(a), r(b))
             }

@@ -131,6 +131,10 @@ pub enum Op {
     Prim { dst: Reg, prim: u16, args: u32, n: u16 },
     /// `dst = (nth a b)`: list/Int fast path, else primitive `prim` (`nth`).
     Nth { dst: Reg, a: Reg, b: Reg, prim: u16 },
+    /// `dst = (first a)`: list fast path, else primitive `prim` (`first`).
+    First { dst: Reg, a: Reg, prim: u16 },
+    /// `dst = (empty? a)`: list fast path, else primitive `prim` (`empty?`).
+    IsEmpty { dst: Reg, a: Reg, prim: u16 },
     /// `dst = (append! a b)`: list fast path, else primitive `prim` (`append!`).
     Append { dst: Reg, a: Reg, b: Reg, prim: u16 },
     /// `dst = a + b` (Int fast path, else primitive `prim`).
@@ -471,6 +475,8 @@ pub(crate) fn heap_dst(op: &Op) -> Option<Reg> {
         | Op::CellGet { dst, .. }
         | Op::Prim { dst, .. }
         | Op::Nth { dst, .. }
+        | Op::First { dst, .. }
+        | Op::IsEmpty { dst, .. }
         | Op::Append { dst, .. }
         | Op::Call { dst, .. }
         | Op::CallGlobal { dst, .. }
@@ -504,7 +510,10 @@ fn op_operands(op: &Op) -> (Vec<Reg>, Option<u32>, Option<(u32, u16)>) {
         | Op::Compare { dst, a, b, .. } => {
             (vec![dst, a, b], None, None)
         }
-        Op::AddImm { dst, a, .. } | Op::SubImm { dst, a, .. } => (vec![dst, a], None, None),
+        Op::AddImm { dst, a, .. }
+        | Op::SubImm { dst, a, .. }
+        | Op::First { dst, a, .. }
+        | Op::IsEmpty { dst, a, .. } => (vec![dst, a], None, None),
         Op::BrCmp { a, b, target, .. } | Op::BrIfCmp { a, b, target, .. } => (vec![a, b], Some(target), None),
         Op::RetCmp { a, b, src, .. } => (vec![a, b, src], None, None),
         Op::RetCmpImm { a, src, .. } => (vec![a, src], None, None),

@@ -155,6 +155,13 @@ pub(super) fn arith_slow(ctx: &mut Ctx, prim: u16, a: &Value, b: &Value) -> Resu
     (def.func)(ctx, &[a.clone(), b.clone()])
 }
 
+/// A one-argument primitive call (the fallback of the `first`/`empty?` ops).
+#[inline(never)]
+pub(super) fn prim1_slow(ctx: &mut Ctx, prim: u16, a: &Value) -> Result<Value, Value> {
+    let def = rt::prim_def(prim_of(prim));
+    (def.func)(ctx, std::slice::from_ref(a))
+}
+
 /// A two-argument primitive call (the fallback of the `nth`/`append!` ops).
 #[inline(never)]
 pub(super) fn prim2_slow(ctx: &mut Ctx, prim: u16, a: &Value, b: &Value) -> Result<Value, Value> {

@@ -99,16 +99,23 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
             unsafe { $p.args_unchecked($args as u32, $n as u16) }
         };
     }
-    macro_rules! reload {
+    // Continues in frame `*top`: its closure, code, registers and saved pc.
+    macro_rules! enter_top {
         () => {{
-            let t = f.frames.last_mut().unwrap();
-            top = t;
+            // SAFETY: `top` points to the live top frame.
+            let t = unsafe { &*top };
             clo = Rc::as_ptr(&t.closure);
             proto = Rc::as_ptr(&unsafe { &*clo }.proto);
             code = unsafe { &*proto }.code.as_ptr();
             base = t.base as usize;
             pc = t.pc as usize;
             rewin!();
+        }};
+    }
+    macro_rules! reload {
+        () => {{
+            top = f.frames.last_mut().unwrap();
+            enter_top!();
         }};
     }
     macro_rules! save_pc {
@@ -141,13 +148,7 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
             }
             // SAFETY: `len >= 1` frames remain; the new top is the one below.
             top = unsafe { top.sub(1) };
-            let t = unsafe { &*top };
-            clo = Rc::as_ptr(&t.closure);
-            proto = Rc::as_ptr(&unsafe { &*clo }.proto);
-            code = unsafe { &*proto }.code.as_ptr();
-            base = t.base as usize;
-            pc = t.pc as usize;
-            rewin!();
+            enter_top!();
             $write(unsafe { &mut *win.add(ret as usize) }, v);
             drop(old);
         }};
@@ -368,7 +369,7 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
                 set_reg!(dst, Value::Nil);
             }
             Op::MakeClosure { dst, proto: child, args, n } => {
-                let captures: Box<[Value]> = args!(p, args, n).iter().map(|&r| fast_clone(&reg!(r))).collect();
+                let captures: crate::value::Captures = args!(p, args, n).iter().map(|&r| fast_clone(&reg!(r))).collect();
                 let Some(cp) = p.children()[child as usize].get() else {
                     throw!(rt::error("internal error: closure of a dropped module"));
                 };
@@ -430,6 +431,41 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
                     Ok(v) => set_reg!(dst, v),
                     Err(e) => throw!(e),
                 }
+            }
+            Op::First { dst, a, prim } => {
+                if let Value::List(l) = &reg!(a) {
+                    let slot = unsafe { &mut *win.add(dst as usize) };
+                    // As in `Nth`: copy straight into `dst` when that drops
+                    // nothing while the list is borrowed.
+                    if dst != a && is_imm(slot) {
+                        l.with_items(|s| match s.first() {
+                            Some(v) => copy_into(slot, v),
+                            None => fast_set(slot, Value::Nil),
+                        });
+                    } else {
+                        let v = l.with_items(|s| s.first().map(fast_clone)).unwrap_or(Value::Nil);
+                        set_reg!(dst, v);
+                    }
+                    continue;
+                }
+                match prim1_slow(env.ctx, prim, &reg!(a)) {
+                    Ok(v) => set_reg!(dst, v),
+                    Err(e) => throw!(e),
+                }
+            }
+            Op::IsEmpty { dst, a, prim } => {
+                let e = match &reg!(a) {
+                    Value::List(l) => l.is_empty(),
+                    Value::Nil => true,
+                    other => match prim1_slow(env.ctx, prim, other) {
+                        Ok(v) => {
+                            set_reg!(dst, v);
+                            continue;
+                        }
+                        Err(e) => throw!(e),
+                    },
+                };
+                put_bool(unsafe { &mut *win.add(dst as usize) }, e);
             }
             Op::Nth { dst, a, b, prim } => {
                 if let (Value::List(l), Value::Int(i)) = (&reg!(a), &reg!(b)) {
