@@ -4,18 +4,25 @@
 //!    are bypassed: every `jump`/`branch` edge to them goes to `C(args)`
 //!    directly (the arguments dominate every predecessor, so this is valid).
 //!    A `branch` whose arms become identical turns into a `jump`.
-//! 2. A block reached by exactly one edge, an unconditional `jump` from its
+//! 2. Jump threading through a join that only branches on one of its
+//!    parameters (what `(if (or a b) x y)` and `(and …)` conditions lower to):
+//!    an edge that passes the value its own branch just tested goes straight
+//!    to the side that value selects, and a `jump` to the join becomes the
+//!    join's branch (a copy of one terminator). The join usually becomes
+//!    unreachable.
+//! 3. A block reached by exactly one edge, an unconditional `jump` from its
 //!    predecessor, is merged into that predecessor (its parameters are replaced
 //!    by the jump arguments).
-//! 3. Unreachable blocks are dropped and the function compacted.
+//! 4. Unreachable blocks are dropped and the function compacted.
 
 use crate::entities::{Block, Value};
-use crate::function::{Function, Terminator};
+use crate::function::{BlockCall, Function, Terminator};
 use rustc_hash::FxHashMap;
 
 /// Simplifies the CFG of `f` (see the module docs).
 pub fn simplify_cfg_function(f: &mut Function) {
     bypass_forwarders(f);
+    thread_branches(f);
     merge_straight_lines(f);
     super::compact(f);
 }
@@ -72,6 +79,55 @@ fn bypass_forwarders(f: &mut Function) {
             if then_dest == else_dest {
                 let d = then_dest.clone();
                 f.blocks[b].term = Terminator::Jump(d);
+            }
+        }
+    }
+}
+
+fn thread_branches(f: &mut Function) {
+    let n = f.blocks.len();
+    for j in 1..n {
+        let jd = &f.blocks[j];
+        if !jd.insts.is_empty() {
+            continue;
+        }
+        let Terminator::Branch { cond, then_dest, else_dest } = &jd.term else { continue };
+        let Some(pi) = jd.params.iter().position(|p| p == cond) else { continue };
+        let (params, then_dest, else_dest) = (jd.params.clone(), then_dest.clone(), else_dest.clone());
+        // `dest` of the join's branch, with the join's parameters replaced by
+        // the arguments of the edge being threaded. (Other values the join
+        // passes on dominate the join, hence every predecessor too.)
+        let through = |edge: &[Value], dest: &BlockCall| BlockCall {
+            block: dest.block,
+            args: dest.args.iter().map(|a| params.iter().position(|p| p == a).map_or(*a, |k| edge[k])).collect(),
+        };
+        for p in 0..n {
+            if p == j {
+                continue;
+            }
+            let threaded = match &f.blocks[p].term {
+                Terminator::Jump(bc) if bc.block.index() == j => Some(Terminator::Branch {
+                    cond: bc.args[pi],
+                    then_dest: through(&bc.args, &then_dest),
+                    else_dest: through(&bc.args, &else_dest),
+                }),
+                Terminator::Branch { cond: c, then_dest: t, else_dest: e } => {
+                    let (mut t, mut e, mut changed) = (t.clone(), e.clone(), false);
+                    // Taken when `c` is truthy, passing `c`: the join takes its then side.
+                    if t.block.index() == j && t.args[pi] == *c {
+                        t = through(&t.args, &then_dest);
+                        changed = true;
+                    }
+                    if e.block.index() == j && e.args[pi] == *c {
+                        e = through(&e.args, &else_dest);
+                        changed = true;
+                    }
+                    changed.then(|| if t == e { Terminator::Jump(t) } else { Terminator::Branch { cond: *c, then_dest: t, else_dest: e } })
+                }
+                _ => None,
+            };
+            if let Some(term) = threaded {
+                f.blocks[p].term = term;
             }
         }
     }
