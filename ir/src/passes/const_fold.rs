@@ -138,7 +138,7 @@ fn num_const(n: Num) -> Const {
     }
 }
 
-fn const_of(f: &Function, v: Value) -> Option<&Const> {
+pub(super) fn const_of(f: &Function, v: Value) -> Option<&Const> {
     match f.values.get(v.index())?.def {
         ValueDef::Inst(i) => match &f.inst(i).data {
             InstData::Const(c) => Some(c),

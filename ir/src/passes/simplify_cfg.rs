@@ -5,11 +5,11 @@
 //!    directly (the arguments dominate every predecessor, so this is valid).
 //!    A `branch` whose arms become identical turns into a `jump`.
 //! 2. Jump threading through a join that only branches on one of its
-//!    parameters (what `(if (or a b) x y)` and `(and …)` conditions lower to):
-//!    an edge that passes the value its own branch just tested goes straight
-//!    to the side that value selects, and a `jump` to the join becomes the
-//!    join's branch (a copy of one terminator). The join usually becomes
-//!    unreachable.
+//!    parameters (what `(if (or a b) x y)` and `(and …)` conditions lower to,
+//!    and an inlined predicate's result): an edge that passes a constant, or
+//!    the value its own branch just tested, goes straight to the side that
+//!    value selects, and any other `jump` to the join becomes the join's
+//!    branch (a copy of one terminator). The join usually becomes unreachable.
 //! 3. A block reached by exactly one edge, an unconditional `jump` from its
 //!    predecessor, is merged into that predecessor (its parameters are replaced
 //!    by the jump arguments).
@@ -17,6 +17,7 @@
 
 use crate::entities::{Block, Value};
 use crate::function::{BlockCall, Function, Terminator};
+use frontend::ast::Const;
 use rustc_hash::FxHashMap;
 
 /// Simplifies the CFG of `f` (see the module docs).
@@ -105,22 +106,44 @@ fn thread_branches(f: &mut Function) {
             if p == j {
                 continue;
             }
+            // The join's side an edge passing `v` takes, when known: `v` is a
+            // constant (an inlined predicate's `true`/`false`).
+            let known = |v: Value| super::const_fold::const_of(f, v).map(|c| !matches!(c, Const::Nil | Const::Bool(false)));
             let threaded = match &f.blocks[p].term {
-                Terminator::Jump(bc) if bc.block.index() == j => Some(Terminator::Branch {
-                    cond: bc.args[pi],
-                    then_dest: through(&bc.args, &then_dest),
-                    else_dest: through(&bc.args, &else_dest),
+                Terminator::Jump(bc) if bc.block.index() == j => Some(match known(bc.args[pi]) {
+                    Some(true) => Terminator::Jump(through(&bc.args, &then_dest)),
+                    Some(false) => Terminator::Jump(through(&bc.args, &else_dest)),
+                    None => Terminator::Branch {
+                        cond: bc.args[pi],
+                        then_dest: through(&bc.args, &then_dest),
+                        else_dest: through(&bc.args, &else_dest),
+                    },
                 }),
                 Terminator::Branch { cond: c, then_dest: t, else_dest: e } => {
                     let (mut t, mut e, mut changed) = (t.clone(), e.clone(), false);
                     // Taken when `c` is truthy, passing `c`: the join takes its then side.
-                    if t.block.index() == j && t.args[pi] == *c {
-                        t = through(&t.args, &then_dest);
-                        changed = true;
+                    if t.block.index() == j {
+                        let side = match known(t.args[pi]) {
+                            Some(true) => Some(&then_dest),
+                            Some(false) => Some(&else_dest),
+                            None => (t.args[pi] == *c).then_some(&then_dest),
+                        };
+                        if let Some(d) = side {
+                            t = through(&t.args, d);
+                            changed = true;
+                        }
                     }
-                    if e.block.index() == j && e.args[pi] == *c {
-                        e = through(&e.args, &else_dest);
-                        changed = true;
+                    // Taken when `c` is falsy, passing `c`: the join takes its else side.
+                    if e.block.index() == j {
+                        let side = match known(e.args[pi]) {
+                            Some(true) => Some(&then_dest),
+                            Some(false) => Some(&else_dest),
+                            None => (e.args[pi] == *c).then_some(&else_dest),
+                        };
+                        if let Some(d) = side {
+                            e = through(&e.args, d);
+                            changed = true;
+                        }
                     }
                     changed.then(|| if t == e { Terminator::Jump(t) } else { Terminator::Branch { cond: *c, then_dest: t, else_dest: e } })
                 }
