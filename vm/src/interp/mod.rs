@@ -272,6 +272,43 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
                 }
             }};
         }
+        // The generic call path (any callee: `&rest`, wrong arity, primitives,
+        // components, non-functions): calls `cv` with `argv`, result to `dst`.
+        macro_rules! call_generic {
+            ($cv:expr, $argv:expr, $dst:expr) => {{
+                let dst = $dst;
+                save_pc!();
+                match calls::call_vec(f, env, $cv, $argv, dst, false, false) {
+                    Ok(Outcome::Pushed) => reload!(),
+                    Ok(Outcome::Value(v)) => {
+                        rewin!();
+                        set_reg!(dst, v)
+                    }
+                    Err(e) => throw!(e),
+                }
+            }};
+        }
+        // [`call_generic!`] in tail position: replaces the frame, or returns
+        // the value of a call that did not push one.
+        macro_rules! tail_call_generic {
+            ($cv:expr, $argv:expr) => {{
+                save_pc!();
+                match calls::call_vec(f, env, $cv, $argv, 0, true, false) {
+                    Ok(Outcome::Pushed) => reload!(),
+                    Ok(Outcome::Value(v)) => {
+                        rewin!();
+                        do_return!(v)
+                    }
+                    Err(e) => throw!(e),
+                }
+            }};
+        }
+        // The `n` argument registers at `args`, cloned into a vector.
+        macro_rules! arg_vec {
+            ($p:ident, $args:expr, $n:expr) => {
+                args!($p, $args, $n).iter().map(|&r| fast_clone(&reg!(r))).collect::<Vec<Value>>()
+            };
+        }
         // Writes the `n` argument registers at `args` to `r0..n` (in order when
         // `direct`, else through the scratch buffer).
         macro_rules! tail_args {
@@ -732,16 +769,7 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
                 }
                 let cv = fast_clone(&reg!(callee));
                 feedback!(p, kind_bit(&cv));
-                let argv: Vec<Value> = args!(p, args, n).iter().map(|&r| fast_clone(&reg!(r))).collect();
-                save_pc!();
-                match calls::call_vec(f, env, cv, argv, dst, false, false) {
-                    Ok(Outcome::Pushed) => reload!(),
-                    Ok(Outcome::Value(v)) => {
-                        rewin!();
-                        set_reg!(dst, v)
-                    }
-                    Err(e) => throw!(e),
-                }
+                call_generic!(cv, arg_vec!(p, args, n), dst);
             }
             Op::CallGlobal { dst, slot, args, n } => {
                 let cv = match &env.globals.values[slot as usize] {
@@ -752,16 +780,7 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
                     None => throw!(rt::error(format!("unbound name: {}", env.globals.name(slot)))),
                 };
                 feedback!(p, kind_bit(&cv));
-                let argv: Vec<Value> = args!(p, args, n).iter().map(|&r| fast_clone(&reg!(r))).collect();
-                save_pc!();
-                match calls::call_vec(f, env, cv, argv, dst, false, false) {
-                    Ok(Outcome::Pushed) => reload!(),
-                    Ok(Outcome::Value(v)) => {
-                        rewin!();
-                        set_reg!(dst, v)
-                    }
-                    Err(e) => throw!(e),
-                }
+                call_generic!(cv, arg_vec!(p, args, n), dst);
             }
             Op::TailCall { callee, args, n, direct } => {
                 if let Value::Closure(c) = &reg!(callee) {
@@ -774,16 +793,7 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
                 }
                 let cv = fast_clone(&reg!(callee));
                 feedback!(p, kind_bit(&cv));
-                let argv: Vec<Value> = args!(p, args, n).iter().map(|&r| fast_clone(&reg!(r))).collect();
-                save_pc!();
-                match calls::call_vec(f, env, cv, argv, 0, true, false) {
-                    Ok(Outcome::Pushed) => reload!(),
-                    Ok(Outcome::Value(v)) => {
-                        rewin!();
-                        do_return!(v)
-                    }
-                    Err(e) => throw!(e),
-                }
+                tail_call_generic!(cv, arg_vec!(p, args, n));
             }
             Op::TailCallGlobal { slot, args, n, direct } => {
                 let cv = match &env.globals.values[slot as usize] {
@@ -797,46 +807,21 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
                     None => throw!(rt::error(format!("unbound name: {}", env.globals.name(slot)))),
                 };
                 feedback!(p, kind_bit(&cv));
-                let argv: Vec<Value> = args!(p, args, n).iter().map(|&r| fast_clone(&reg!(r))).collect();
-                save_pc!();
-                match calls::call_vec(f, env, cv, argv, 0, true, false) {
-                    Ok(Outcome::Pushed) => reload!(),
-                    Ok(Outcome::Value(v)) => {
-                        rewin!();
-                        do_return!(v)
-                    }
-                    Err(e) => throw!(e),
-                }
+                tail_call_generic!(cv, arg_vec!(p, args, n));
             }
             Op::Apply { dst, callee, list } => {
                 let cv = fast_clone(&reg!(callee));
                 let Some(argv) = rt::list_items(&reg!(list)) else {
                     throw!(rt::error(format!("apply: expected list, got {}", rt::repr(&reg!(list)))))
                 };
-                save_pc!();
-                match calls::call_vec(f, env, cv, argv, dst, false, false) {
-                    Ok(Outcome::Pushed) => reload!(),
-                    Ok(Outcome::Value(v)) => {
-                        rewin!();
-                        set_reg!(dst, v)
-                    }
-                    Err(e) => throw!(e),
-                }
+                call_generic!(cv, argv, dst);
             }
             Op::TailApply { callee, list } => {
                 let cv = fast_clone(&reg!(callee));
                 let Some(argv) = rt::list_items(&reg!(list)) else {
                     throw!(rt::error(format!("apply: expected list, got {}", rt::repr(&reg!(list)))))
                 };
-                save_pc!();
-                match calls::call_vec(f, env, cv, argv, 0, true, false) {
-                    Ok(Outcome::Pushed) => reload!(),
-                    Ok(Outcome::Value(v)) => {
-                        rewin!();
-                        do_return!(v)
-                    }
-                    Err(e) => throw!(e),
-                }
+                tail_call_generic!(cv, argv);
             }
             Op::TryCall { dst, thunk, err_dst, err_pc } => {
                 let tv = fast_clone(&reg!(thunk));
