@@ -2,9 +2,6 @@
 //! Used by the conformance harness (`host/tests/conformance.rs`).
 
 use crate::resolver::HostResolver;
-use std::cell::RefCell;
-use std::io::Write;
-use std::rc::Rc;
 use vm::ctx::Ctx;
 use vm::isolate::Isolate;
 
@@ -18,19 +15,7 @@ pub struct CaseOutcome {
     pub compile_error: Option<String>,
 }
 
-/// A `Write` into a shared buffer, so the caller can read what the isolate printed.
-#[derive(Clone, Default)]
-pub struct SharedBuf(pub Rc<RefCell<Vec<u8>>>);
-
-impl Write for SharedBuf {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.borrow_mut().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
+pub use vm::ctx::SharedBuf;
 
 /// Compiles and runs `source` (labelled `label` in diagnostics) in a fresh
 /// isolate against a fresh, empty store in a temporary data directory — the
@@ -38,7 +23,7 @@ impl Write for SharedBuf {
 pub fn run_case(label: &str, source: &str) -> CaseOutcome {
     let out = SharedBuf::default();
     let mut isolate = Isolate::new(Ctx::with_output(Box::new(out.clone()), Box::new(std::io::sink())));
-    let stdout = |out: &SharedBuf| String::from_utf8_lossy(&out.0.borrow()).into_owned();
+    let stdout = SharedBuf::text;
     let mut fiber = match isolate.compile_file(label, source) {
         Ok(f) => f,
         Err(d) => {

@@ -1,6 +1,8 @@
 //! Per-isolate context handed to primitives: output streams and counters.
 
+use std::cell::RefCell;
 use std::io::Write;
+use std::rc::Rc;
 
 /// Mutable state primitives may touch. One per isolate (thread).
 pub struct Ctx {
@@ -19,7 +21,31 @@ impl Ctx {
     pub fn stdio() -> Ctx {
         Ctx::with_output(Box::new(std::io::stdout()), Box::new(std::io::stderr()))
     }
+    /// A context writing to `stdout` and `stderr` (e.g. [`SharedBuf`]s).
     pub fn with_output(stdout: Box<dyn Write>, stderr: Box<dyn Write>) -> Ctx {
         Ctx { stdout, stderr, gensym_counter: 0, rng_state: 0x9E37_79B9_7F4A_7C15 }
+    }
+}
+
+/// A `Write` into a shared in-memory buffer: hand a clone to
+/// [`Ctx::with_output`] and read what the isolate printed with
+/// [`SharedBuf::text`] (tests, embedders capturing output).
+#[derive(Clone, Default)]
+pub struct SharedBuf(pub Rc<RefCell<Vec<u8>>>);
+
+impl SharedBuf {
+    /// Everything written so far, as text (invalid UTF-8 replaced).
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.borrow()).into_owned()
+    }
+}
+
+impl Write for SharedBuf {
+    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
+        self.0.borrow_mut().extend_from_slice(b);
+        Ok(b.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
     }
 }

@@ -53,21 +53,8 @@ mod tests {
     use crate::ctx::Ctx;
     use crate::prims::call_named;
     use crate::value::Value;
-    use std::cell::RefCell;
-    use std::io::Write;
-    use std::rc::Rc;
 
-    #[derive(Clone, Default)]
-    struct Buf(Rc<RefCell<Vec<u8>>>);
-    impl Write for Buf {
-        fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-            self.0.borrow_mut().extend_from_slice(b);
-            Ok(b.len())
-        }
-        fn flush(&mut self) -> std::io::Result<()> {
-            Ok(())
-        }
-    }
+    use crate::ctx::SharedBuf as Buf;
 
     #[test]
     fn output() {

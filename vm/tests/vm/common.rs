@@ -1,31 +1,12 @@
 //! Helpers: run SX source in a fresh isolate with captured output.
 
-use std::cell::RefCell;
-use std::io::Write;
-use std::rc::Rc;
 use vm::ctx::Ctx;
 use vm::isolate::{Isolate, SxError};
 use vm::memory_resolver::MemoryResolver;
 use vm::value::Value;
 
-#[derive(Clone, Default)]
-pub struct Buf(pub Rc<RefCell<Vec<u8>>>);
-
-impl Write for Buf {
-    fn write(&mut self, b: &[u8]) -> std::io::Result<usize> {
-        self.0.borrow_mut().extend_from_slice(b);
-        Ok(b.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-impl Buf {
-    pub fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.borrow()).into_owned()
-    }
-}
+/// Captured output (the crate's shared buffer).
+pub type Buf = vm::ctx::SharedBuf;
 
 pub fn isolate() -> (Isolate, Buf) {
     let out = Buf::default();
