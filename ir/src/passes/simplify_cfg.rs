@@ -106,13 +106,30 @@ fn thread_branches(f: &mut Function) {
             if p == j {
                 continue;
             }
-            // The join's side an edge passing `v` takes, when known: `v` is a
-            // constant (an inlined predicate's `true`/`false`).
-            let known = |v: Value| super::const_fold::const_of(f, v).map(|c| !matches!(c, Const::Nil | Const::Bool(false)));
+            // The side of the join an edge passing `v` takes, when known: `v` is
+            // a constant (an inlined predicate's `true`/`false`), or `v` is the
+            // value the edge's own branch tested (`tested`: that value and
+            // whether this edge is taken when it is truthy).
+            let side = |v: Value, tested: Option<(Value, bool)>| -> Option<&BlockCall> {
+                let truthy = match super::const_fold::const_of(f, v) {
+                    Some(c) => !matches!(c, Const::Nil | Const::Bool(false)),
+                    None => match tested {
+                        Some((c, when_truthy)) if c == v => when_truthy,
+                        _ => return None,
+                    },
+                };
+                Some(if truthy { &then_dest } else { &else_dest })
+            };
+            // An edge to the join, redirected to the side it is known to take.
+            let thread = |bc: &BlockCall, tested: Option<(Value, bool)>| -> Option<BlockCall> {
+                if bc.block.index() != j {
+                    return None;
+                }
+                side(bc.args[pi], tested).map(|d| through(&bc.args, d))
+            };
             let threaded = match &f.blocks[p].term {
-                Terminator::Jump(bc) if bc.block.index() == j => Some(match known(bc.args[pi]) {
-                    Some(true) => Terminator::Jump(through(&bc.args, &then_dest)),
-                    Some(false) => Terminator::Jump(through(&bc.args, &else_dest)),
+                Terminator::Jump(bc) if bc.block.index() == j => Some(match thread(bc, None) {
+                    Some(d) => Terminator::Jump(d),
                     None => Terminator::Branch {
                         cond: bc.args[pi],
                         then_dest: through(&bc.args, &then_dest),
@@ -120,32 +137,11 @@ fn thread_branches(f: &mut Function) {
                     },
                 }),
                 Terminator::Branch { cond: c, then_dest: t, else_dest: e } => {
-                    let (mut t, mut e, mut changed) = (t.clone(), e.clone(), false);
-                    // Taken when `c` is truthy, passing `c`: the join takes its then side.
-                    if t.block.index() == j {
-                        let side = match known(t.args[pi]) {
-                            Some(true) => Some(&then_dest),
-                            Some(false) => Some(&else_dest),
-                            None => (t.args[pi] == *c).then_some(&then_dest),
-                        };
-                        if let Some(d) = side {
-                            t = through(&t.args, d);
-                            changed = true;
-                        }
-                    }
-                    // Taken when `c` is falsy, passing `c`: the join takes its else side.
-                    if e.block.index() == j {
-                        let side = match known(e.args[pi]) {
-                            Some(true) => Some(&then_dest),
-                            Some(false) => Some(&else_dest),
-                            None => (e.args[pi] == *c).then_some(&else_dest),
-                        };
-                        if let Some(d) = side {
-                            e = through(&e.args, d);
-                            changed = true;
-                        }
-                    }
-                    changed.then(|| if t == e { Terminator::Jump(t) } else { Terminator::Branch { cond: *c, then_dest: t, else_dest: e } })
+                    let (t2, e2) = (thread(t, Some((*c, true))), thread(e, Some((*c, false))));
+                    (t2.is_some() || e2.is_some()).then(|| {
+                        let (t, e) = (t2.unwrap_or_else(|| t.clone()), e2.unwrap_or_else(|| e.clone()));
+                        if t == e { Terminator::Jump(t) } else { Terminator::Branch { cond: *c, then_dest: t, else_dest: e } }
+                    })
                 }
                 _ => None,
             };
