@@ -73,6 +73,97 @@ impl Text {
     }
 }
 
+/// Builds a short [`Text`] in place, without a heap buffer: the fast path of
+/// `str` for the usual keys and labels (`"k42"`, `"3,17"`). Each push fails
+/// (returns `false`, leaving the builder unusable) once the text would exceed
+/// [`INLINE_CAP`] bytes; the caller then falls back to a `String`.
+///
+/// The scratch buffer is larger than the result so that every copy has a
+/// fixed size (no `memcpy` call for a few bytes): an inline [`Text`] is copied
+/// as its whole 22-byte buffer, digits are written straight into place.
+pub struct ShortText {
+    len: usize,
+    buf: [u8; SCRATCH],
+}
+
+/// Room for a full 22-byte text plus the widest pushed part (a 22-byte inline
+/// text, or a sign and 20 digits), so no push writes past the end.
+const SCRATCH: usize = 2 * INLINE_CAP;
+
+impl ShortText {
+    /// An empty builder.
+    #[inline]
+    pub fn new() -> ShortText {
+        ShortText { len: 0, buf: [0; SCRATCH] }
+    }
+    /// Appends `t`; false when it does not fit.
+    #[inline]
+    pub fn push_text(&mut self, t: &Text) -> bool {
+        match &t.0 {
+            Repr::Inline { len, buf } => {
+                let end = self.len + *len as usize;
+                if end > INLINE_CAP {
+                    return false;
+                }
+                // self.len <= INLINE_CAP, so the fixed-size copy stays in SCRATCH.
+                self.buf[self.len..self.len + INLINE_CAP].copy_from_slice(buf);
+                self.len = end;
+                true
+            }
+            Repr::Heap(_) => false,
+        }
+    }
+    /// Appends `s`; false when it does not fit.
+    #[inline]
+    pub fn push_str(&mut self, s: &str) -> bool {
+        let end = self.len + s.len();
+        if end > INLINE_CAP {
+            return false;
+        }
+        self.buf[self.len..end].copy_from_slice(s.as_bytes());
+        self.len = end;
+        true
+    }
+    /// Appends the decimal digits of `i` (with a `-` when negative); false when
+    /// they do not fit.
+    #[inline]
+    pub fn push_int(&mut self, i: i64) -> bool {
+        let mut n = i.unsigned_abs();
+        let sign = usize::from(i < 0);
+        let digits = n.checked_ilog10().unwrap_or(0) as usize + 1;
+        let end = self.len + sign + digits;
+        if end > INLINE_CAP {
+            return false;
+        }
+        if sign == 1 {
+            self.buf[self.len] = b'-';
+        }
+        let mut pos = end;
+        while pos > self.len + sign {
+            pos -= 1;
+            self.buf[pos] = b'0' + (n % 10) as u8;
+            n /= 10;
+        }
+        self.len = end;
+        true
+    }
+    /// The text built so far.
+    #[inline]
+    pub fn finish(self) -> Text {
+        let mut buf = [0u8; INLINE_CAP];
+        buf.copy_from_slice(&self.buf[..INLINE_CAP]);
+        // The bytes hold whole UTF-8 texts and ASCII digits only; bytes past
+        // `len` are ignored.
+        Text(Repr::Inline { len: self.len as u8, buf })
+    }
+}
+
+impl Default for ShortText {
+    fn default() -> ShortText {
+        ShortText::new()
+    }
+}
+
 impl Deref for Text {
     type Target = str;
     #[inline]
@@ -182,6 +273,19 @@ mod tests {
         assert_eq!(m.get("short"), Some(&1));
         assert_eq!(m.get("a key much longer than twenty-two bytes"), Some(&2));
         assert_eq!(m.get("other"), None);
+    }
+
+    #[test]
+    fn short_text_builds_what_format_builds() {
+        for (parts, ints) in [(["", ""], [0i64, 0]), (["k", ","], [42, -7]), (["a", "é,"], [i64::MIN, i64::MAX])] {
+            let mut b = ShortText::new();
+            let want = format!("{}{}{}{}", parts[0], ints[0], parts[1], ints[1]);
+            let fits = b.push_str(parts[0]) && b.push_int(ints[0]) && b.push_text(&Text::new(parts[1])) && b.push_int(ints[1]);
+            assert_eq!(fits, want.len() <= INLINE_CAP, "{want}");
+            if fits {
+                assert_eq!(b.finish().as_str(), want);
+            }
+        }
     }
 
     #[test]

@@ -227,6 +227,10 @@ impl SxStr {
     pub fn new(s: &str) -> SxStr {
         SxStr { s: Text::from(s), char_len: Cell::new(u32::MAX) }
     }
+    /// Wraps `t`.
+    pub fn from_text(t: Text) -> SxStr {
+        SxStr { s: t, char_len: Cell::new(u32::MAX) }
+    }
     /// Takes `s`.
     pub fn from_string(s: String) -> SxStr {
         SxStr { s: Text::from(s), char_len: Cell::new(u32::MAX) }

@@ -445,14 +445,17 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
                     1 => {
                         (def.func)(env.ctx, std::slice::from_ref(&reg!(argregs[0])))
                     }
-                    // Two: bitwise copies, never dropped (no reference-count
-                    // traffic). SAFETY: the registers keep the values alive
-                    // for the call and a primitive cannot reach the registers.
-                    2 => {
-                        let two = std::mem::ManuallyDrop::new(unsafe {
-                            [std::ptr::read(win.add(argregs[0] as usize)), std::ptr::read(win.add(argregs[1] as usize))]
-                        });
-                        (def.func)(env.ctx, &two[..])
+                    // Two to four: bitwise copies, never dropped (no
+                    // reference-count traffic). SAFETY: the registers keep the
+                    // values alive for the call and a primitive cannot reach
+                    // the registers.
+                    2..=4 => {
+                        let mut copies = std::mem::MaybeUninit::<[Value; 4]>::uninit();
+                        let base = copies.as_mut_ptr() as *mut Value;
+                        for (k, &r) in argregs.iter().enumerate() {
+                            unsafe { base.add(k).write(std::ptr::read(win.add(r as usize))) };
+                        }
+                        (def.func)(env.ctx, unsafe { std::slice::from_raw_parts(base, argregs.len()) })
                     }
                     _ => {
                         for &r in argregs {

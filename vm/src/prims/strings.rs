@@ -5,6 +5,7 @@ use super::{def, index_arg, int_arg, str_arg, PrimDef, PrimResult};
 use crate::ctx::Ctx;
 use crate::error::{err, type_err};
 use crate::print::{write_display, write_repr};
+use crate::text::{ShortText, Text};
 use crate::value::{SxStr, Value};
 
 /// The string primitives.
@@ -37,6 +38,9 @@ pub fn str_concat(args: &[Value]) -> Value {
     if let [v @ Value::Str(_)] = args {
         return v.clone();
     }
+    if let Some(t) = short_concat(args) {
+        return Value::Str(std::rc::Rc::new(SxStr::from_text(t)));
+    }
     thread_local! {
         /// Scratch buffer: the result is copied once into an exact-size string.
         static BUF: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
@@ -53,6 +57,25 @@ pub fn str_concat(args: &[Value]) -> Value {
         }
         v
     })
+}
+
+/// `str` of strings, integers and `nil` whose result fits inline in a
+/// [`Text`]: built in place, no scratch buffer, no UTF-8 re-validation.
+#[inline]
+fn short_concat(args: &[Value]) -> Option<Text> {
+    let mut b = ShortText::new();
+    for a in args {
+        let fits = match a {
+            Value::Str(s) => b.push_text(&s.s),
+            Value::Int(i) => b.push_int(*i),
+            Value::Nil => true,
+            _ => false,
+        };
+        if !fits {
+            return None;
+        }
+    }
+    Some(b.finish())
 }
 
 fn str(_: &mut Ctx, a: &[Value]) -> PrimResult {
