@@ -1,16 +1,21 @@
 //! [`DictMap`]: the insertion-ordered hash map behind SX dicts.
 //!
 //! Entries live in a vector in insertion order; a separate open-addressing
-//! table (linear probing) maps a key's hash to its entry. Each table slot is
-//! one `u64` holding the upper 32 bits of the hash and the entry index + 1
-//! (0 = empty), so a probe reads one slot, compares 32 hash bits, and only
-//! then touches the entry to compare the key (keys up to 22 bytes are inline
-//! in the entry, see [`Text`]). A hit costs two cache misses in a large map,
-//! an absent key usually one. That is the layout of CPython's compact dict
-//! (Raymond Hettinger, 2012; CPython 3.6) with the hash kept in the index
+//! table (linear probing) maps each key to its entry. A table slot is 16
+//! bytes: the entry index + 1 (0 = empty) and a 96-bit *key image*. For a key
+//! of at most [`SHORT_KEY`] bytes the image is the key itself (its length and
+//! bytes, packed), so a probe decides equality from the slot alone and a hit
+//! costs one cache miss in a large map, as does a miss; for a longer key the
+//! image is a marker and the full 64-bit hash, and a hit then compares the
+//! entry's key (a second miss). Positions are a hash of the image, so growing
+//! the table never touches the entries or rehashes a string.
+//!
+//! This is the layout of CPython's compact dict (Raymond Hettinger, 2012;
+//! CPython 3.6) with the hash — or, for short keys, the key — kept in the index
 //! table instead of the entry; `indexmap`, which sxc used before, puts a
 //! SwissTable of indices in front of the entries and pays a third miss
-//! (control bytes, index slot, entry).
+//! (control bytes, index slot, entry). SX programs key dicts by short strings
+//! (keywords, `"k42"`, `"3,17"`), which is why the short case is inline.
 //!
 //! Deletion keeps order (`shift_remove`: later entries move down, O(n), as in
 //! `indexmap`) and uses backward-shift deletion in the table (no tombstones).
@@ -19,28 +24,99 @@ use crate::text::Text;
 use crate::value::Value;
 use std::hash::BuildHasher;
 
+/// Longest key, in bytes, whose image in a table slot is the key itself.
+pub const SHORT_KEY: usize = 11;
+
 /// Insertion-ordered map from [`Text`] keys to values. Lookups take `&str`.
 #[derive(Clone, Default)]
 pub struct DictMap {
     entries: Vec<(Text, Value)>,
-    /// Power-of-two length (or empty); see the module docs for the slot format.
-    table: Box<[u64]>,
+    /// Power-of-two length (or empty); see [`Slot`].
+    table: Box<[Slot]>,
 }
 
-/// Upper half of the hash, never 0 in a slot (the index part is ≥ 1).
-#[inline]
-fn hash_of(key: &str) -> u64 {
-    rustc_hash::FxBuildHasher.hash_one(key)
+/// A table slot: `lo` = entry index + 1 in its low 32 bits (0 = empty slot)
+/// and the key image's `hi` part in its upper 32 bits; `w1` = the image's
+/// second word. See [`Image`].
+#[derive(Clone, Copy, Default)]
+struct Slot {
+    lo: u64,
+    w1: u64,
 }
 
-#[inline]
-fn slot(h: u64, idx: usize) -> u64 {
-    (h & 0xffff_ffff_0000_0000) | (idx as u64 + 1)
+/// A key's 96-bit image: `hi` = length (0..=[`SHORT_KEY`]) in its low byte
+/// and, for keys of 8 bytes or more, the bytes after the eighth in its upper
+/// 24 bits; `w1` = the key's first bytes. Long keys: `hi` = [`LONG`] and `w1`
+/// = the key's 64-bit hash. For short keys the image determines the key (the
+/// overlapping reads below are injective once the length is fixed), so equal
+/// images mean equal keys.
+#[derive(Clone, Copy, PartialEq, Eq)]
+struct Image {
+    hi: u32,
+    w1: u64,
 }
 
+/// `hi` of a key longer than [`SHORT_KEY`].
+const LONG: u32 = 0xff;
+
 #[inline]
-fn slot_idx(s: u64) -> usize {
-    (s & 0xffff_ffff) as usize - 1
+fn read_u32(b: &[u8], at: usize) -> u64 {
+    u32::from_le_bytes(b[at..at + 4].try_into().unwrap()) as u64
+}
+
+impl Image {
+    #[inline]
+    fn of(key: &str) -> Image {
+        let b = key.as_bytes();
+        let n = b.len();
+        match n {
+            0 => Image { hi: 0, w1: 0 },
+            // The wyhash trick: bytes 0, n/2 and n-1 cover every byte of a
+            // 1-3 byte key.
+            1..=3 => Image { hi: n as u32, w1: b[0] as u64 | (b[n / 2] as u64) << 8 | (b[n - 1] as u64) << 16 },
+            4..=7 => Image { hi: n as u32, w1: read_u32(b, 0) | read_u32(b, n - 4) << 32 },
+            8..=SHORT_KEY => {
+                let w1 = u64::from_le_bytes(b[..8].try_into().unwrap());
+                // Bytes n-3..n: the last 3 (overlapping the first 8 when n < 11).
+                let tail = (read_u32(b, n - 4) >> 8) as u32;
+                Image { hi: n as u32 | tail << 8, w1 }
+            }
+            _ => Image { hi: LONG, w1: rustc_hash::FxBuildHasher.hash_one(key) },
+        }
+    }
+
+    #[inline]
+    fn is_long(self) -> bool {
+        self.hi == LONG
+    }
+
+    /// Table position before masking: a folded multiply of the image (the
+    /// mixer of foldhash/ahash), so every image bit reaches the low bits.
+    #[inline]
+    fn spread(self) -> usize {
+        let x = (self.hi as u64 ^ 0x243f_6a88_85a3_08d3) as u128 * (self.w1 ^ 0x1319_8a2e_0370_7344) as u128;
+        ((x as u64) ^ ((x >> 64) as u64)) as usize
+    }
+
+    #[inline]
+    fn slot(self, idx: usize) -> Slot {
+        Slot { lo: (self.hi as u64) << 32 | (idx as u64 + 1), w1: self.w1 }
+    }
+}
+
+impl Slot {
+    #[inline]
+    fn is_empty(self) -> bool {
+        self.lo == 0
+    }
+    #[inline]
+    fn idx(self) -> usize {
+        (self.lo & 0xffff_ffff) as usize - 1
+    }
+    #[inline]
+    fn image(self) -> Image {
+        Image { hi: (self.lo >> 32) as u32, w1: self.w1 }
+    }
 }
 
 /// Where a probe ended: the entry's index, or the empty slot to fill.
@@ -71,22 +147,23 @@ impl DictMap {
     /// Removes every entry (keeps the allocations).
     pub fn clear(&mut self) {
         self.entries.clear();
-        self.table.fill(0);
+        self.table.fill(Slot::default());
     }
 
     #[inline]
-    fn probe(&self, key: &str, h: u64) -> Probe {
+    fn probe(&self, key: &str, img: Image) -> Probe {
         let mask = self.table.len() - 1;
-        let mut i = (h as usize) & mask;
+        let mut i = img.spread() & mask;
         loop {
             // SAFETY: i <= mask < table.len().
             let s = unsafe { *self.table.get_unchecked(i) };
-            if s == 0 {
+            if s.is_empty() {
                 return Probe::Vacant(i);
             }
-            if (s ^ h) >> 32 == 0 {
-                let idx = slot_idx(s);
-                if self.entries[idx].0.as_str() == key {
+            if s.image() == img {
+                let idx = s.idx();
+                // A short key's image is the key; a long key's is its hash.
+                if !img.is_long() || self.entries[idx].0.as_str() == key {
                     return Probe::Found { slot: i, idx };
                 }
             }
@@ -100,7 +177,7 @@ impl DictMap {
         if self.entries.is_empty() {
             return None;
         }
-        match self.probe(key, hash_of(key)) {
+        match self.probe(key, Image::of(key)) {
             Probe::Found { idx, .. } => Some(idx),
             Probe::Vacant(_) => None,
         }
@@ -122,17 +199,17 @@ impl DictMap {
     }
 
     /// Sets `key` to `v`: an existing key keeps its position and the old value
-    /// is returned; a new key goes to the end. One hash, one probe.
+    /// is returned; a new key goes to the end. One image, one probe.
     pub fn insert(&mut self, key: Text, v: Value) -> Option<Value> {
         // Grow at 3/4 load (linear probing degrades quickly beyond that).
         if (self.entries.len() + 1) * 4 > self.table.len() * 3 {
             self.rehash(table_len_for(self.entries.len() + 1));
         }
-        let h = hash_of(&key);
-        match self.probe(&key, h) {
+        let img = Image::of(&key);
+        match self.probe(&key, img) {
             Probe::Found { idx, .. } => Some(std::mem::replace(&mut self.entries[idx].1, v)),
             Probe::Vacant(i) => {
-                self.table[i] = slot(h, self.entries.len());
+                self.table[i] = img.slot(self.entries.len());
                 self.entries.push((key, v));
                 None
             }
@@ -144,14 +221,14 @@ impl DictMap {
         if self.entries.is_empty() {
             return None;
         }
-        let Probe::Found { slot: hole, idx } = self.probe(key, hash_of(key)) else { return None };
+        let Probe::Found { slot: hole, idx } = self.probe(key, Image::of(key)) else { return None };
         self.delete_slot(hole);
         let (_, v) = self.entries.remove(idx);
         if idx < self.entries.len() {
             // Entries after `idx` moved down by one.
             for s in self.table.iter_mut() {
-                if *s != 0 && slot_idx(*s) > idx {
-                    *s -= 1;
+                if !s.is_empty() && s.idx() > idx {
+                    s.lo -= 1;
                 }
             }
         }
@@ -162,35 +239,36 @@ impl DictMap {
     /// probe run move into the hole when their home position allows it.
     fn delete_slot(&mut self, mut hole: usize) {
         let mask = self.table.len() - 1;
-        self.table[hole] = 0;
+        self.table[hole] = Slot::default();
         let mut i = hole;
         loop {
             i = (i + 1) & mask;
             let s = self.table[i];
-            if s == 0 {
+            if s.is_empty() {
                 return;
             }
-            let home = (hash_of(&self.entries[slot_idx(s)].0) as usize) & mask;
+            let home = s.image().spread() & mask;
             // Move `s` when its home is not cyclically within (hole, i].
             let stays = if hole <= i { hole < home && home <= i } else { hole < home || home <= i };
             if !stays {
                 self.table[hole] = s;
-                self.table[i] = 0;
+                self.table[i] = Slot::default();
                 hole = i;
             }
         }
     }
 
+    /// Rebuilds the table with `len` slots from the old slots alone (each
+    /// slot's image gives its position; entries are not read).
     fn rehash(&mut self, len: usize) {
-        let mut table = vec![0u64; len].into_boxed_slice();
+        let mut table = vec![Slot::default(); len].into_boxed_slice();
         let mask = len - 1;
-        for (idx, (k, _)) in self.entries.iter().enumerate() {
-            let h = hash_of(k);
-            let mut i = (h as usize) & mask;
-            while table[i] != 0 {
+        for &s in self.table.iter().filter(|s| !s.is_empty()) {
+            let mut i = s.image().spread() & mask;
+            while !table[i].is_empty() {
                 i = (i + 1) & mask;
             }
-            table[i] = slot(h, idx);
+            table[i] = s;
         }
         self.table = table;
     }
@@ -252,8 +330,40 @@ mod tests {
     }
 
     fn key(k: u8) -> String {
-        // Short and long keys, many colliding in the low bits of small tables.
-        if k % 5 == 0 { format!("a long key that does not fit inline #{k}") } else { format!("k{k}") }
+        // Every key length from 0 to past SHORT_KEY (the inline/long boundary
+        // and each branch of `Image::of`), non-ASCII bytes, and long keys.
+        match k {
+            0 => String::new(),
+            _ if k % 5 == 0 => format!("a long key that does not fit inline #{k}"),
+            _ if k % 7 == 0 => format!("é{k}"),
+            _ => {
+                let s = format!("{k}");
+                let len = (s.len() + k as usize * 3 % 13).max(s.len());
+                format!("{s}{}", "-".repeat(len - s.len()))
+            }
+        }
+    }
+
+    #[test]
+    fn images_of_short_keys_are_distinct() {
+        // Keys that differ in one byte at every position and length agree
+        // only with themselves.
+        let mut seen = std::collections::HashMap::new();
+        for n in 0..=SHORT_KEY + 1 {
+            for pos in 0..n.max(1) {
+                for c in [b'a', b'b'] {
+                    let mut k = vec![b'x'; n];
+                    if n > 0 {
+                        k[pos] = c;
+                    }
+                    let k = String::from_utf8(k).unwrap();
+                    let img = Image::of(&k);
+                    if let Some(other) = seen.insert((img.hi, img.w1), k.clone()) {
+                        assert_eq!(other, k);
+                    }
+                }
+            }
+        }
     }
 
     proptest! {
