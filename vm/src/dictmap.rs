@@ -39,6 +39,7 @@ pub struct DictMap {
 /// and the key image's `hi` part in its upper 32 bits; `w1` = the image's
 /// second word. See [`Image`].
 #[derive(Clone, Copy, Default)]
+#[repr(C)]
 struct Slot {
     lo: u64,
     w1: u64,
@@ -261,7 +262,7 @@ impl DictMap {
     /// Rebuilds the table with `len` slots from the old slots alone (each
     /// slot's image gives its position; entries are not read).
     fn rehash(&mut self, len: usize) {
-        let mut table = vec![Slot::default(); len].into_boxed_slice();
+        let mut table = zeroed_table(len);
         let mask = len - 1;
         for &s in self.table.iter().filter(|s| !s.is_empty()) {
             let mut i = s.image().spread() & mask;
@@ -285,6 +286,16 @@ impl DictMap {
     pub fn values(&self) -> impl ExactSizeIterator<Item = &Value> + '_ {
         self.entries.iter().map(|(_, v)| v)
     }
+}
+
+/// A table of `len` empty slots, allocated zeroed (a large fresh block is
+/// then not written at all until used; `vec![Slot::default(); len]` would
+/// fill it).
+fn zeroed_table(len: usize) -> Box<[Slot]> {
+    let raw = Box::into_raw(vec![[0u64; 2]; len].into_boxed_slice());
+    // SAFETY: `Slot` is `repr(C)` of two `u64`s: the size, alignment and valid
+    // bit patterns of `[u64; 2]`, and an all-zero slot is the empty slot.
+    unsafe { Box::from_raw(raw as *mut [Slot]) }
 }
 
 /// Table length (a power of two) keeping `n` entries under 3/4 load.
