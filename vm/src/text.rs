@@ -86,6 +86,14 @@ pub struct ShortText {
     buf: [u8; SCRATCH],
 }
 
+/// "00" "01" … "99": the decimal digits of every pair.
+const DIGIT_PAIRS: &[u8; 200] = b"\
+0001020304050607080910111213141516171819\
+2021222324252627282930313233343536373839\
+4041424344454647484950515253545556575859\
+6061626364656667686970717273747576777879\
+8081828384858687888990919293949596979899";
+
 /// Room for a full 22-byte text plus the widest pushed part (a 22-byte inline
 /// text, or a sign and 20 digits), so no push writes past the end.
 const SCRATCH: usize = 2 * INLINE_CAP;
@@ -138,11 +146,17 @@ impl ShortText {
         if sign == 1 {
             self.buf[self.len] = b'-';
         }
+        // Two digits per division, from a pair table (as `itoa` does).
+        let start = self.len + sign;
         let mut pos = end;
-        while pos > self.len + sign {
-            pos -= 1;
-            self.buf[pos] = b'0' + (n % 10) as u8;
-            n /= 10;
+        while pos >= start + 2 {
+            let d = (n % 100) as usize * 2;
+            n /= 100;
+            pos -= 2;
+            self.buf[pos..pos + 2].copy_from_slice(&DIGIT_PAIRS[d..d + 2]);
+        }
+        if pos > start {
+            self.buf[start] = b'0' + n as u8;
         }
         self.len = end;
         true
@@ -277,7 +291,14 @@ mod tests {
 
     #[test]
     fn short_text_builds_what_format_builds() {
-        for (parts, ints) in [(["", ""], [0i64, 0]), (["k", ","], [42, -7]), (["a", "é,"], [i64::MIN, i64::MAX])] {
+        for (parts, ints) in [
+            (["", ""], [0i64, 0]),
+            (["k", ","], [42, -7]),
+            (["", "-"], [9, 10]),
+            (["", ""], [99, 100]),
+            (["x", ","], [1999, -12345]),
+            (["a", "é,"], [i64::MIN, i64::MAX]),
+        ] {
             let mut b = ShortText::new();
             let want = format!("{}{}{}{}", parts[0], ints[0], parts[1], ints[1]);
             let fits = b.push_str(parts[0]) && b.push_int(ints[0]) && b.push_text(&Text::new(parts[1])) && b.push_int(ints[1]);
@@ -285,6 +306,18 @@ mod tests {
             if fits {
                 assert_eq!(b.finish().as_str(), want);
             }
+        }
+    }
+
+    proptest::proptest! {
+        /// A prefix short enough that any integer fits, then any integer: the
+        /// decimal form `to_string` gives.
+        #[test]
+        fn short_text_ints_match_to_string(prefix in "[a-z,]{0,2}", i in proptest::num::i64::ANY) {
+            let mut b = ShortText::new();
+            proptest::prop_assert!(b.push_str(&prefix) && b.push_int(i));
+            let got = b.finish();
+            proptest::prop_assert_eq!(got.as_str(), format!("{prefix}{i}"));
         }
     }
 
