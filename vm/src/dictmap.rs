@@ -298,9 +298,10 @@ fn zeroed_table(len: usize) -> Box<[Slot]> {
     unsafe { Box::from_raw(raw as *mut [Slot]) }
 }
 
-/// Table length (a power of two) keeping `n` entries under 3/4 load.
+/// Table length (a power of two, at least 4: a 64-byte table for up to 3
+/// entries) keeping `n` entries under 3/4 load.
 fn table_len_for(n: usize) -> usize {
-    (n * 4 / 3 + 1).next_power_of_two().max(8)
+    (n * 4 / 3 + 1).next_power_of_two().max(4)
 }
 
 impl std::fmt::Debug for DictMap {
