@@ -33,24 +33,30 @@ impl Sym {
 pub struct PrimId(pub u32);
 
 /// An SX value. Exactly 16 bytes (asserted below).
+///
+/// The immediates (no heap reference) are declared first: rustc numbers the
+/// tags in declaration order, so "is this an immediate?" — asked on every
+/// register write of the interpreter — is one tag comparison instead of a
+/// bit-mask test (a performance property only; nothing depends on it for
+/// correctness).
 #[derive(Clone, Debug)]
 pub enum Value {
     Nil,
     Bool(bool),
     Int(i64),
     Float(f64),
-    Str(Rc<SxStr>),
     Symbol(Sym),
     Keyword(Sym),
+    Prim(PrimId),
+    Pid(u64),
+    Str(Rc<SxStr>),
     List(Rc<List>),
     Dict(Rc<Dict>),
     Closure(Rc<Closure>),
-    Prim(PrimId),
     Macro(Rc<MacroObj>),
     Component(Rc<Component>),
     Error(Rc<ErrorObj>),
     Element(Rc<Element>),
-    Pid(u64),
     /// A mutable box for a captured, `set!`-assigned variable. Never visible to SX code.
     Cell(Rc<RefCell<Value>>),
 }
