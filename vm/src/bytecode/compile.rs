@@ -556,7 +556,15 @@ impl<'a> FnCompiler<'a> {
         match rt::prim_lookup(name) {
             Some(id) => {
                 let (a, n) = self.pool(args);
-                self.emit(Op::Prim { dst, prim: id.0 as u16, args: a, n }, span);
+                let prim = id.0 as u16;
+                // The argument count is static: checked here once rather
+                // than on every execution.
+                let op = if super::prim_accepts(rt::prim_def(id), n as usize) {
+                    Op::Prim { dst, prim, args: a, n }
+                } else {
+                    Op::PrimArityError { dst, prim, args: a, n }
+                };
+                self.emit(op, span);
             }
             None => {
                 let idx = self.konst(rt::error(format!("unbound name: {name}")));

@@ -74,7 +74,7 @@ impl Proto {
             Op::CellNew { dst, src } => write!(f, "cell.new  {} <- {}", r(dst), r(src)),
             Op::CellGet { dst, cell } => write!(f, "cell.get  {} <- {}", r(dst), r(cell)),
             Op::CellSet { dst, cell, src } => write!(f, "cell.set  {} <- {}  ; {}", r(cell), r(src), r(dst)),
-            Op::Prim { dst, prim, args, n } => write!(f, "prim      {} <- {} ({})", r(dst), pn(prim), self.regs(args, n)),
+            Op::Prim { dst, prim, args, n } | Op::PrimArityError { dst, prim, args, n } => write!(f, "prim      {} <- {} ({})", r(dst), pn(prim), self.regs(args, n)),
             Op::First { dst, a, prim } | Op::IsEmpty { dst, a, prim } => {
                 write!(f, "prim      {} <- {} ({})", r(dst), pn(prim), r(a))
             }

@@ -127,8 +127,12 @@ pub enum Op {
     CellGet { dst: Reg, cell: Reg },
     /// contents of `cell` = `src`; `dst = nil`.
     CellSet { dst: Reg, cell: Reg, src: Reg },
-    /// `dst = prim(args...)` (arity checked at run time).
+    /// `dst = prim(args...)`. `prim` is a valid primitive id and `n` is within
+    /// its arity (both checked when the proto is built, see [`Proto::validate`]).
     Prim { dst: Reg, prim: u16, args: u32, n: u16 },
+    /// A primitive call whose argument count the primitive does not accept:
+    /// raises its arity error when executed (disassembled like [`Op::Prim`]).
+    PrimArityError { dst: Reg, prim: u16, args: u32, n: u16 },
     /// `dst = (nth a b)`: list/Int fast path, else primitive `prim` (`nth`).
     Nth { dst: Reg, a: Reg, b: Reg, prim: u16 },
     /// `dst = (first a)`: list fast path, else primitive `prim` (`first`).
@@ -323,6 +327,13 @@ impl Proto {
                 Op::LoadConst { idx, .. } if idx as usize >= self.consts.len() => return bad("constant out of range", pc),
                 Op::MakeClosure { proto, .. } if proto as usize >= self.children().len() => return bad("child proto out of range", pc),
                 Op::Loop { counter, .. } if counter as usize >= self.profile.backedges.len() => return bad("loop counter out of range", pc),
+                Op::Prim { prim, n, .. } => match crate::prims::builtins().get(prim as usize) {
+                    Some(def) if prim_accepts(def, n as usize) => {}
+                    _ => return bad("primitive or its argument count invalid", pc),
+                },
+                Op::PrimArityError { prim, .. } if prim as usize >= crate::prims::builtins().len() => {
+                    return bad("primitive out of range", pc)
+                }
                 _ => {}
             }
         }
@@ -442,6 +453,12 @@ impl GlobalTable {
     }
 }
 
+/// True when primitive `def` accepts `n` arguments.
+#[inline]
+pub(crate) fn prim_accepts(def: &crate::prims::PrimDef, n: usize) -> bool {
+    n >= def.min && def.max.is_none_or(|m| n <= m)
+}
+
 /// A primitive id as stored in an instruction.
 #[inline(always)]
 pub(crate) fn prim_of(p: u16) -> PrimId {
@@ -474,6 +491,7 @@ pub(crate) fn heap_dst(op: &Op) -> Option<Reg> {
         | Op::CellNew { dst, .. }
         | Op::CellGet { dst, .. }
         | Op::Prim { dst, .. }
+        | Op::PrimArityError { dst, .. }
         | Op::Nth { dst, .. }
         | Op::First { dst, .. }
         | Op::IsEmpty { dst, .. }
@@ -499,7 +517,9 @@ fn op_operands(op: &Op) -> (Vec<Reg>, Option<u32>, Option<(u32, u16)>) {
         | Op::SelfRef { dst }
         | Op::GlobalGet { dst, .. } => (vec![dst], None, None),
         Op::GlobalSet { dst, src, .. } | Op::GlobalDefine { dst, src, .. } => (vec![dst, src], None, None),
-        Op::MakeClosure { dst, args, n, .. } | Op::Prim { dst, args, n, .. } => (vec![dst], None, Some((args, n))),
+        Op::MakeClosure { dst, args, n, .. } | Op::Prim { dst, args, n, .. } | Op::PrimArityError { dst, args, n, .. } => {
+            (vec![dst], None, Some((args, n)))
+        }
         Op::CellGet { dst, cell } => (vec![dst, cell], None, None),
         Op::CellSet { dst, cell, src } => (vec![dst, cell, src], None, None),
         Op::Add { dst, a, b, .. }

@@ -380,7 +380,11 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
         pc += 1;
         match *op {
             Op::Move { dst, src } => copy_into(unsafe { &mut *win.add(dst as usize) }, &reg!(src)),
-            Op::LoadConst { dst, idx } => set_reg!(dst, p.consts[idx as usize].clone()),
+            Op::LoadConst { dst, idx } => {
+                // SAFETY: `Proto::validate` checked `idx` against the pool.
+                let k = unsafe { p.consts.get_unchecked(idx as usize) };
+                copy_into(unsafe { &mut *win.add(dst as usize) }, k);
+            }
             Op::LoadInt { dst, val } => set_reg!(dst, Value::Int(val as i64)),
             Op::LoadNil { dst } => set_reg!(dst, Value::Nil),
             Op::LoadBool { dst, val } => set_reg!(dst, Value::Bool(val)),
@@ -435,13 +439,9 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
                 set_reg!(dst, Value::Nil);
             }
             Op::Prim { dst, prim, args, n } => {
-                if prim == u16::MAX {
-                    throw!(rt::error("no such primitive"));
-                }
-                let def = rt::prim_def(prim_of(prim));
-                if (n as usize) < def.min || def.max.is_some_and(|m| n as usize > m) {
-                    throw!(rt::error(rt::arity_message(def.name, def.min, def.max, n as usize)));
-                }
+                // SAFETY: `Proto::validate` checked that `prim` is a valid id
+                // and that the primitive accepts `n` arguments.
+                let def = unsafe { crate::prims::builtins().get_unchecked(prim as usize) };
                 let argregs = args!(p, args, n);
                 let res = match argregs.len() {
                     // One argument: pass the register itself (no copy).
@@ -474,6 +474,10 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
                     Ok(v) => set_reg!(dst, v),
                     Err(e) => throw!(e),
                 }
+            }
+            Op::PrimArityError { prim, n, .. } => {
+                let def = rt::prim_def(prim_of(prim));
+                throw!(rt::error(rt::arity_message(def.name, def.min, def.max, n as usize)));
             }
             Op::First { dst, a, prim } => {
                 if let Value::List(l) = &reg!(a) {
