@@ -47,7 +47,12 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
     let mut proto: *const Proto = Rc::as_ptr(&unsafe { &*clo }.proto);
     let mut code: *const Op = unsafe { &*proto }.code.as_ptr();
     let mut base = t.base as usize;
-    let mut pc = t.pc as usize;
+    // The next instruction, as a pointer into `code` rather than an index:
+    // fetching through it needs no multiply-add per dispatch (a frame's
+    // saved `pc` is converted at calls and returns). SAFETY (for every
+    // `code.add(..)` below): a saved pc, a jump target and 0 are in bounds
+    // of the code (`Proto::validate`).
+    let mut ip: *const Op = unsafe { code.add(t.pc as usize) };
     // The top frame: `f.frames.as_mut_ptr() + f.frames.len() - 1`, kept in
     // step with every push and pop here and recomputed (`reload!`) after
     // anything else that may push, pop or reallocate the frame stack.
@@ -108,7 +113,7 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
             proto = Rc::as_ptr(&unsafe { &*clo }.proto);
             code = unsafe { &*proto }.code.as_ptr();
             base = t.base as usize;
-            pc = t.pc as usize;
+            ip = unsafe { code.add(t.pc as usize) };
             rewin!();
         }};
     }
@@ -118,10 +123,19 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
             enter_top!();
         }};
     }
+    // The index of the next instruction.
+    macro_rules! cur_pc {
+        () => {
+            // SAFETY: `ip` points into (or one past the end of) the running
+            // proto's code, the allocation `code` points to.
+            unsafe { ip.offset_from(code) as usize }
+        };
+    }
     macro_rules! save_pc {
         () => {
+            let pc = cur_pc!() as u32;
             // SAFETY: `top` is the live top frame (see its declaration).
-            unsafe { (*top).pc = pc as u32 }
+            unsafe { (*top).pc = pc }
         };
     }
     macro_rules! do_return_with {
@@ -181,7 +195,7 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
     }
     macro_rules! feedback {
         ($p:expr, $bits:expr) => {{
-            let c = &$p.profile.feedback[pc - 1];
+            let c = &$p.profile.feedback[cur_pc!() - 1];
             c.set(c.get() | $bits);
         }};
     }
@@ -242,7 +256,7 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
                 }
                 base = new_base;
                 win = nwin;
-                pc = 0;
+                ip = code;
                 continue;
             }};
         }
@@ -338,7 +352,7 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
                 let prof = &$p.profile;
                 prof.calls.set(prof.calls.get() + 1);
                 prof.self_tail_calls.set(prof.self_tail_calls.get() + 1);
-                pc = 0;
+                ip = code;
                 continue;
             }};
         }
@@ -357,13 +371,13 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
                 tail_args!($p, $args, $n, $direct);
                 let prof = &c.proto.profile;
                 prof.calls.set(prof.calls.get() + 1);
-                pc = 0;
                 if std::ptr::eq(Rc::as_ptr(&c.proto), proto) {
                     prof.self_tail_calls.set(prof.self_tail_calls.get() + 1);
                 }
                 clo = Rc::as_ptr(&c);
                 proto = Rc::as_ptr(&c.proto);
                 code = c.proto.code.as_ptr();
+                ip = code;
                 // Replacing the closure may free the old proto: `p` is dead from here.
                 // SAFETY: `top` is the live top frame.
                 unsafe { (*top).closure = c };
@@ -371,13 +385,14 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
             }};
         }
         let p: &Proto = unsafe { &*proto };
-        debug_assert!(pc < p.code.len());
-        // SAFETY: validated code never falls off its end and jumps stay in bounds.
-        // Matching through the reference (rather than on a copy) lets each arm
-        // load only its own operands: a copy is split into every field at the
-        // top of the loop, costing loads, and spills, on every dispatch.
-        let op: &Op = unsafe { &*code.add(pc) };
-        pc += 1;
+        debug_assert!(cur_pc!() < p.code.len());
+        // SAFETY: validated code never falls off its end and jumps stay in
+        // bounds, so `ip` points to an instruction. Matching through the
+        // reference (rather than on a copy) lets each arm load only its own
+        // operands: a copy is split into every field at the top of the loop,
+        // costing loads, and spills, on every dispatch.
+        let op: &Op = unsafe { &*ip };
+        ip = unsafe { ip.add(1) };
         match *op {
             Op::Move { dst, src } => copy_into(unsafe { &mut *win.add(dst as usize) }, &reg!(src)),
             Op::LoadConst { dst, idx } => {
@@ -664,7 +679,7 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
                     }
                 };
                 if !r {
-                    pc = target as usize;
+                    ip = unsafe { code.add(target as usize) };
                 }
             }
             Op::Compare { cmp, dst, a, b, prim } => {
@@ -692,7 +707,7 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
                     }
                 };
                 if !r {
-                    pc = target as usize;
+                    ip = unsafe { code.add(target as usize) };
                 }
             }
             Op::BrIfCmp { cmp, a, b, prim, target } => {
@@ -707,7 +722,7 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
                     }
                 };
                 if r {
-                    pc = target as usize;
+                    ip = unsafe { code.add(target as usize) };
                 }
             }
             Op::RetCmp { cmp, neg, a, b, src } => {
@@ -746,23 +761,23 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
             }
             Op::JumpIfTrue { cond, target } => {
                 if !matches!(reg!(cond), Value::Nil | Value::Bool(false)) {
-                    pc = target as usize;
+                    ip = unsafe { code.add(target as usize) };
                 }
             }
-            Op::Jump { target } => pc = target as usize,
+            Op::Jump { target } => ip = unsafe { code.add(target as usize) },
             Op::Loop { target, counter } => {
                 let c = &p.profile.backedges[counter as usize];
                 c.set(c.get().wrapping_add(1));
-                pc = target as usize;
+                ip = unsafe { code.add(target as usize) };
             }
             Op::JumpIfFalse { cond, target } => {
                 if matches!(reg!(cond), Value::Nil | Value::Bool(false)) {
-                    pc = target as usize;
+                    ip = unsafe { code.add(target as usize) };
                 }
             }
             Op::Guard { src, ty, target } => {
                 if !ty.matches(&reg!(src)) {
-                    pc = target as usize;
+                    ip = unsafe { code.add(target as usize) };
                 }
             }
             Op::Call { dst, callee, args, n } => {
@@ -850,7 +865,7 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
                         }
                         rewin!();
                         set_reg!(err_dst, e);
-                        pc = err_pc as usize;
+                        ip = unsafe { code.add(err_pc as usize) };
                     }
                 }
             }
