@@ -8,6 +8,7 @@ pub mod const_fold;
 pub mod dead_funcs;
 pub mod dce;
 pub mod inline;
+pub mod lift_captures;
 pub mod simplify_cfg;
 pub mod types;
 
@@ -76,7 +77,8 @@ fn run(m: &mut Module, name: &str, pass: impl FnOnce(&mut Module)) {
 /// The standard pipeline: effects → mark suspension points → const_fold →
 /// simplify_cfg → dce → inline → cleanup (const_fold, simplify_cfg, dce, then
 /// effects and suspension points again, as inlining can make callees known;
-/// unreferenced functions removed) → type inference. The verifier runs after every pass in debug builds.
+/// unreferenced functions removed) → lifting of known local functions'
+/// captures into parameters ([`mod@lift_captures`]) → type inference. The verifier runs after every pass in debug builds.
 pub fn optimise(m: &mut Module) {
     optimise_with(m, &OptOptions::default())
 }
@@ -99,5 +101,6 @@ pub fn optimise_with(m: &mut Module, opts: &OptOptions) {
         run(m, "cleanup/simplify_cfg", simplify_cfg);
         run(m, "cleanup/remove_dead_functions", remove_dead_functions);
     }
+    run(m, "lift_captures", lift_captures::lift_captures);
     run(m, "infer_types", infer_types);
 }
