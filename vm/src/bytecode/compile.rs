@@ -80,6 +80,7 @@ pub fn compile_module(m: &Module, globals: &mut GlobalTable) -> Rc<Proto> {
             })
             .collect();
         let p = protos[u].as_ref().unwrap();
+        p.static_closures.set((0..refs.len()).map(|_| std::cell::OnceCell::new()).collect()).expect("static closures set once");
         p.children.set(refs).expect("children set once");
         if let Err(e) = p.validate() {
             panic!("bytecode compiler produced invalid code: {e}\n{p}");
@@ -301,6 +302,7 @@ impl<'a> FnCompiler<'a> {
             arg_pool: self.arg_pool,
             heap_regs: heap.into_boxed_slice(),
             children: std::cell::OnceCell::new(),
+            static_closures: std::cell::OnceCell::new(),
             global_names: self.global_names,
             span: f.span,
             profile: ProtoProfile {

@@ -267,6 +267,12 @@ pub struct Proto {
     /// Prototypes of closures made by [`Op::MakeClosure`] (set once, right
     /// after the whole module is compiled; see [`ProtoRef`]).
     pub(crate) children: OnceCell<Vec<ProtoRef>>,
+    /// Per child (same indices as `children`, set with it): the one closure
+    /// of a capture-free child, made on first use and shared by every later
+    /// `MakeClosure` of it (`eq?` to each other; see
+    /// docs/language-decisions.md). Only strongly referenced children are
+    /// cached, so the cache never closes a reference cycle.
+    pub(crate) static_closures: OnceCell<Box<[OnceCell<Rc<crate::value::Closure>>]>>,
     /// Names of the global slots this proto uses (for the disassembler).
     pub global_names: Vec<(u32, Rc<str>)>,
     /// The function's span.

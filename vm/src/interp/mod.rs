@@ -15,7 +15,7 @@ pub(crate) use entry::{capture_backtrace, unwind};
 use entry::finish;
 use fast::*;
 
-use crate::bytecode::{prim_of, GlobalTable, Op, Proto, Reg};
+use crate::bytecode::{prim_of, GlobalTable, Op, Proto, ProtoRef, Reg};
 use crate::ctx::Ctx;
 use crate::fiber::{Fiber, FiberState, Frame};
 use crate::isolate::Step;
@@ -428,6 +428,15 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
                 set_reg!(dst, Value::Nil);
             }
             Op::MakeClosure { dst, proto: child, args, n } => {
+                if n == 0 {
+                    // A capture-free closure is made once per site's child
+                    // proto and shared (see `Proto::static_closures`).
+                    if let (Some(ProtoRef::Strong(cp)), Some(cache)) = (p.children().get(child as usize), p.static_closures.get()) {
+                        let c = cache[child as usize].get_or_init(|| Rc::new(Closure { proto: cp.clone(), captures: Default::default() }));
+                        set_reg!(dst, Value::Closure(c.clone()));
+                        continue;
+                    }
+                }
                 let captures: crate::value::Captures = args!(p, args, n).iter().map(|&r| fast_clone(&reg!(r))).collect();
                 let Some(cp) = p.children()[child as usize].get() else {
                     throw!(rt::error("internal error: closure of a dropped module"));
