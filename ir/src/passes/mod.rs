@@ -7,6 +7,7 @@ mod compact;
 pub mod const_fold;
 pub mod dead_funcs;
 pub mod dce;
+pub mod defined_globals;
 pub mod inline;
 pub mod lift_captures;
 pub mod simplify_cfg;
@@ -77,8 +78,10 @@ fn run(m: &mut Module, name: &str, pass: impl FnOnce(&mut Module)) {
 /// The standard pipeline: effects → mark suspension points → const_fold →
 /// simplify_cfg → dce → inline → cleanup (const_fold, simplify_cfg, dce, then
 /// effects and suspension points again, as inlining can make callees known;
-/// unreferenced functions removed) → lifting of known local functions'
-/// captures into parameters ([`mod@lift_captures`]) → type inference. The verifier runs after every pass in debug builds.
+/// unreferenced functions removed) → removal of unused reads of globals
+/// defined before they run ([`mod@defined_globals`]) → lifting of known
+/// local functions' captures into parameters ([`mod@lift_captures`]) → type
+/// inference. The verifier runs after every pass in debug builds.
 pub fn optimise(m: &mut Module) {
     optimise_with(m, &OptOptions::default())
 }
@@ -101,6 +104,7 @@ pub fn optimise_with(m: &mut Module, opts: &OptOptions) {
         run(m, "cleanup/simplify_cfg", simplify_cfg);
         run(m, "cleanup/remove_dead_functions", remove_dead_functions);
     }
+    run(m, "remove_defined_global_checks", defined_globals::remove_defined_global_checks);
     run(m, "lift_captures", lift_captures::lift_captures);
     run(m, "infer_types", infer_types);
 }
