@@ -53,16 +53,7 @@ pub fn remove_defined_global_checks(m: &mut Module) {
         }
     }
     // Where each function's closures are made: (maker, instruction).
-    let mut sites: FxHashMap<FuncId, Vec<(FuncId, Inst)>> = FxHashMap::default();
-    for (fi, f) in m.funcs.iter().enumerate() {
-        for b in &f.blocks {
-            for &i in &b.insts {
-                if let InstData::MakeClosure(g, _) = f.inst(i).data {
-                    sites.entry(g).or_default().push((FuncId::new(fi), i));
-                }
-            }
-        }
-    }
+    let sites = super::closure_sites(m);
     let mut remove: FxHashSet<(FuncId, Inst)> = FxHashSet::default();
     for (name, reads) in &dead {
         let defines: Vec<(Block, usize)> = pos

@@ -31,16 +31,7 @@ use rustc_hash::{FxHashMap, FxHashSet};
 
 /// Lifts the captures of every eligible function of `m` (see the module docs).
 pub fn lift_captures(m: &mut Module) {
-    let mut sites: FxHashMap<FuncId, Vec<(FuncId, Inst)>> = FxHashMap::default();
-    for (fi, f) in m.funcs.iter().enumerate() {
-        for b in &f.blocks {
-            for &i in &b.insts {
-                if let InstData::MakeClosure(g, _) = f.inst(i).data {
-                    sites.entry(g).or_default().push((FuncId::new(fi), i));
-                }
-            }
-        }
-    }
+    let sites = super::closure_sites(m);
     let mut lifted: Vec<(FuncId, FuncId, Inst)> = sites
         .into_iter()
         .filter_map(|(g, s)| match s[..] {

@@ -18,7 +18,25 @@ pub use dead_funcs::remove_dead_functions;
 pub use types::infer_types;
 
 use crate::effects::{infer_effects_with, mark_suspension_points_with};
-use crate::function::Module;
+use crate::entities::{FuncId, Inst};
+use crate::function::{InstData, Module};
+use rustc_hash::FxHashMap;
+
+/// Where each function's closures are made: for every function with a placed
+/// `MakeClosure` of it, the (maker function, instruction) pairs.
+pub(crate) fn closure_sites(m: &Module) -> FxHashMap<FuncId, Vec<(FuncId, Inst)>> {
+    let mut sites: FxHashMap<FuncId, Vec<(FuncId, Inst)>> = FxHashMap::default();
+    for (fi, f) in m.funcs.iter().enumerate() {
+        for b in &f.blocks {
+            for &i in &b.insts {
+                if let InstData::MakeClosure(g, _) = f.inst(i).data {
+                    sites.entry(g).or_default().push((FuncId::new(fi), i));
+                }
+            }
+        }
+    }
+    sites
+}
 
 /// Constant folding on every function ([`mod@const_fold`]).
 pub fn const_fold(m: &mut Module) {
