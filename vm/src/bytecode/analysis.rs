@@ -19,6 +19,9 @@ pub(super) struct SelfLoop {
     pub prologue: usize,
     /// Prologue values (kept in their registers for the whole function).
     pub pinned: Vec<ir::Value>,
+    /// False when the `SelfRef` value is only the callee of self tail calls
+    /// (all of which become loops), so its `self` instruction is not emitted.
+    pub self_needed: bool,
 }
 
 pub(super) fn self_loop(f: &Function) -> Option<SelfLoop> {
@@ -29,10 +32,16 @@ pub(super) fn self_loop(f: &Function) -> Option<SelfLoop> {
     let prologue = entry.insts.iter().take_while(|&&i| matches!(f.inst(i).data, InstData::Capture(_) | InstData::SelfRef)).count();
     let pinned: Vec<ir::Value> = entry.insts[..prologue].iter().map(|&i| f.inst(i).result).collect();
     let self_value = entry.insts[..prologue].iter().find(|&&i| matches!(f.inst(i).data, InstData::SelfRef)).map(|&i| f.inst(i).result)?;
-    let used = f.blocks.iter().any(|b| {
-        matches!(&b.term, Terminator::TailCall { callee, args } if *callee == self_value && args.len() == f.arity as usize)
-    });
-    used.then_some(SelfLoop { self_value, prologue, pinned })
+    let is_loop_edge =
+        |t: &Terminator| matches!(t, Terminator::TailCall { callee, args } if *callee == self_value && args.len() == f.arity as usize);
+    let edges = f.blocks.iter().filter(|b| is_loop_edge(&b.term)).count();
+    if edges == 0 {
+        return None;
+    }
+    // A loop edge uses the value once as its callee; any other use needs it.
+    let self_needed = f.use_counts()[self_value.index()] as usize != edges
+        || f.blocks.iter().any(|b| matches!(&b.term, Terminator::TailCall { args, .. } if args.contains(&self_value)));
+    Some(SelfLoop { self_value, prologue, pinned, self_needed })
 }
 
 /// `a + c` / `a - c` where `c` may be a small constant: (prim name, a, c).

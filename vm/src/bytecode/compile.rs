@@ -464,7 +464,10 @@ impl<'a> FnCompiler<'a> {
                 self.emit(Op::Capture { dst, idx: *i as u16 }, span);
             }
             InstData::SelfRef => {
-                self.emit(Op::SelfRef { dst }, span);
+                // Not needed when every use became a loop back-edge.
+                if self.looping.as_ref().is_none_or(|l| l.self_value != result || l.self_needed) {
+                    self.emit(Op::SelfRef { dst }, span);
+                }
             }
             InstData::GlobalGet(_) if self.fused_global[result.index()].is_some() => {}
             InstData::GlobalGet(name) => {
