@@ -414,35 +414,41 @@ impl List {
 
 impl Drop for List {
     /// Frees nested lists iteratively, so dropping a list nested a million
-    /// levels deep does not overflow the Rust stack.
+    /// levels deep does not overflow the Rust stack. Only the elements whose
+    /// own drop could recurse (lists this list alone owns that themselves hold
+    /// a list) go through the explicit stack; the rest — a list of pairs, say —
+    /// are dropped in place.
     fn drop(&mut self) {
-        /// Moves the elements this list alone owns onto `stack`; false when
-        /// it owns none or none of them is a list (the ordinary drop is fine).
-        fn take_nested(repr: &mut ListRepr, stack: &mut Vec<Value>) -> bool {
-            let items: &mut [Value] = match repr {
-                ListRepr::Own(v) => v,
-                ListRepr::Shared { data, .. } => match Rc::get_mut(data) {
-                    Some(c) => c.get_mut(),
-                    None => return false,
-                },
-            };
-            if !items.iter().any(|x| matches!(x, Value::List(_))) {
-                return false;
-            }
+        /// The elements `repr` alone owns (`None` when its backing vector is shared).
+        fn owned(repr: &mut ListRepr) -> Option<&mut [Value]> {
             match repr {
-                ListRepr::Own(v) => stack.extend(v.drain(..)),
-                ListRepr::Shared { data, .. } => stack.append(Rc::get_mut(data).expect("checked unique above").get_mut()),
+                ListRepr::Own(v) => Some(v),
+                ListRepr::Shared { data, .. } => Rc::get_mut(data).map(|c| c.get_mut().as_mut_slice()),
             }
-            true
+        }
+        /// True when dropping `v` would drop a list holding a list.
+        fn deep(v: &mut Value) -> bool {
+            match v {
+                Value::List(l) => Rc::get_mut(l).and_then(|l| owned(l.repr.get_mut())).is_some_and(|xs| xs.iter().any(|x| matches!(x, Value::List(_)))),
+                _ => false,
+            }
+        }
+        /// Moves the deep elements of `repr` onto `stack` (leaving nil).
+        fn take_deep(repr: &mut ListRepr, stack: &mut Vec<Value>) {
+            if let Some(items) = owned(repr) {
+                for x in items.iter_mut() {
+                    if deep(x) {
+                        stack.push(std::mem::replace(x, Value::Nil));
+                    }
+                }
+            }
         }
         let mut stack: Vec<Value> = Vec::new();
-        if !take_nested(self.repr.get_mut(), &mut stack) {
-            return;
-        }
+        take_deep(self.repr.get_mut(), &mut stack);
         while let Some(x) = stack.pop() {
             if let Value::List(l) = x {
                 if let Ok(mut list) = Rc::try_unwrap(l) {
-                    take_nested(list.repr.get_mut(), &mut stack);
+                    take_deep(list.repr.get_mut(), &mut stack);
                 }
             }
         }
@@ -709,6 +715,28 @@ mod tests {
                     v = Value::list(vec![Value::Int(1), v]);
                 }
                 drop(v);
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+    }
+
+    #[test]
+    fn wide_and_shared_lists_drop_without_recursion() {
+        std::thread::Builder::new()
+            .stack_size(256 * 1024)
+            .spawn(|| {
+                // Many pairs (dropped in place), one of them the head of a
+                // deep chain, and a shared element dropped by a decrement.
+                let shared = Value::list(vec![Value::Int(7)]);
+                let mut chain = Value::empty_list();
+                for _ in 0..200_000 {
+                    chain = Value::list(vec![chain]);
+                }
+                let mut items: Vec<Value> = (0..100_000).map(|i| Value::list(vec![Value::Int(i), shared.clone()])).collect();
+                items.push(chain);
+                drop(Value::list(items));
+                assert!(matches!(&shared, Value::List(l) if Rc::strong_count(l) == 1));
             })
             .unwrap()
             .join()
