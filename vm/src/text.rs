@@ -86,6 +86,26 @@ pub struct ShortText {
     buf: [u8; SCRATCH],
 }
 
+/// Number of decimal digits of `n` (1 for 0): the bit length scaled by
+/// log10(2) ≈ 1233/4096 gives the count or one less, and one comparison with
+/// a power of ten settles it (the method of Hacker's Delight, 11-4).
+#[inline]
+fn decimal_digits(n: u64) -> usize {
+    const POW10: [u64; 20] = {
+        let mut t = [1u64; 20];
+        let mut i = 1;
+        while i < 20 {
+            t[i] = t[i - 1] * 10;
+            i += 1;
+        }
+        t
+    };
+    let n = n | 1; // 0 has one digit, like 1
+    let bits = 64 - n.leading_zeros();
+    let t = ((bits * 1233) >> 12) as usize;
+    t + usize::from(n >= POW10[t])
+}
+
 /// "00" "01" … "99": the decimal digits of every pair.
 const DIGIT_PAIRS: &[u8; 200] = b"\
 0001020304050607080910111213141516171819\
@@ -138,7 +158,7 @@ impl ShortText {
     pub fn push_int(&mut self, i: i64) -> bool {
         let mut n = i.unsigned_abs();
         let sign = usize::from(i < 0);
-        let digits = n.checked_ilog10().unwrap_or(0) as usize + 1;
+        let digits = decimal_digits(n);
         let end = self.len + sign + digits;
         if end > INLINE_CAP {
             return false;
@@ -307,6 +327,20 @@ mod tests {
                 assert_eq!(b.finish().as_str(), want);
             }
         }
+    }
+
+    #[test]
+    fn decimal_digits_at_every_power_of_ten() {
+        let mut p = 1u64;
+        for d in 1..=20 {
+            assert_eq!(decimal_digits(p), d, "{p}");
+            if d > 1 {
+                assert_eq!(decimal_digits(p - 1), d - 1, "{}", p - 1);
+            }
+            p = p.saturating_mul(10);
+        }
+        assert_eq!(decimal_digits(0), 1);
+        assert_eq!(decimal_digits(u64::MAX), 20);
     }
 
     proptest::proptest! {
