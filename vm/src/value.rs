@@ -304,7 +304,13 @@ impl List {
     }
     /// A list of clones of `items` (no intermediate vector).
     pub fn from_slice(items: &[Value]) -> List {
-        List::with_repr(ListRepr::Own(Items::from(items)))
+        // A pair (the commonest list a program builds) goes straight into the
+        // inline buffer, without the generic extend's capacity checks.
+        let items = match items {
+            [a, b] => Items::from_buf([a.clone(), b.clone()]),
+            _ => Items::from(items),
+        };
+        List::with_repr(ListRepr::Own(items))
     }
     fn with_repr(repr: ListRepr) -> List {
         List { repr: RefCell::new(repr), bracket: Cell::new(false), gc_buffered: Cell::new(false) }
