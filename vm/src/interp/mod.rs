@@ -437,7 +437,14 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
                         continue;
                     }
                 }
-                let captures: crate::value::Captures = args!(p, args, n).iter().map(|&r| fast_clone(&reg!(r))).collect();
+                // Built with the count known: one or two captures fill the
+                // inline buffer directly (no `extend` capacity checks).
+                let argregs = args!(p, args, n);
+                let captures: crate::value::Captures = match *argregs {
+                    [a] => crate::value::Captures::from_buf_and_len([fast_clone(&reg!(a)), Value::Nil], 1),
+                    [a, b] => crate::value::Captures::from_buf([fast_clone(&reg!(a)), fast_clone(&reg!(b))]),
+                    _ => argregs.iter().map(|&r| fast_clone(&reg!(r))).collect(),
+                };
                 let Some(cp) = p.children()[child as usize].get() else {
                     throw!(rt::error("internal error: closure of a dropped module"));
                 };
