@@ -300,6 +300,7 @@ impl<'a> FnCompiler<'a> {
             spans: self.spans,
             consts: self.consts,
             arg_pool: self.arg_pool,
+            heap_hi: heap.last().map_or(0, |&r| r as u32 + 1),
             heap_regs: heap.into_boxed_slice(),
             children: std::cell::OnceCell::new(),
             static_closures: std::cell::OnceCell::new(),

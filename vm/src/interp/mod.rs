@@ -143,13 +143,11 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
             let v = $v;
             // Dead registers must not keep values alive (deep recursion would
             // otherwise retain one intermediate value per returned frame).
-            // (`proto` is still the returning function's.)
-            for &r in unsafe { &*proto }.heap_regs.iter() {
-                let slot = unsafe { &mut *win.add(r as usize) };
-                if !is_imm(slot) {
-                    *slot = Value::Nil;
-                }
-            }
+            // (`proto` is still the returning function's.) Every register that
+            // may hold one is below `heap_hi`: one contiguous scan, no index list.
+            // SAFETY: `heap_hi <= nregs` (`Proto::validate`), and the window
+            // has `nregs` registers.
+            clear_window(unsafe { std::slice::from_raw_parts_mut(win, (*proto).heap_hi as usize) });
             let len = f.frames.len() - 1;
             // SAFETY: `top` is the last of `len + 1` frames: its closure is
             // moved out exactly once, then the length drops below it (nothing
