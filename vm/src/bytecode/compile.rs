@@ -274,21 +274,21 @@ impl<'a> FnCompiler<'a> {
             }
         }
         let n = self.code.len();
-        let mut heap: Vec<Reg> = (0..(f.arity as Reg + f.has_rest as Reg)).collect();
+        // One past the highest register that may hold a heap reference:
+        // parameters, results of non-arithmetic instructions, a `try`'s error
+        // register, and the scratch register when parallel moves use it.
+        let mut heap_hi = f.arity + f.has_rest as u32;
         for op in &self.code {
             if let Some(r) = super::heap_dst(op) {
-                heap.push(r);
+                heap_hi = heap_hi.max(r as u32 + 1);
             }
             if let Op::TryCall { err_dst, .. } = op {
-                heap.push(*err_dst);
+                heap_hi = heap_hi.max(*err_dst as u32 + 1);
             }
         }
-        // Parallel moves through the scratch register may leave a heap value there.
         if self.code.iter().any(|op| matches!(op, Op::Move { dst, .. } if *dst == self.tmp)) {
-            heap.push(self.tmp);
+            heap_hi = heap_hi.max(self.tmp as u32 + 1);
         }
-        heap.sort_unstable();
-        heap.dedup();
         Proto {
             name: f.name.clone(),
             arity: f.arity as u16,
@@ -300,8 +300,7 @@ impl<'a> FnCompiler<'a> {
             spans: self.spans,
             consts: self.consts,
             arg_pool: self.arg_pool,
-            heap_hi: heap.last().map_or(0, |&r| r as u32 + 1),
-            heap_regs: heap.into_boxed_slice(),
+            heap_hi,
             children: std::cell::OnceCell::new(),
             static_closures: std::cell::OnceCell::new(),
             global_names: self.global_names,

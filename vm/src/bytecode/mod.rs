@@ -260,13 +260,10 @@ pub struct Proto {
     pub consts: Vec<Value>,
     /// Register lists of calls/prims/closures.
     pub(crate) arg_pool: Vec<Reg>,
-    /// Registers that may hold a heap reference (parameters and results of
-    /// non-arithmetic instructions): cleared when the frame returns so that a
-    /// dead frame keeps nothing alive.
-    pub(crate) heap_regs: Box<[Reg]>,
-    /// One past the highest register of `heap_regs` (0 when there is none):
-    /// a returning frame clears the contiguous registers `0..heap_hi` (a
-    /// superset of `heap_regs`), which is cheaper than going through the list.
+    /// One past the highest register that may hold a heap reference
+    /// (parameters and results of non-arithmetic instructions; 0 when there
+    /// is none): a returning frame clears registers `0..heap_hi`, so a dead
+    /// frame keeps nothing alive.
     pub(crate) heap_hi: u32,
     /// Prototypes of closures made by [`Op::MakeClosure`] (set once, right
     /// after the whole module is compiled; see [`ProtoRef`]).
@@ -347,10 +344,7 @@ impl Proto {
                 _ => {}
             }
         }
-        if self.heap_regs.iter().any(|&r| r as usize >= n)
-            || self.heap_hi as usize > n
-            || self.heap_regs.iter().any(|&r| r as u32 >= self.heap_hi)
-        {
+        if self.heap_hi as usize > n {
             return bad("heap register out of range", 0);
         }
         if self.profile.feedback.len() != len || self.spans.len() != len {
