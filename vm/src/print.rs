@@ -1,6 +1,7 @@
 //! Printing: the readable form (`repr`) and the display form (`str`, `print`,
 //! `println`, `format ~a`), exactly as LANGUAGE.md "Printing" describes.
 
+use crate::text::ShortText;
 use crate::value::Value;
 
 /// Nesting depth after which printing shows `...` (guards against cyclic data).
@@ -42,24 +43,14 @@ pub fn write_display(v: &Value, out: &mut String) {
     }
 }
 
-/// Appends the decimal digits of `i` (as `{i}` would, without `fmt` machinery).
+/// Appends the decimal digits of `i` (as `{i}` would, without `fmt` machinery;
+/// the digits come from [`ShortText::push_int`], the formatter of `str`).
 #[inline]
 pub fn write_int(i: i64, out: &mut String) {
-    let mut buf = [0u8; 20];
-    let mut pos = buf.len();
-    let mut n = i.unsigned_abs();
-    loop {
-        pos -= 1;
-        buf[pos] = b'0' + (n % 10) as u8;
-        n /= 10;
-        if n == 0 {
-            break;
-        }
-    }
-    if i < 0 {
-        out.push('-');
-    }
-    out.push_str(std::str::from_utf8(&buf[pos..]).unwrap_or_default());
+    let mut b = ShortText::new();
+    let fits = b.push_int(i);
+    debug_assert!(fits, "an i64 has at most 20 characters");
+    out.push_str(b.as_str());
 }
 
 /// Appends the readable form of `v` to `out`.

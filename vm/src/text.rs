@@ -141,17 +141,6 @@ impl ShortText {
             Repr::Heap(_) => false,
         }
     }
-    /// Appends `s`; false when it does not fit.
-    #[inline]
-    pub fn push_str(&mut self, s: &str) -> bool {
-        let end = self.len + s.len();
-        if end > INLINE_CAP {
-            return false;
-        }
-        self.buf[self.len..end].copy_from_slice(s.as_bytes());
-        self.len = end;
-        true
-    }
     /// Appends the decimal digits of `i` (with a `-` when negative); false when
     /// they do not fit.
     #[inline]
@@ -180,6 +169,12 @@ impl ShortText {
         }
         self.len = end;
         true
+    }
+    /// The text built so far, borrowed.
+    #[inline]
+    pub fn as_str(&self) -> &str {
+        // SAFETY: `buf[..len]` holds whole UTF-8 texts and ASCII digits only.
+        unsafe { std::str::from_utf8_unchecked(&self.buf[..self.len]) }
     }
     /// The text built so far.
     #[inline]
@@ -321,7 +316,7 @@ mod tests {
         ] {
             let mut b = ShortText::new();
             let want = format!("{}{}{}{}", parts[0], ints[0], parts[1], ints[1]);
-            let fits = b.push_str(parts[0]) && b.push_int(ints[0]) && b.push_text(&Text::new(parts[1])) && b.push_int(ints[1]);
+            let fits = b.push_text(&Text::new(parts[0])) && b.push_int(ints[0]) && b.push_text(&Text::new(parts[1])) && b.push_int(ints[1]);
             assert_eq!(fits, want.len() <= INLINE_CAP, "{want}");
             if fits {
                 assert_eq!(b.finish().as_str(), want);
@@ -349,7 +344,7 @@ mod tests {
         #[test]
         fn short_text_ints_match_to_string(prefix in "[a-z,]{0,2}", i in proptest::num::i64::ANY) {
             let mut b = ShortText::new();
-            proptest::prop_assert!(b.push_str(&prefix) && b.push_int(i));
+            proptest::prop_assert!(b.push_text(&Text::new(&prefix)) && b.push_int(i));
             let got = b.finish();
             proptest::prop_assert_eq!(got.as_str(), format!("{prefix}{i}"));
         }

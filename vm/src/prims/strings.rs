@@ -60,7 +60,8 @@ pub fn str_concat(args: &[Value]) -> Value {
 }
 
 /// `str` of strings, integers and `nil` whose result fits inline in a
-/// [`Text`]: built in place, no scratch buffer, no UTF-8 re-validation.
+/// [`Text`]: built in place on the stack (no thread-local `String`, no
+/// UTF-8 re-validation).
 #[inline]
 fn short_concat(args: &[Value]) -> Option<Text> {
     let mut b = ShortText::new();
