@@ -266,16 +266,10 @@ impl DictMap {
         if !self.table.is_empty() && len == 2 * self.table.len() {
             return self.double_in_place();
         }
-        let mut table = zeroed_table(len);
-        let mask = len - 1;
-        for &s in self.table.iter().filter(|s| !s.is_empty()) {
-            let mut i = s.image().spread() & mask;
-            while !table[i].is_empty() {
-                i = (i + 1) & mask;
-            }
-            table[i] = s;
+        let old = std::mem::replace(&mut self.table, zeroed_table(len));
+        for &s in old.iter().filter(|s| !s.is_empty()) {
+            self.place(s, len - 1);
         }
-        self.table = table;
     }
 
     /// Doubles the table in place: the allocation grows (for a large table
