@@ -45,25 +45,23 @@ pub fn remove_defined_global_checks(m: &mut Module) {
     }
     let top = &m.funcs[entry.index()];
     let idom = dominators(top);
-    // Position (block, index in block) of every placed instruction of the entry.
+    // Position (block, index in block) of every placed instruction of the
+    // entry, and of its defines per global name.
     let mut pos: FxHashMap<Inst, (Block, usize)> = FxHashMap::default();
+    let mut defines: FxHashMap<&str, Vec<(Block, usize)>> = FxHashMap::default();
     for (bi, b) in top.blocks.iter().enumerate() {
         for (k, &i) in b.insts.iter().enumerate() {
             pos.insert(i, (Block::new(bi), k));
+            if let InstData::GlobalDefine(n, _) = &top.inst(i).data {
+                defines.entry(n.as_str()).or_default().push((Block::new(bi), k));
+            }
         }
     }
     // Where each function's closures are made: (maker, instruction).
     let sites = super::closure_sites(m);
     let mut remove: FxHashSet<(FuncId, Inst)> = FxHashSet::default();
     for (name, reads) in &dead {
-        let defines: Vec<(Block, usize)> = pos
-            .iter()
-            .filter(|(i, _)| matches!(&top.inst(**i).data, InstData::GlobalDefine(n, _) if n == name))
-            .map(|(_, &p)| p)
-            .collect();
-        if defines.is_empty() {
-            continue;
-        }
+        let Some(defines) = defines.get(name.as_str()) else { continue };
         // True when the entry's instruction `i` runs only after a define.
         let after_define = |i: Inst| {
             let Some(&(b, k)) = pos.get(&i) else { return false };
