@@ -90,6 +90,10 @@ mod large {
 // SAFETY: mimalloc's functions are thread-safe and return blocks of at least
 // the requested size, aligned as requested (plain calls only when the
 // requested alignment is at most the alignment every block has), or null.
+// Large blocks are page-aligned mappings (only for alignments up to a page)
+// of at least the requested size, or null; a block is unmapped or remapped
+// only by the layout size that made it a mapping (`is_large` of the layout
+// `dealloc`/`realloc` receive is the one `alloc` saw).
 unsafe impl GlobalAlloc for SxAlloc {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
@@ -132,9 +136,9 @@ unsafe impl GlobalAlloc for SxAlloc {
     #[inline]
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         unsafe {
-            let (was_large, is_large) = (is_large(layout.size(), layout.align()), is_large(new_size, layout.align()));
-            if was_large || is_large {
-                return realloc_large(ptr, layout, new_size, was_large, is_large);
+            let (was_large, will_be_large) = (is_large(layout.size(), layout.align()), is_large(new_size, layout.align()));
+            if was_large || will_be_large {
+                return realloc_large(ptr, layout, new_size, was_large, will_be_large);
             }
             if layout.align() <= MIN_ALIGN {
                 mi::mi_realloc(ptr as *mut c_void, new_size) as *mut u8
@@ -149,9 +153,9 @@ unsafe impl GlobalAlloc for SxAlloc {
 /// are, else a copy between a mapping and a mimalloc block. Null on failure,
 /// with the old block untouched (the `GlobalAlloc::realloc` contract).
 #[cold]
-unsafe fn realloc_large(ptr: *mut u8, layout: Layout, new_size: usize, was_large: bool, is_large: bool) -> *mut u8 {
+unsafe fn realloc_large(ptr: *mut u8, layout: Layout, new_size: usize, was_large: bool, will_be_large: bool) -> *mut u8 {
     unsafe {
-        if was_large && is_large {
+        if was_large && will_be_large {
             return large::remap(ptr, layout.size(), new_size);
         }
         // SAFETY: `new_size` with the old alignment is a valid layout (the
