@@ -3,6 +3,7 @@
 //! dispatch loop with the stack intact.
 
 use crate::bytecode::Reg;
+use crate::interrupt::InterruptHandle;
 use crate::value::{Closure, Value};
 use std::rc::Rc;
 
@@ -38,6 +39,9 @@ pub(crate) enum FiberState {
     Running,
     /// Suspended at a `perform`; the resumed value goes to register `dst` of the top frame.
     Waiting(Reg),
+    /// Stopped at a safepoint by a `YIELD` interrupt: runnable, continues at
+    /// the top frame's saved pc.
+    Yielded,
     /// Finished (returned or failed).
     Finished,
 }
@@ -56,6 +60,11 @@ pub struct Fiber {
     pub max_frames: usize,
     /// Register-file limit (`stack overflow` beyond it).
     pub max_regs: usize,
+    /// The interrupt word polled at safepoints (`vm::interrupt`).
+    pub(crate) interrupt: InterruptHandle,
+    /// The first terminating interrupt bit serviced (the fiber is unwinding
+    /// or was stopped by it); `None` while it runs normally.
+    pub(crate) terminated_by: Option<u32>,
 }
 
 impl Fiber {
@@ -69,7 +78,30 @@ impl Fiber {
             raise_backtrace: Vec::new(),
             max_frames: DEFAULT_MAX_FRAMES,
             max_regs: DEFAULT_MAX_REGS,
+            interrupt: InterruptHandle::new(),
+            terminated_by: None,
         }
+    }
+    /// A handle other threads use to interrupt this fiber (`vm::interrupt`).
+    pub fn interrupt_handle(&self) -> InterruptHandle {
+        self.interrupt.clone()
+    }
+    /// The fiber's interrupt word, for compiled code to poll at its
+    /// safepoints (non-zero: call `vm::interrupt::service`). Stable for the
+    /// fiber's life.
+    pub fn interrupt_word(&self) -> *const std::sync::atomic::AtomicU32 {
+        self.interrupt.word()
+    }
+    /// The terminating interrupt bit (`vm::interrupt::TIMEOUT`, `MEMORY`,
+    /// `STOP`) that stopped or is stopping this fiber, if any. A host checks
+    /// it when the fiber ends: a handler may have caught the error and
+    /// returned normally, but it was still stopped.
+    pub fn terminated_by(&self) -> Option<u32> {
+        self.terminated_by
+    }
+    /// True when the fiber stopped at a safepoint to yield and can be resumed.
+    pub fn is_yielded(&self) -> bool {
+        matches!(self.state, FiberState::Yielded)
     }
     /// Number of frames on the frame stack.
     pub fn frame_depth(&self) -> usize {

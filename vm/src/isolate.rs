@@ -20,6 +20,9 @@ pub enum Step {
     Suspended(Value),
     /// The computation raised an error nobody caught.
     Failed(SxError),
+    /// A `YIELD` interrupt stopped the computation at a safepoint: it is
+    /// runnable; `resume` (with any input, ignored) continues it.
+    Yielded,
 }
 
 /// An uncaught SX error: the raised value, its message and the SX backtrace
@@ -207,6 +210,7 @@ impl Isolate {
                 Step::Done(v) => return Ok(v),
                 Step::Failed(e) => return Err(e),
                 Step::Suspended(req) => input = resolver.resolve(&req),
+                Step::Yielded => input = Ok(Value::Nil),
             }
         }
     }

@@ -8,6 +8,7 @@ pub mod macros;
 pub mod isolate;
 pub mod interp;
 pub mod fiber;
+pub mod interrupt;
 pub mod ctx;
 pub mod data;
 pub mod prims;

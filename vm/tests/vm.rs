@@ -11,3 +11,5 @@ mod handbuilt;
 mod perf;
 #[path = "vm/source.rs"]
 mod source;
+#[path = "vm/interrupts.rs"]
+mod interrupts;

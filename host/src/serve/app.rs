@@ -102,6 +102,11 @@ impl App {
                     };
                 }
                 Step::Suspended(request) => input = self.perform(&request).await,
+                Step::Yielded => {
+                    // Let this worker's other connections run, then continue.
+                    tokio::task::yield_now().await;
+                    input = Ok(Value::Nil);
+                }
                 Step::Failed(e) => return self.failure(req, &e.message, &e.backtrace),
             }
         }

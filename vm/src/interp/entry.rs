@@ -38,6 +38,7 @@ pub fn resume(fiber: &mut Fiber, env: &mut Env, input: Result<Value, Value>) -> 
                 Err(step) => step,
             },
         },
+        FiberState::Yielded => run(fiber, env),
         FiberState::Running => Step::Failed(sx_error(rt::error("fiber is already running"), Vec::new())),
         FiberState::Finished => {
             fiber.state = FiberState::Finished;
@@ -64,6 +65,13 @@ pub(crate) fn sx_error(value: Value, fallback: Vec<(String, String)>) -> SxError
         backtrace: bt.iter().map(|(n, l)| format!("  at {n} ({l})")).collect(),
         value,
     }
+}
+
+/// Kills the fiber with `v` (a second terminating interrupt): records the
+/// backtrace and pops every frame without running any `try` handler.
+pub(super) fn kill(f: &mut Fiber, env: &mut Env, v: Value) -> Step {
+    let bt = capture_backtrace(f, env.sources);
+    finish(f, Step::Failed(sx_error(v, bt)))
 }
 
 /// Most frames recorded in a backtrace (innermost first).

@@ -18,12 +18,14 @@ use fast::*;
 use crate::bytecode::{prim_of, GlobalTable, Op, Proto, ProtoRef, Reg};
 use crate::ctx::Ctx;
 use crate::fiber::{Fiber, FiberState, Frame};
+use crate::interrupt::Action;
 use crate::isolate::Step;
 use crate::profile::kind_bit;
 use crate::value::{Closure, Value};
 use calls::Outcome;
 use frontend::SourceMap;
 use std::rc::Rc;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 /// Everything the dispatch loop needs besides the fiber.
 pub struct Env<'a> {
@@ -65,6 +67,10 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
     // whenever `base` changes or the register file may have been reallocated
     // or mutably borrowed.
     let mut win: *mut Value = unsafe { f.regs.as_mut_ptr().add(base) };
+    // The fiber's interrupt word, polled at every safepoint (`poll!`).
+    // SAFETY: it lives in an `Arc` the fiber holds for its whole life, and
+    // `f` is borrowed for the whole loop.
+    let iw: *const AtomicU32 = f.interrupt.word();
 
     // SAFETY of unchecked register access: `Proto::validate` (run on every
     // compiled proto) guarantees each register operand is below `nregs`, and a
@@ -206,6 +212,28 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
                 break 'dispatch $e;
             }};
         }
+        // A safepoint (loop back-edges, self tail calls, calls once the
+        // callee's frame is entered): one relaxed load compared with 0; a
+        // set bit goes to the out-of-line `interrupt::service` (shared with
+        // compiled code). The top frame is consistent here, with `ip` at the
+        // next instruction to run, so yielding saves it and returns.
+        macro_rules! poll {
+            () => {{
+                // SAFETY: see `iw`.
+                if unsafe { &*iw }.load(Ordering::Relaxed) != 0 {
+                    save_pc!();
+                    match crate::interrupt::service(f) {
+                        Action::Continue => {}
+                        Action::Yield => {
+                            f.state = FiberState::Yielded;
+                            return Step::Yielded;
+                        }
+                        Action::Raise(e) => throw!(e),
+                        Action::Kill(e) => return entry::kill(f, env, e),
+                    }
+                }
+            }};
+        }
         // Enters closure `c` (exact arity, no &rest) with the `n` argument
         // registers at `args`, result to `dst` (a new frame).
         macro_rules! enter_fast {
@@ -255,6 +283,7 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
                 base = new_base;
                 win = nwin;
                 ip = code;
+                poll!();
                 continue;
             }};
         }
@@ -291,7 +320,10 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
                 let dst = $dst;
                 save_pc!();
                 match calls::call_vec(f, env, $cv, $argv, dst, false, false) {
-                    Ok(Outcome::Pushed) => reload!(),
+                    Ok(Outcome::Pushed) => {
+                        reload!();
+                        poll!();
+                    }
                     Ok(Outcome::Value(v)) => {
                         rewin!();
                         set_reg!(dst, v)
@@ -306,7 +338,10 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
             ($cv:expr, $argv:expr) => {{
                 save_pc!();
                 match calls::call_vec(f, env, $cv, $argv, 0, true, false) {
-                    Ok(Outcome::Pushed) => reload!(),
+                    Ok(Outcome::Pushed) => {
+                        reload!();
+                        poll!();
+                    }
                     Ok(Outcome::Value(v)) => {
                         rewin!();
                         do_return!(v)
@@ -351,6 +386,7 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
                 prof.calls.set(prof.calls.get() + 1);
                 prof.self_tail_calls.set(prof.self_tail_calls.get() + 1);
                 ip = code;
+                poll!();
                 continue;
             }};
         }
@@ -379,6 +415,7 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
                 // Replacing the closure may free the old proto: `p` is dead from here.
                 // SAFETY: `top` is the live top frame.
                 unsafe { (*top).closure = c };
+                poll!();
                 continue;
             }};
         }
@@ -783,6 +820,7 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
                 let c = &p.profile.backedges[counter as usize];
                 c.set(c.get().wrapping_add(1));
                 ip = unsafe { code.add(target as usize) };
+                poll!();
             }
             Op::JumpIfFalse { cond, target } => {
                 if matches!(reg!(cond), Value::Nil | Value::Bool(false)) {
@@ -866,7 +904,10 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
                 let tv = fast_clone(&reg!(thunk));
                 save_pc!();
                 match calls::call_vec(f, env, tv, Vec::new(), dst, false, true) {
-                    Ok(Outcome::Pushed) => reload!(),
+                    Ok(Outcome::Pushed) => {
+                        reload!();
+                        poll!();
+                    }
                     Ok(Outcome::Value(v)) => {
                         rewin!();
                         set_reg!(dst, v)

@@ -75,6 +75,7 @@ fn many_suspensions_flat_memory() {
                 break;
             }
             Step::Failed(e) => panic!("{e}"),
+            Step::Yielded => panic!("nobody asked the fiber to yield"),
         }
     }
     assert_eq!(n, 100_000);
