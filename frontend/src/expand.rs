@@ -62,10 +62,12 @@
 //!   nothing; a later call `(name args...)` is replaced by
 //!   [`MacroHost::expand_macro`]'s result, which is expanded again. User macros
 //!   take precedence over built-in derived forms of the same name.
+//! - `(load "path.sx")` (top level only) is replaced by the expanded forms of
+//!   that file, read once per program (see the `load` submodule).
 //!
 //! Errors are [`Diagnostic`]s with ids `expand-bad-FORM` (e.g.
 //! `expand-bad-let`, `expand-bad-cond`), `expand-misplaced-define`,
-//! `expand-misplaced-defmacro`, `expand-bad-splice`, `expand-bad-unquote`,
+//! `expand-misplaced-defmacro`, `expand-misplaced-load`, `expand-bad-splice`, `expand-bad-unquote`,
 //! `expand-bad-dict-key`, `expand-bad-params`, `expand-too-deep`; the span is the
 //! offending form. An error inside the expansion of a macro call that does not
 //! lie within the call's source is reported at the call (with a label at the
@@ -73,11 +75,12 @@
 
 use crate::datum::{Datum, DatumKind};
 use crate::diag::Diagnostic;
-use crate::span::Span;
+use crate::span::{FileId, SourceMap, Span};
 use crate::MacroHost;
 use std::collections::HashSet;
 
 mod derived;
+mod load;
 mod quasi;
 
 /// Maximum nesting of expansion (source nesting plus macro expansions).
@@ -87,10 +90,29 @@ pub const MAX_EXPAND_DEPTH: usize = 1000;
 ///
 /// Errors: the first expansion error (malformed special form, misplaced
 /// `define`/`defmacro`, bad quasiquote, errors reported by `host`).
+/// These forms come from no file, so `(load ...)` among them is an error
+/// (`expand-load-unsupported`); [`expand_file`] expands a file with its loads.
 pub fn expand_program(forms: &[Datum], host: &mut dyn MacroHost) -> Result<Vec<Datum>, Diagnostic> {
-    let mut ex = Expander { host, macros: HashSet::new(), depth: 0 };
+    let mut ex = Expander { host, macros: HashSet::new(), depth: 0, loads: None };
     let mut out = Vec::new();
     for f in forms {
+        ex.toplevel(f, &mut out)?;
+    }
+    Ok(out)
+}
+
+/// Reads and expands `file` of `map` as a program's main file, following its
+/// top-level `(load "path.sx")` forms: each loaded file is read, added to
+/// `map` (with its canonical path, see [`SourceMap::paths`]) and its forms
+/// expanded in place of the `load`, once per program (semantics and error ids
+/// in the `load` submodule's documentation).
+///
+/// Errors: the first read, load or expansion error.
+pub fn expand_file(map: &mut SourceMap, file: FileId, host: &mut dyn MacroHost) -> Result<Vec<Datum>, Diagnostic> {
+    let forms = crate::reader::read(map, file)?;
+    let mut ex = Expander { host, macros: HashSet::new(), depth: 0, loads: Some(load::Loads::new(map, file)) };
+    let mut out = Vec::new();
+    for f in &forms {
         ex.toplevel(f, &mut out)?;
     }
     Ok(out)
@@ -99,7 +121,7 @@ pub fn expand_program(forms: &[Datum], host: &mut dyn MacroHost) -> Result<Vec<D
 /// Expands one expression (not a top-level form: `define` is an error) into a
 /// core `expr`. Useful for macro isolates and tests.
 pub fn expand_expr(form: &Datum, host: &mut dyn MacroHost) -> Result<Datum, Diagnostic> {
-    Expander { host, macros: HashSet::new(), depth: 0 }.expr(form)
+    Expander { host, macros: HashSet::new(), depth: 0, loads: None }.expr(form)
 }
 
 /// A [`MacroHost`] without macro support, for tools and tests: `defmacro` and
@@ -220,6 +242,8 @@ pub(crate) struct Expander<'h> {
     pub(crate) host: &'h mut dyn MacroHost,
     macros: HashSet<String>,
     depth: usize,
+    /// The program's files, when expanding a file ([`expand_file`]).
+    loads: Option<load::Loads<'h>>,
 }
 
 impl<'h> Expander<'h> {
@@ -288,6 +312,7 @@ impl<'h> Expander<'h> {
                 out.push(list(vec![sym("define", d.span), name, init], d.span));
             }
             Some("defmacro") => self.defmacro(d)?,
+            Some("load") => self.load(d, out)?,
             _ => out.push(self.expr(d)?),
         }
         Ok(())
@@ -529,6 +554,11 @@ impl<'h> Expander<'h> {
                 format!("`{h}` is only allowed at top level or at the start of a body"),
             )),
             "defmacro" => Err(bad("expand-misplaced-defmacro", d, "`defmacro` is only allowed at top level")),
+            "load" => Err(bad(
+                "expand-misplaced-load",
+                d,
+                "`load` is only allowed at top level (files are loaded when the program is compiled)",
+            )),
             "set!" => {
                 if args.len() != 2 || args[0].as_symbol().is_none() {
                     return Err(bad("expand-bad-set", d, "expected `(set! name expr)`"));

@@ -40,18 +40,20 @@ pub trait MacroHost {
     }
 }
 
-/// Reads, expands and resolves `file`: returns the expanded core forms (what
-/// `sxc inspect --stage expanded` prints, see [`print::print_program`]) and the
-/// resolved program.
+/// Reads, expands and resolves `file` as a program's main file: returns the
+/// expanded core forms (what `sxc inspect --stage expanded` prints, see
+/// [`print::print_program`]) and the resolved program. Files the program
+/// loads with `(load "path.sx")` are read and added to `map`, so afterwards
+/// [`SourceMap::paths`] lists the program's source files (see
+/// [`expand::expand_file`]).
 ///
-/// Errors: the first read, expansion or resolution [`Diagnostic`].
+/// Errors: the first read, load, expansion or resolution [`Diagnostic`].
 pub fn compile_to_ast(
-    map: &SourceMap,
+    map: &mut SourceMap,
     file: FileId,
     host: &mut dyn MacroHost,
 ) -> Result<(Vec<Datum>, ast::Program), Diagnostic> {
-    let forms = reader::read(map, file)?;
-    let expanded = expand::expand_program(&forms, host)?;
+    let expanded = expand::expand_file(map, file, host)?;
     let program = resolve::resolve_program(&expanded)?;
     Ok((expanded, program))
 }

@@ -1,5 +1,7 @@
 //! Source positions: byte spans into files held by a [`SourceMap`].
 
+use std::path::{Path, PathBuf};
+
 /// Index of a file in a [`SourceMap`].
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Default)]
 pub struct FileId(pub u32);
@@ -25,7 +27,13 @@ impl Span {
 /// One loaded source file with its line table.
 #[derive(Debug, Clone)]
 pub struct SourceFile {
+    /// The name diagnostics and backtraces show (`examples/blog/lib/posts.sx`,
+    /// or a label such as `<prelude>` for text that is not a file).
     pub name: String,
+    /// The file's canonical path when it was read from disk (`None` for text
+    /// that is not a file). `(load ...)` resolves relative to its directory
+    /// and uses it to load a file once per program (see `expand::load`).
+    pub path: Option<PathBuf>,
     pub text: String,
     line_starts: Vec<u32>,
 }
@@ -48,8 +56,14 @@ impl SourceMap {
         Self::default()
     }
 
-    /// Adds a file and returns its id.
+    /// Adds a text that is not a file on disk (no path) and returns its id.
     pub fn add(&mut self, name: impl Into<String>, text: impl Into<String>) -> FileId {
+        self.add_file(name, None, text)
+    }
+
+    /// Adds a file, with its canonical path when it was read from disk, and
+    /// returns its id.
+    pub fn add_file(&mut self, name: impl Into<String>, path: Option<PathBuf>, text: impl Into<String>) -> FileId {
         let text = text.into();
         let mut line_starts = vec![0u32];
         for (i, b) in text.bytes().enumerate() {
@@ -57,7 +71,7 @@ impl SourceMap {
                 line_starts.push(i as u32 + 1);
             }
         }
-        self.files.push(SourceFile { name: name.into(), text, line_starts });
+        self.files.push(SourceFile { name: name.into(), path, text, line_starts });
         FileId(self.files.len() as u32 - 1)
     }
 
@@ -73,6 +87,15 @@ impl SourceMap {
     /// True when no file has been added.
     pub fn is_empty(&self) -> bool {
         self.files.is_empty()
+    }
+
+    /// The canonical paths of the files read from disk, in the order they were
+    /// added. For the source map of a compiled program (an isolate's, or the
+    /// one `frontend::compile_to_ast` filled) these are the program's source
+    /// files: the main file first, then every file it loaded, in load order,
+    /// each once. This is the list a watcher or a bundler needs.
+    pub fn paths(&self) -> impl Iterator<Item = &Path> {
+        self.files.iter().filter_map(|f| f.path.as_deref())
     }
 
     /// The file with this id, if any.

@@ -13,3 +13,5 @@ mod expand;
 mod resolve;
 #[path = "frontend/props.rs"]
 mod props;
+#[path = "frontend/load.rs"]
+mod load;

@@ -65,9 +65,8 @@ pub fn run(path: &Path, data_dir: &Path) -> i32 {
         cfg.data_dir = data_dir.to_path_buf();
         return serve(cfg);
     }
-    let name = path.display().to_string();
     let mut isolate = Isolate::new(Ctx::stdio());
-    let mut fiber = match isolate.compile_file(&name, &source) {
+    let mut fiber = match isolate.compile_path(path, &source) {
         Ok(f) => f,
         Err(d) => {
             eprint!("{}", diagnostics::render(isolate.source_map(), &d, stderr_color()));
@@ -102,7 +101,7 @@ pub fn inspect(path: &Path, stage: StageArg, func: Option<&str>) -> i32 {
         StageArg::IrOpt => vm::pipeline::Stage::IrOpt,
         StageArg::Bytecode => vm::pipeline::Stage::Bytecode,
     };
-    match vm::pipeline::dump(&path.display().to_string(), &source, stage, func) {
+    match vm::pipeline::dump(path, &source, stage, func) {
         Ok(text) => {
             print!("{text}");
             0

@@ -2,6 +2,7 @@
 //! Used by the conformance harness (`host/tests/conformance.rs`).
 
 use crate::resolver::HostResolver;
+use std::path::Path;
 use vm::ctx::Ctx;
 use vm::isolate::Isolate;
 
@@ -13,6 +14,10 @@ pub struct CaseOutcome {
     pub error: Option<String>,
     /// `ID: message` of a read/expand/compile diagnostic, if compilation failed.
     pub compile_error: Option<String>,
+    /// Where it failed: the compile error's `file:line:col`, or the
+    /// `file:line:col` of every frame of the uncaught error's backtrace,
+    /// innermost first; empty when the program ended normally.
+    pub locations: Vec<String>,
 }
 
 pub use vm::ctx::SharedBuf;
@@ -21,21 +26,42 @@ pub use vm::ctx::SharedBuf;
 /// isolate against a fresh, empty store in a temporary data directory — the
 /// same resolver `sxc run` uses.
 pub fn run_case(label: &str, source: &str) -> CaseOutcome {
+    run(|iso| iso.compile_file(label, source))
+}
+
+/// [`run_case`] for `source` compiled as the file at `path` (which need not
+/// hold exactly `source`): diagnostics and backtraces name `path`, and
+/// `(load "x.sx")` resolves relative to its directory.
+pub fn run_case_file(path: &Path, source: &str) -> CaseOutcome {
+    run(|iso| iso.compile_path(path, source))
+}
+
+fn run(compile: impl FnOnce(&mut Isolate) -> Result<vm::fiber::Fiber, frontend::Diagnostic>) -> CaseOutcome {
     let out = SharedBuf::default();
     let mut isolate = Isolate::new(Ctx::with_output(Box::new(out.clone()), Box::new(std::io::sink())));
     let stdout = SharedBuf::text;
-    let mut fiber = match isolate.compile_file(label, source) {
+    let mut fiber = match compile(&mut isolate) {
         Ok(f) => f,
         Err(d) => {
             return CaseOutcome {
                 stdout: stdout(&out),
                 error: None,
                 compile_error: Some(format!("{}: {}", d.id, d.message)),
+                locations: vec![isolate.source_map().describe(d.span)],
             }
         }
     };
     let dir = tempfile::tempdir().expect("temporary data directory");
     let mut resolver = HostResolver::open(dir.path()).expect("open store");
-    let error = isolate.run(&mut fiber, &mut resolver).err().map(|e| e.message);
-    CaseOutcome { stdout: stdout(&out), error, compile_error: None }
+    let (error, locations) = match isolate.run(&mut fiber, &mut resolver) {
+        Ok(_) => (None, Vec::new()),
+        Err(e) => (Some(e.message), e.backtrace.iter().filter_map(|l| frame_location(l)).collect()),
+    };
+    CaseOutcome { stdout: stdout(&out), error, compile_error: None, locations }
+}
+
+/// The `file:line:col` of a backtrace line `  at NAME (file:line:col)`.
+fn frame_location(line: &str) -> Option<String> {
+    let inner = line.trim_end().strip_suffix(')')?;
+    Some(inner[inner.rfind('(')? + 1..].to_string())
 }

@@ -99,3 +99,30 @@ fn missing_file_is_a_clear_error() {
     assert_eq!(out.status.code(), Some(2));
     assert!(String::from_utf8_lossy(&out.stderr).contains("cannot read nope.sx"));
 }
+
+#[test]
+fn run_and_inspect_follow_load() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::create_dir_all(dir.path().join("app/lib")).unwrap();
+    write(dir.path(), "app/main.sx", "(load \"lib/util.sx\")\n(println (double 21))\n(explode 1)\n");
+    write(
+        dir.path(),
+        "app/lib/util.sx",
+        "(define (double x) (* 2 x))\n(define (explode n)\n  (if (> n 100) n (+ 1 (explode (quotient n 0)))))\n",
+    );
+    let out = sxc(&["run", "app/main.sx"], dir.path());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "42\n");
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr.starts_with("error: division by zero\n  at explode (app/lib/util.sx:3:33)"), "{stderr}");
+
+    let out = sxc(&["inspect", "app/main.sx", "--stage", "expanded"], dir.path());
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("(define double (fn (x) (* 2 x)))"), "{text}");
+
+    write(dir.path(), "app/lib/util.sx", "(define (double x) (* 2 x)\n");
+    let out = sxc(&["run", "app/main.sx"], dir.path());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(stderr.contains("app/lib/util.sx:1:1") && stderr.contains("loaded at app/main.sx:1:1"), "{stderr}");
+}

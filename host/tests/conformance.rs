@@ -68,6 +68,9 @@ pub struct Case {
     pub line: usize,
     pub source: String,
     pub expect: Expect,
+    /// `;;; at:` lines: locations the failure must name, in order (see
+    /// [`locations_match`]).
+    pub at: Vec<String>,
 }
 
 impl Case {
@@ -80,6 +83,7 @@ const CASE_PREFIX: &str = ";;; case:";
 const OUT_MARK: &str = ";;; out:";
 const ERROR_PREFIX: &str = ";;; error:";
 const COMPILE_ERROR_PREFIX: &str = ";;; compile-error:";
+const AT_PREFIX: &str = ";;; at:";
 
 /// Parses one case file. `file` is the label stored in each case.
 pub fn parse_case_file(file: &str, text: &str) -> Result<Vec<Case>, String> {
@@ -99,6 +103,7 @@ pub fn parse_case_file(file: &str, text: &str) -> Result<Vec<Case>, String> {
         error: Option<String>,
         compile_error: Option<String>,
         has_expectation: bool,
+        at: Vec<String>,
     }
     fn finish(file: &str, p: Partial, out: &mut Vec<Case>) -> Result<(), String> {
         if !p.has_expectation {
@@ -122,6 +127,7 @@ pub fn parse_case_file(file: &str, text: &str) -> Result<Vec<Case>, String> {
             line: p.line,
             source,
             expect,
+            at: p.at,
         });
         Ok(())
     }
@@ -129,9 +135,26 @@ pub fn parse_case_file(file: &str, text: &str) -> Result<Vec<Case>, String> {
     let mut cases = Vec::new();
     let mut state = State::Between;
     let mut cur: Option<Partial> = None;
+    // True right after a case's `;;; error:` / `;;; compile-error:` line and
+    // its `;;; at:` lines: where further `;;; at:` lines may follow.
+    let mut at_allowed = false;
     for (idx, raw) in text.lines().enumerate() {
         let lineno = idx + 1;
         let line = raw.strip_suffix('\r').unwrap_or(raw);
+        if let Some(loc) = line.strip_prefix(AT_PREFIX) {
+            match cur.as_mut() {
+                Some(p) if at_allowed && !loc.trim().is_empty() => {
+                    p.at.push(loc.trim().to_string());
+                    continue;
+                }
+                _ => {
+                    return Err(format!(
+                        "{file}:{lineno}: `;;; at:` must name a location and follow `;;; error:` or `;;; compile-error:`"
+                    ))
+                }
+            }
+        }
+        at_allowed = false;
         if let Some(rest) = line.strip_prefix(CASE_PREFIX) {
             if let Some(p) = cur.take() {
                 finish(file, p, &mut cases)?;
@@ -151,6 +174,7 @@ pub fn parse_case_file(file: &str, text: &str) -> Result<Vec<Case>, String> {
                 error: None,
                 compile_error: None,
                 has_expectation: false,
+                at: Vec::new(),
             });
             state = State::Source;
             continue;
@@ -173,6 +197,7 @@ pub fn parse_case_file(file: &str, text: &str) -> Result<Vec<Case>, String> {
                     p.has_expectation = true;
                     p.compile_error = Some(needle.trim().to_string());
                     state = State::Between;
+                    at_allowed = true;
                 } else if line.starts_with(ERROR_PREFIX) {
                     return Err(format!("{file}:{lineno}: `;;; error:` before `;;; out:`"));
                 } else {
@@ -191,9 +216,11 @@ pub fn parse_case_file(file: &str, text: &str) -> Result<Vec<Case>, String> {
                     }
                     p.compile_error = Some(needle.trim().to_string());
                     state = State::Between;
+                    at_allowed = true;
                 } else if let Some(msg) = line.strip_prefix(ERROR_PREFIX) {
                     p.error = Some(msg.trim().to_string());
                     state = State::Between;
+                    at_allowed = true;
                 } else if line == ";;;" {
                     p.stdout.push(String::new());
                 } else if let Some(text) = line.strip_prefix(";;; ") {
@@ -213,10 +240,24 @@ pub fn parse_case_file(file: &str, text: &str) -> Result<Vec<Case>, String> {
 }
 
 fn corpus_dir() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("..")
         .join("tests")
-        .join("conformance")
+        .join("conformance");
+    std::fs::canonicalize(&dir).unwrap_or(dir)
+}
+
+/// Support files of multi-file cases live in directories named `*.files`
+/// (`load/basics.files/` beside `load/basics.sx`); they are not case files.
+const SUPPORT_DIR_SUFFIX: &str = ".files";
+
+/// Runs `case` as `sxc run` would run its case file: compiled as the file
+/// at its real path (so `load` resolves from the case file's directory and
+/// diagnostics name it), with the source on the lines it has in that file.
+fn run_case(case: &Case) -> host::testing::CaseOutcome {
+    let mut source = "\n".repeat(case.line);
+    source.push_str(&case.source);
+    host::testing::run_case_file(&corpus_dir().join(&case.file), &source)
 }
 
 fn collect_sx_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -227,7 +268,9 @@ fn collect_sx_files(dir: &Path, out: &mut Vec<PathBuf>) {
     entries.sort();
     for p in entries {
         if p.is_dir() {
-            collect_sx_files(&p, out);
+            if !p.to_string_lossy().ends_with(SUPPORT_DIR_SUFFIX) {
+                collect_sx_files(&p, out);
+            }
         } else if p.extension().is_some_and(|x| x == "sx") {
             out.push(p);
         }
@@ -274,23 +317,25 @@ enum Actual {
         stdout: String,
         error: Option<String>,
         compile_error: Option<String>,
+        /// See `host::testing::CaseOutcome::locations`.
+        locations: Vec<String>,
     },
     /// The case could not be run to completion (panic, crash, timeout).
     Broken(String),
 }
 
 fn run_in_process(case: &Case) -> Actual {
-    let label = format!("{}#{}", case.file, case.name);
-    let source = case.source.clone();
+    let case = case.clone();
     let handle = std::thread::Builder::new()
         .name(format!("conformance {}", case.id()))
         .stack_size(256 << 20)
         .spawn(move || {
-            let o = host::testing::run_case(&label, &source);
+            let o = run_case(&case);
             Actual::Ran {
                 stdout: o.stdout,
                 error: o.error,
                 compile_error: o.compile_error,
+                locations: o.locations,
             }
         });
     match handle {
@@ -355,6 +400,18 @@ fn first_difference(expected: &[String], actual: &[String]) -> Option<String> {
     None
 }
 
+/// True when every `want` location names one of `actual` (`file:line:col`),
+/// in order: a location names `want` when it is `want` or ends with `/` +
+/// `want` (so `load/x.files/lib.sx:2:3` names the file by its path in the
+/// corpus).
+fn locations_match(want: &[String], actual: &[String]) -> bool {
+    let mut rest = actual.iter();
+    want.iter().all(|w| {
+        rest.by_ref()
+            .any(|a| a == w || a.strip_suffix(w.as_str()).is_some_and(|p| p.ends_with('/')))
+    })
+}
+
 /// Compares an outcome with a case's expectation; `Err` is a readable report.
 fn check(case: &Case, actual: &Actual) -> Result<(), String> {
     let mut report = String::new();
@@ -368,7 +425,15 @@ fn check(case: &Case, actual: &Actual) -> Result<(), String> {
             stdout,
             error,
             compile_error,
-        } => (stdout, error, compile_error),
+            locations,
+        } => {
+            if !locations_match(&case.at, locations) {
+                let _ = writeln!(report, "    expected the failure to name, in order: {:?}", case.at);
+                let _ = writeln!(report, "    actual locations: {locations:?}");
+                return Err(report);
+            }
+            (stdout, error, compile_error)
+        }
     };
     let actual_lines = stdout_lines(stdout);
     match &case.expect {
@@ -446,12 +511,19 @@ fn child_test_name() -> String {
     }
 }
 
-fn encode_outcome(stdout: &str, error: Option<&str>, compile_error: Option<&str>) -> Vec<u8> {
+fn encode_outcome(
+    stdout: &str,
+    error: Option<&str>,
+    compile_error: Option<&str>,
+    locations: &[String],
+) -> Vec<u8> {
     let mut out = Vec::new();
+    let locations = locations.join("\n");
     for (tag, v) in [
         ("stdout", Some(stdout)),
         ("error", error),
         ("compile", compile_error),
+        ("at", Some(locations.as_str())),
     ] {
         match v {
             Some(s) => {
@@ -468,7 +540,7 @@ fn encode_outcome(stdout: &str, error: Option<&str>, compile_error: Option<&str>
 fn decode_outcome(bytes: &[u8]) -> Option<Actual> {
     let mut pos = 0usize;
     let mut fields: Vec<Option<String>> = Vec::new();
-    for tag in ["stdout", "error", "compile"] {
+    for tag in ["stdout", "error", "compile", "at"] {
         let nl = bytes[pos..].iter().position(|&b| b == b'\n')? + pos;
         let header = std::str::from_utf8(&bytes[pos..nl]).ok()?;
         let (t, n) = header.split_once(' ')?;
@@ -485,6 +557,7 @@ fn decode_outcome(bytes: &[u8]) -> Option<Actual> {
             fields.push(Some(s));
         }
     }
+    let locations = fields.pop()?.unwrap_or_default();
     let compile_error = fields.pop()?;
     let error = fields.pop()?;
     let stdout = fields.pop()?.unwrap_or_default();
@@ -492,6 +565,7 @@ fn decode_outcome(bytes: &[u8]) -> Option<Actual> {
         stdout,
         error,
         compile_error,
+        locations: locations.lines().map(str::to_string).collect(),
     })
 }
 
@@ -601,9 +675,13 @@ fn conformance_child_case() {
         .into_iter()
         .find(|c| c.file == file && c.name == name)
         .unwrap_or_else(|| panic!("child: no case {file}::{name}"));
-    let label = format!("{}#{}", case.file, case.name);
-    let o = host::testing::run_case(&label, &case.source);
-    let bytes = encode_outcome(&o.stdout, o.error.as_deref(), o.compile_error.as_deref());
+    let o = run_case(&case);
+    let bytes = encode_outcome(
+        &o.stdout,
+        o.error.as_deref(),
+        o.compile_error.as_deref(),
+        &o.locations,
+    );
     std::fs::write(&result_path, bytes).expect("child: cannot write result");
 }
 
@@ -818,37 +896,78 @@ fn conformance_case_parser() {
         stdout: "a\n\n".into(),
         error: Some("division by zero".into()),
         compile_error: None,
+        locations: vec![],
     };
     assert!(check(c, &ok).is_ok());
     let wrong = Actual::Ran {
         stdout: "a\n".into(),
         error: Some("division by zero".into()),
         compile_error: None,
+        locations: vec![],
     };
     assert!(check(c, &wrong).unwrap_err().contains("first difference"));
     let no_err = Actual::Ran {
         stdout: "a\n\n".into(),
         error: None,
         compile_error: None,
+        locations: vec![],
     };
     assert!(check(c, &no_err).is_err());
     let ce = Actual::Ran {
         stdout: String::new(),
         error: None,
         compile_error: Some("read-unterminated-string: unterminated".into()),
+        locations: vec!["/c/t/x.sx:17:1".into()],
     };
     assert!(check(&cases[2], &ce).is_ok());
     assert!(check(&cases[0], &ce).is_err());
 
     // Outcome encoding round-trips.
-    let enc = encode_outcome("x\ny\n", Some("boom"), None);
+    let locs = vec!["a.sx:1:2".to_string(), "/b/c.sx:3:4".to_string()];
+    let enc = encode_outcome("x\ny\n", Some("boom"), None, &locs);
     assert_eq!(
         decode_outcome(&enc),
         Some(Actual::Ran {
             stdout: "x\ny\n".into(),
             error: Some("boom".into()),
-            compile_error: None
+            compile_error: None,
+            locations: locs,
         })
+    );
+
+    // `;;; at:` lines follow the ending and are matched in order, by path suffix.
+    let text = "\
+;;; case: e
+(f)
+;;; out:
+;;; error: boom
+;;; at: lib/a.sx:2:3
+;;; at: t/x.sx:2:1
+;;; case: c
+(load \"nope.sx\")
+;;; compile-error: load-not-found
+;;; at: t/x.sx:8:1
+";
+    let cases = parse_case_file("t/x.sx", text).expect("parses");
+    assert_eq!(cases[0].at, vec!["lib/a.sx:2:3".to_string(), "t/x.sx:2:1".to_string()]);
+    assert_eq!(cases[1].at, vec!["t/x.sx:8:1".to_string()]);
+    let ran = |locations: &[&str]| Actual::Ran {
+        stdout: String::new(),
+        error: Some("boom".into()),
+        compile_error: None,
+        locations: locations.iter().map(|s| s.to_string()).collect(),
+    };
+    assert!(check(&cases[0], &ran(&["/c/lib/a.sx:2:3", "/c/lib/b.sx:1:1", "/c/t/x.sx:2:1"])).is_ok());
+    assert!(check(&cases[0], &ran(&["/c/t/x.sx:2:1", "/c/lib/a.sx:2:3"])).is_err(), "order");
+    assert!(check(&cases[0], &ran(&["/c/xlib/a.sx:2:3", "/c/t/x.sx:2:1"])).is_err(), "whole path components");
+    assert!(check(&cases[0], &ran(&["/c/lib/a.sx:2:33", "/c/t/x.sx:2:1"])).is_err(), "whole column");
+    assert!(
+        parse_case_file("t", ";;; case: a\n1\n;;; out:\n;;; 1\n;;; at: x.sx:1:1\n").is_err(),
+        "`at:` after output without an error"
+    );
+    assert!(
+        parse_case_file("t", ";;; case: a\n(/ 1 0)\n;;; out:\n;;; error: e\n\n;;; at: x.sx:1:1\n").is_err(),
+        "`at:` after a blank line"
     );
     assert_eq!(stdout_lines("a\nb"), vec!["a".to_string(), "b".to_string()]);
     assert_eq!(stdout_lines(""), Vec::<String>::new());

@@ -34,7 +34,7 @@ fn check(m: &Module) {
 fn lower_src(src: &str) -> Module {
     let mut map = frontend::SourceMap::new();
     let file = map.add("t.sx", src);
-    let (_, prog) = frontend::compile_to_ast(&map, file, &mut frontend::expand::NoMacros::default()).unwrap_or_else(|d| panic!("{d:?}"));
+    let (_, prog) = frontend::compile_to_ast(&mut map, file, &mut frontend::expand::NoMacros::default()).unwrap_or_else(|d| panic!("{d:?}"));
     let m = lower_program(&prog, &prims);
     check(&m);
     m

@@ -97,7 +97,8 @@ impl Isolate {
     /// supported (the macro isolate itself has none of its own).
     pub(crate) fn with_prelude(ctx: Ctx) -> Isolate {
         let mut iso = Isolate::bare(ctx);
-        let mut fiber = match iso.compile_with(PRELUDE_FILE, PRELUDE, &mut NoMacros) {
+        let prelude = iso.sources.add(PRELUDE_FILE, PRELUDE);
+        let mut fiber = match iso.compile_with(prelude, &mut NoMacros) {
             Ok(f) => f,
             Err(d) => panic!("prelude does not compile: {} at {}", d.message, iso.sources.describe(d.span)),
         };
@@ -123,18 +124,44 @@ impl Isolate {
     }
 
     /// Reads, expands (macros run in this isolate's macro isolate), lowers,
-    /// optimises and compiles `source`; returns a fiber running its top level.
+    /// optimises and compiles `source`, a text that is not a file on disk
+    /// labelled `name` in diagnostics; returns a fiber running its top level.
+    /// Its `(load "x.sx")` forms resolve relative to the directory part of
+    /// `name` (the current directory for a bare name).
     pub fn compile_file(&mut self, name: &str, source: &str) -> Result<Fiber, Diagnostic> {
+        let file = self.sources.add(name, source);
+        self.compile_main(file)
+    }
+
+    /// [`Isolate::compile_file`] for the file at `path` whose text is
+    /// `source`: diagnostics name it as `path` is written, `load`s resolve
+    /// relative to its directory, and it is a program file
+    /// ([`Isolate::program_files`]). `path` need not exist (then it is
+    /// treated as [`Isolate::compile_file`] treats a name).
+    pub fn compile_path(&mut self, path: &std::path::Path, source: &str) -> Result<Fiber, Diagnostic> {
+        let file = self.sources.add_file(path.display().to_string(), std::fs::canonicalize(path).ok(), source);
+        self.compile_main(file)
+    }
+
+    fn compile_main(&mut self, file: frontend::FileId) -> Result<Fiber, Diagnostic> {
         let mut host = self.macros.take().unwrap_or_else(|| Box::new(crate::macros::MacroExpander::new()));
-        let r = self.compile_with(name, source, &mut *host);
+        let r = self.compile_with(file, &mut *host);
         self.macros = Some(host);
         r
     }
 
-    fn compile_with(&mut self, name: &str, source: &str, host: &mut dyn frontend::MacroHost) -> Result<Fiber, Diagnostic> {
-        let file = self.sources.add(name, source);
-        let (_, program) = frontend::compile_to_ast(&self.sources, file, host)?;
+    fn compile_with(&mut self, file: frontend::FileId, host: &mut dyn frontend::MacroHost) -> Result<Fiber, Diagnostic> {
+        let (_, program) = frontend::compile_to_ast(&mut self.sources, file, host)?;
         Ok(self.compile_program(&program))
+    }
+
+    /// The canonical paths of the source files compiled in this isolate that
+    /// were read from disk: for an isolate that compiled one program with
+    /// [`Isolate::compile_path`], its main file and every file it loaded,
+    /// each once, in load order (see [`SourceMap::paths`]). Watchers and
+    /// bundlers use this list.
+    pub fn program_files(&self) -> Vec<std::path::PathBuf> {
+        self.sources.paths().map(std::path::Path::to_path_buf).collect()
     }
 
     /// Lowers, optimises (verifying in debug builds) and compiles a resolved program.

@@ -5,6 +5,7 @@ use crate::bytecode::compile_module;
 use crate::ctx::Ctx;
 use crate::isolate::Isolate;
 use frontend::{Diagnostic, SourceMap};
+use std::path::Path;
 
 /// Which stage to dump.
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
@@ -35,15 +36,23 @@ impl Stage {
     }
 }
 
-/// Renders `stage` of `source` (compiled as file `name` in a fresh isolate with
-/// the prelude). `func_filter` keeps only the functions with that name (IR and
-/// bytecode stages). Errors carry the source map to render the diagnostic.
+/// Renders `stage` of `source`, the text of the file at `path`, compiled in a
+/// fresh isolate with the prelude; the files it `load`s are part of the
+/// program (as with [`Isolate::compile_path`]). `func_filter` keeps only the
+/// functions with that name (IR and bytecode stages). Errors carry the source
+/// map to render the diagnostic.
 #[allow(clippy::result_large_err)]
-pub fn dump(name: &str, source: &str, stage: Stage, func_filter: Option<&str>) -> Result<String, (SourceMap, Diagnostic)> {
+pub fn dump(
+    path: impl AsRef<Path>,
+    source: &str,
+    stage: Stage,
+    func_filter: Option<&str>,
+) -> Result<String, (SourceMap, Diagnostic)> {
+    let path = path.as_ref();
     let mut iso = Isolate::new(Ctx::with_output(Box::new(std::io::sink()), Box::new(std::io::sink())));
-    let file = iso.source_map_mut().add(name, source);
+    let file = iso.source_map_mut().add_file(path.display().to_string(), std::fs::canonicalize(path).ok(), source);
     let mut host = crate::macros::MacroExpander::new();
-    let (expanded, program) = match frontend::compile_to_ast(iso.source_map(), file, &mut host) {
+    let (expanded, program) = match frontend::compile_to_ast(iso.source_map_mut(), file, &mut host) {
         Ok(x) => x,
         Err(d) => return Err((iso.source_map().clone(), d)),
     };

@@ -290,6 +290,6 @@ fn deep_cond_is_not_recursive() {
     // The 1000-deep `if` chain also resolves on a default test thread.
     let mut map = SourceMap::new();
     let f = map.add("t.sx", src);
-    let (_, p) = frontend::compile_to_ast(&map, f, &mut Mock::default()).unwrap();
+    let (_, p) = frontend::compile_to_ast(&mut map, f, &mut Mock::default()).unwrap();
     assert_eq!(p.body.len(), 1);
 }

@@ -7,7 +7,7 @@ use frontend::{compile_to_ast, SourceMap};
 fn compile(src: &str) -> Program {
     let mut map = SourceMap::new();
     let f = map.add("t.sx", src);
-    match compile_to_ast(&map, f, &mut Mock::default()) {
+    match compile_to_ast(&mut map, f, &mut Mock::default()) {
         Ok((_, p)) => p,
         Err(e) => panic!("{src:?}: {} at {}: {}", e.id, map.describe(e.span), e.message),
     }

@@ -54,7 +54,7 @@ impl App {
         let mut isolate = Isolate::new(Ctx::stdio());
         let name = spec.file.display().to_string();
         let source = format!("{PRELUDE}{}{EPILOGUE}", spec.source);
-        let mut fiber = match isolate.compile_file(&name, &source) {
+        let mut fiber = match isolate.compile_path(&spec.file, &source) {
             Ok(f) => f,
             Err(d) => {
                 let text = crate::diagnostics::render(isolate.source_map(), &d, false);
