@@ -18,6 +18,9 @@
 //! one (which then costs the kernel's page clearing twice; on a 3.5-million-key
 //! dict that was a fifth of the kernel time). They ask for transparent huge
 //! pages, which mimalloc also does for its own arenas.
+//!
+//! Every block's size is reported to `host::memory` (a thread-local net byte
+//! count and trip point: per-fiber memory budgets, `--request-memory-mb`).
 
 use libmimalloc_sys as mi;
 use std::alloc::{GlobalAlloc, Layout};
@@ -97,6 +100,7 @@ mod large {
 unsafe impl GlobalAlloc for SxAlloc {
     #[inline]
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        host::memory::note_alloc(layout.size());
         unsafe {
             if is_large(layout.size(), layout.align()) {
                 large::map(layout.size())
@@ -110,6 +114,7 @@ unsafe impl GlobalAlloc for SxAlloc {
 
     #[inline]
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        host::memory::note_alloc(layout.size());
         unsafe {
             if is_large(layout.size(), layout.align()) {
                 // A fresh mapping reads as zeros.
@@ -124,6 +129,7 @@ unsafe impl GlobalAlloc for SxAlloc {
 
     #[inline]
     unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        host::memory::note_free(layout.size());
         unsafe {
             if is_large(layout.size(), layout.align()) {
                 large::unmap(ptr, layout.size())
@@ -138,7 +144,13 @@ unsafe impl GlobalAlloc for SxAlloc {
         unsafe {
             let (was_large, will_be_large) = (is_large(layout.size(), layout.align()), is_large(new_size, layout.align()));
             if was_large || will_be_large {
+                // Accounted by the `alloc`/`dealloc` (or here, for `mremap`) it makes.
                 return realloc_large(ptr, layout, new_size, was_large, will_be_large);
+            }
+            if new_size >= layout.size() {
+                host::memory::note_alloc(new_size - layout.size());
+            } else {
+                host::memory::note_free(layout.size() - new_size);
             }
             if layout.align() <= MIN_ALIGN {
                 mi::mi_realloc(ptr as *mut c_void, new_size) as *mut u8
@@ -156,6 +168,11 @@ unsafe impl GlobalAlloc for SxAlloc {
 unsafe fn realloc_large(ptr: *mut u8, layout: Layout, new_size: usize, was_large: bool, will_be_large: bool) -> *mut u8 {
     unsafe {
         if was_large && will_be_large {
+            if new_size >= layout.size() {
+                host::memory::note_alloc(new_size - layout.size());
+            } else {
+                host::memory::note_free(layout.size() - new_size);
+            }
             return large::remap(ptr, layout.size(), new_size);
         }
         // SAFETY: `new_size` with the old alignment is a valid layout (the
@@ -221,5 +238,32 @@ mod tests {
             }
             a.dealloc(p, layout);
         }
+    }
+
+    #[test]
+    fn a_budget_trips_the_fibers_memory_bit_past_its_limit_and_kills_past_the_slack() {
+        use host::memory::MemoryBudget;
+        use vm::interrupt::{service, Action, MEMORY};
+        let mut fiber = vm::fiber::Fiber::new_call(vm::Value::Nil, Vec::new());
+        let h = fiber.interrupt_handle();
+        let mut budget = MemoryBudget::new(1 << 20, h.clone());
+        let small = budget.run(|| vec![0u8; 100_000]);
+        assert_eq!(h.pending(), 0, "under the limit");
+        let big = budget.run(|| vec![1u8; 1 << 20]);
+        assert_eq!(h.pending(), MEMORY);
+        assert!(budget.used() >= (1 << 20) + 100_000, "{}", budget.used());
+        assert!(matches!(service(&mut fiber), Action::Raise(_)));
+        // Outside `run` nothing is armed.
+        drop(big);
+        let outside = vec![0u8; 4 << 20];
+        assert_eq!(h.pending(), 0);
+        // Once tripped, the fiber may use a quarter of the budget more (its
+        // cleanup) before the bit is set again, which kills it.
+        let more = budget.run(|| vec![2u8; 100_000]);
+        assert_eq!(h.pending(), 0);
+        let over = budget.run(|| vec![3u8; 1 << 20]);
+        assert_eq!(h.pending(), MEMORY);
+        assert!(matches!(service(&mut fiber), Action::Kill(_)));
+        drop((small, more, over, outside));
     }
 }

@@ -31,6 +31,11 @@ pub enum Command {
         /// Execution tier. Only the interpreter exists yet; `auto` = `interp`.
         #[arg(long, value_enum, default_value_t = Tier::Auto)]
         tier: Tier,
+        /// Memory the program may allocate (net), in MiB; past it the program
+        /// stops with `memory limit exceeded` [default: no limit]. For an
+        /// HTTP app: the per-request limit (default 256).
+        #[arg(long, value_name = "MB")]
+        memory_mb: Option<usize>,
     },
     /// Serve an SX web app over HTTP: APP is an `.sx` file, or a directory
     /// containing `app.sx`, that calls `(http-listen handler)` at top level.
@@ -54,9 +59,14 @@ pub enum Command {
         /// Largest accepted request body; larger ones get 413.
         #[arg(long, default_value_t = 1 << 20, value_name = "BYTES")]
         body_limit: usize,
-        /// Time a handler may take (including its IO) before the client gets 504.
+        /// Time a handler may take (including its IO): then its computation is
+        /// stopped with the SX error `handler timeout` and the client gets 504.
         #[arg(long, default_value_t = 30_000, value_name = "MS")]
         handler_timeout: u64,
+        /// Memory one request may allocate (net), in MiB: past it the request
+        /// is stopped with `memory limit exceeded` and the client gets 500.
+        #[arg(long, default_value_t = 256, value_name = "MB")]
+        request_memory_mb: usize,
         /// Time to receive a request's head and body before 408.
         #[arg(long, default_value_t = 10_000, value_name = "MS")]
         read_timeout: u64,

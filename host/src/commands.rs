@@ -13,8 +13,8 @@ use vm::isolate::Isolate;
 /// Runs the parsed command line; returns the exit code.
 pub fn dispatch(cli: Cli) -> i32 {
     match cli.command {
-        Command::Run { file, data, tier: _ } => run(&file, &data),
-        Command::Serve { app, addr, workers, data, dev, body_limit, handler_timeout, read_timeout } => {
+        Command::Run { file, data, tier: _, memory_mb } => run(&file, &data, memory_mb),
+        Command::Serve { app, addr, workers, data, dev, body_limit, handler_timeout, read_timeout, request_memory_mb } => {
             let mut cfg = ServeConfig::new(app);
             cfg.addr = addr;
             if let Some(n) = workers {
@@ -25,6 +25,7 @@ pub fn dispatch(cli: Cli) -> i32 {
             cfg.body_limit = body_limit;
             cfg.handler_timeout = Duration::from_millis(handler_timeout);
             cfg.read_timeout = Duration::from_millis(read_timeout);
+            cfg.request_memory = request_memory_mb.saturating_mul(1 << 20);
             serve(cfg)
         }
         Command::Inspect { file, stage, func } => inspect(&file, stage, func.as_deref()),
@@ -54,8 +55,9 @@ fn stderr_color() -> bool {
 
 /// `sxc run FILE`: compile, run to completion with the host resolver. A file
 /// that calls `(http-listen handler)` is served exactly as `sxc serve` would
-/// (default options), as the language reference asks.
-pub fn run(path: &Path, data_dir: &Path) -> i32 {
+/// (default options), as the language reference asks. `memory_mb` limits
+/// what the program allocates (`host::memory`; for an app: per request).
+pub fn run(path: &Path, data_dir: &Path, memory_mb: Option<usize>) -> i32 {
     let source = match read_source(path) {
         Ok(s) => s,
         Err(code) => return code,
@@ -63,6 +65,9 @@ pub fn run(path: &Path, data_dir: &Path) -> i32 {
     if crate::serve::is_http_app(&source) {
         let mut cfg = ServeConfig::new(path.to_path_buf());
         cfg.data_dir = data_dir.to_path_buf();
+        if let Some(mb) = memory_mb {
+            cfg.request_memory = mb.saturating_mul(1 << 20);
+        }
         return serve(cfg);
     }
     let mut isolate = Isolate::new(Ctx::stdio());
@@ -74,7 +79,13 @@ pub fn run(path: &Path, data_dir: &Path) -> i32 {
         }
     };
     let mut resolver = HostResolver::new(data_dir);
-    let result = isolate.run(&mut fiber, &mut resolver);
+    let result = match memory_mb {
+        Some(mb) => {
+            let mut budget = crate::memory::MemoryBudget::new(mb.saturating_mul(1 << 20), fiber.interrupt_handle());
+            budget.run(|| isolate.run(&mut fiber, &mut resolver))
+        }
+        None => isolate.run(&mut fiber, &mut resolver),
+    };
     let _ = std::io::stdout().flush();
     match result {
         Ok(_) => 0,

@@ -4,6 +4,7 @@
 mod cli;
 mod conformance;
 mod e2e;
+mod limits;
 mod browser;
 mod tier_props;
 mod soak;

@@ -16,10 +16,10 @@ use std::time::{Duration, Instant};
 
 /// A response: status, lower-case headers, body text.
 #[derive(Debug)]
-struct Reply {
-    status: u16,
+pub(crate) struct Reply {
+    pub(crate) status: u16,
     headers: Vec<(String, String)>,
-    body: String,
+    pub(crate) body: String,
 }
 
 impl Reply {
@@ -29,7 +29,7 @@ impl Reply {
 }
 
 /// One HTTP/1.1 exchange on a fresh connection (`Connection: close`).
-fn http(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> std::io::Result<Reply> {
+pub(crate) fn http(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: &[u8]) -> std::io::Result<Reply> {
     let mut stream = TcpStream::connect_timeout(&addr, Duration::from_secs(10))?;
     stream.set_read_timeout(Some(Duration::from_secs(60)))?;
     stream.set_write_timeout(Some(Duration::from_secs(60)))?;
@@ -74,7 +74,7 @@ fn declared_too_big(addr: SocketAddr) -> Reply {
     parse_reply(&raw).expect("a response to an oversized body")
 }
 
-fn get(addr: SocketAddr, path: &str) -> Reply {
+pub(crate) fn get(addr: SocketAddr, path: &str) -> Reply {
     http(addr, "GET", path, &[], b"").unwrap_or_else(|e| panic!("GET {path}: {e}"))
 }
 
@@ -97,7 +97,7 @@ pub(crate) fn repo_root() -> PathBuf {
 /// A running `sxc serve` child process (also used by the browser test).
 pub(crate) struct Server {
     child: Child,
-    addr: SocketAddr,
+    pub(crate) addr: SocketAddr,
     log: Arc<Mutex<String>>,
 }
 
@@ -158,6 +158,11 @@ impl Server {
         server
     }
 
+    /// The server's process id.
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub(crate) fn log(&self) -> String {
         self.log.lock().unwrap().clone()
     }
@@ -167,7 +172,7 @@ impl Server {
     }
 
     /// SIGTERM, then the exit code (waits up to 30 s).
-    fn terminate(mut self) -> Option<i32> {
+    pub(crate) fn terminate(mut self) -> Option<i32> {
         unsafe {
             kill(self.child.id() as i32, SIGTERM);
         }
@@ -195,7 +200,7 @@ impl Drop for Server {
     }
 }
 
-fn write_app(dir: &Path, source: &str) -> PathBuf {
+pub(crate) fn write_app(dir: &Path, source: &str) -> PathBuf {
     let path = dir.join("app.sx");
     std::fs::write(&path, source).unwrap();
     path

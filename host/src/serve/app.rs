@@ -4,11 +4,14 @@
 
 use super::convert;
 use super::pool::AppSpec;
+use super::watchdog::{Watchdog, GRACE};
+use crate::memory::MemoryBudget;
 use super::{Request, Response, ServeError};
 use crate::resolver::{decode_request, encode_result, HostResolver};
 use crate::store::Store;
 use std::cell::RefCell;
 use std::sync::Arc;
+use std::time::Instant;
 use vm::ctx::Ctx;
 use vm::isolate::{Isolate, Step};
 use vm::Value;
@@ -45,6 +48,10 @@ pub(crate) struct App {
     handler: Value,
     store: Arc<Store>,
     dev: bool,
+    /// Interrupts request fibers (timeouts, time slices).
+    watchdog: Arc<Watchdog>,
+    /// Memory budget of one request's fiber, in bytes.
+    memory_limit: usize,
 }
 
 impl App {
@@ -81,19 +88,35 @@ impl App {
                 vm::print::repr(&handler)
             )));
         }
-        Ok(App { isolate: RefCell::new(isolate), handler, store, dev: spec.dev })
+        Ok(App {
+            isolate: RefCell::new(isolate),
+            handler,
+            store,
+            dev: spec.dev,
+            watchdog: spec.watchdog.clone(),
+            memory_limit: spec.memory_limit,
+        })
     }
 
-    /// Runs one request to completion as its own fiber. Dropping the future
-    /// (handler timeout, client gone) abandons the fiber at its current
+    /// Runs one request to completion as its own fiber, stopped at
+    /// `deadline` (504) or when it passes its memory budget (500): the
+    /// watchdog and the allocator set its interrupt bits, and a fiber
+    /// waiting on IO at the deadline is resumed with the timeout error.
+    /// Dropping the future (client gone) abandons the fiber at its current
     /// suspension; the isolate is never borrowed across an await.
-    pub async fn handle(&self, req: &Request) -> Response {
+    pub async fn handle(&self, req: &Request, deadline: Instant) -> Response {
         let request = convert::request_value(req);
         let mut fiber = self.isolate.borrow_mut().call_value(&self.handler, vec![request]);
+        let watch = self.watchdog.watch(fiber.interrupt_handle(), deadline);
+        let mut budget = MemoryBudget::new(self.memory_limit, fiber.interrupt_handle());
         let mut input: Result<Value, Value> = Ok(Value::Nil);
         loop {
             // The isolate is borrowed only for the duration of one resume.
-            let step = self.isolate.borrow_mut().resume(&mut fiber, input);
+            let step = watch.running(|| budget.run(|| self.isolate.borrow_mut().resume(&mut fiber, input)));
+            if let (Some(bit), Step::Done(_) | Step::Failed(_)) = (fiber.terminated_by(), &step) {
+                // Stopped, even if a handler caught the error and returned.
+                return self.stopped(req, bit);
+            }
             match step {
                 Step::Done(v) => {
                     return match convert::response(&v) {
@@ -101,7 +124,18 @@ impl App {
                         Err(msg) => self.failure(req, &msg, &[]),
                     };
                 }
-                Step::Suspended(request) => input = self.perform(&request).await,
+                Step::Suspended(request) => {
+                    // IO is waited for until the deadline (a terminating
+                    // fiber's cleanup IO: until the grace ends).
+                    let until = if fiber.terminated_by().is_some() { deadline + GRACE } else { deadline };
+                    match tokio::time::timeout_at(until.into(), self.perform(&request)).await {
+                        Ok(r) => input = r,
+                        Err(_) if fiber.terminated_by().is_none() => {
+                            input = Err(vm::interrupt::terminate(&mut fiber, vm::interrupt::TIMEOUT));
+                        }
+                        Err(_) => return self.stopped(req, vm::interrupt::TIMEOUT),
+                    }
+                }
                 Step::Yielded => {
                     // Let this worker's other connections run, then continue.
                     tokio::task::yield_now().await;
@@ -128,6 +162,20 @@ impl App {
             }
         };
         encode_result(result)
+    }
+
+    /// Logs a request stopped by a terminating interrupt and builds its
+    /// response: 504 for the timeout, 500 for the memory limit.
+    fn stopped(&self, req: &Request, bit: u32) -> Response {
+        let message = vm::interrupt::message(bit).unwrap_or("interrupted");
+        tracing::error!(method = %req.method, path = %req.path, error = %message, "handler stopped");
+        if bit == vm::interrupt::TIMEOUT {
+            Response::text(504, "504 Gateway Timeout: the handler took too long\n")
+        } else if self.dev {
+            Response::text(500, format!("500 Internal Server Error\n\nerror: {message}\n"))
+        } else {
+            Response::text(500, "500 Internal Server Error\n")
+        }
     }
 
     /// Logs a handler failure and builds the 500 response.

@@ -133,7 +133,14 @@ pub(crate) fn start(cfg: ServeConfig) -> Result<RunningServer, ServeError> {
     let store = Arc::new(store);
     let listener = bind(cfg.addr).map_err(|error| ServeError::Bind { addr: cfg.addr, error })?;
     let addr = listener.local_addr().map_err(|error| ServeError::Bind { addr: cfg.addr, error })?;
-    let spec = AppSpec { file, source: Arc::from(source.as_str()), dev: cfg.dev };
+    let watchdog = super::watchdog::Watchdog::start().map_err(|e| ServeError::Runtime(format!("cannot start the watchdog: {e}")))?;
+    let spec = AppSpec {
+        file,
+        source: Arc::from(source.as_str()),
+        dev: cfg.dev,
+        watchdog: Arc::new(watchdog),
+        memory_limit: cfg.request_memory,
+    };
     let pool = Pool::start(&cfg, spec, store, listener)?;
     let workers = pool.len();
     Ok(RunningServer { addr, workers, pool: Some(pool), drain: cfg.drain_timeout })
@@ -285,10 +292,16 @@ impl Worker {
             }
         }
         let request = Request { method: parts.method.as_str().to_string(), path, query, headers, body };
-        let resp = match tokio::time::timeout(cfg.handler_timeout, self.app.handle(&request)).await {
+        // The handler is stopped at the deadline by its interrupt word (see
+        // `App::handle`); this outer timer only fires when that could not
+        // happen in time (the fiber stuck in one long primitive call): the
+        // fiber is then abandoned.
+        let deadline = Instant::now() + cfg.handler_timeout;
+        let backstop = cfg.handler_timeout + super::watchdog::GRACE + Duration::from_secs(1);
+        let resp = match tokio::time::timeout(backstop, self.app.handle(&request, deadline)).await {
             Ok(resp) => resp,
             Err(_) => {
-                tracing::error!(timeout_ms = cfg.handler_timeout.as_millis() as u64, "handler timed out");
+                tracing::error!(timeout_ms = cfg.handler_timeout.as_millis() as u64, "handler timed out (abandoned)");
                 Response::text(504, "504 Gateway Timeout: the handler took too long\n")
             }
         };

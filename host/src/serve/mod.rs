@@ -30,6 +30,7 @@ mod app;
 mod convert;
 mod http;
 mod pool;
+mod watchdog;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
@@ -63,8 +64,13 @@ pub struct ServeConfig {
     /// (default 10 s). A slow body → 408; a slow head closes the connection.
     pub read_timeout: Duration,
     /// Time allowed for the handler to produce a response (default 30 s);
-    /// exceeded → 504 and the request's fiber is abandoned.
+    /// exceeded → its fiber is stopped with the SX error `handler timeout`
+    /// (cleanup handlers get 250 ms, then it is killed) and the client gets 504.
     pub handler_timeout: Duration,
+    /// Memory one request's fiber may allocate, net, in bytes (default 256
+    /// MiB); past it the fiber is stopped with `memory limit exceeded` (500).
+    /// Enforced by the `sxc` binary's allocator (`host::memory`).
+    pub request_memory: usize,
     /// On SIGTERM/SIGINT, how long to wait for in-flight requests (default 30 s).
     pub drain_timeout: Duration,
 }
@@ -83,6 +89,7 @@ impl ServeConfig {
             max_header_bytes: 16 * 1024,
             read_timeout: Duration::from_secs(10),
             handler_timeout: Duration::from_secs(30),
+            request_memory: 256 << 20,
             drain_timeout: Duration::from_secs(30),
         }
     }

@@ -25,6 +25,10 @@ pub(crate) struct AppSpec {
     pub source: Arc<str>,
     /// Send SX error details to clients.
     pub dev: bool,
+    /// The server's watchdog (handler timeouts, time slices).
+    pub watchdog: Arc<super::watchdog::Watchdog>,
+    /// Memory budget of one request, in bytes.
+    pub memory_limit: usize,
 }
 
 /// A started worker thread: its readiness report and its end.

@@ -1,0 +1,160 @@
+//! A request cannot take the server down: looping handlers are stopped at
+//! the handler timeout (504) and the core is free again, a handler that
+//! allocates without end is stopped by its memory budget (500) while the
+//! process stays small, slow clients do not stop others, and writes made
+//! after all that are acknowledged and read back. The real binary, over HTTP.
+
+use crate::e2e::{get, http, write_app, Server};
+use std::io::Write;
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+const APP: &str = r#"
+(define (spin n) (spin (+ n 1)))
+(define (doubled s k) (if (= k 0) s (doubled (str s s) (- k 1))))
+(define kib (doubled "x" 10))
+(define (grow xs n) (append! xs (str kib n)) (grow xs (+ n 1)))
+(define (deep n) (+ 1 (deep (+ n 1))))
+(define (handler req)
+  (let ((path (get req :path)) (q (get req :query)))
+    (cond
+      (= path "/spin") (spin 0)
+      (= path "/grow") (grow (list) 0)
+      (= path "/deep") (deep 0)
+      (= path "/swallow") (guard (e (true (spin 0))) (spin 0))
+      (= path "/put") (do (kv-put! (get q "k") (get q "v")) "stored")
+      (= path "/get") (str (kv-get (get q "k") "missing"))
+      :else "fine")))
+(http-listen handler)
+"#;
+
+/// CPU time (user + system) of process `pid`, in clock ticks (`/proc/PID/stat`).
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap();
+    // Fields after the parenthesised command name: state is field 3; utime 14, stime 15.
+    let rest = &stat[stat.rfind(')').unwrap() + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap()
+}
+
+/// Peak resident set size of process `pid`, in KiB (`VmHWM`).
+fn peak_rss_kib(pid: u32) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    line.split_whitespace().nth(1).unwrap().parse().unwrap()
+}
+
+/// Waits (up to 5 s: stderr is read by another thread) until the server's
+/// log contains `needle`.
+fn wait_log(server: &Server, needle: &str) {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while !server.log().contains(needle) {
+        assert!(Instant::now() < deadline, "{needle:?} never logged:\n{}", server.log());
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn a_request_cannot_take_the_server_down() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = write_app(dir.path(), APP);
+    let timeout = Duration::from_millis(3000);
+    let server = Server::start(
+        &app,
+        &dir.path().join("data"),
+        &["--handler-timeout", "3000", "--request-memory-mb", "200", "--read-timeout", "3000"],
+    );
+    let addr = server.addr;
+    let pid = server.pid();
+
+    // Four looping handlers at once on two workers: each gets 504 within the
+    // timeout plus one second, while a plain request is answered at once.
+    let spinners: Vec<_> = (0..4)
+        .map(|i| {
+            let path = if i == 3 { "/swallow" } else { "/spin" };
+            std::thread::spawn(move || {
+                let t = Instant::now();
+                let r = http(addr, "GET", path, &[], b"").expect("spin request answered");
+                (r.status, t.elapsed())
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(500));
+    for _ in 0..3 {
+        let t = Instant::now();
+        let r = get(addr, "/plain");
+        assert_eq!((r.status, r.body.as_str()), (200, "fine"));
+        assert!(t.elapsed() < Duration::from_secs(1), "plain request took {:?} beside the loops", t.elapsed());
+    }
+    for s in spinners {
+        let (status, took) = s.join().unwrap();
+        assert_eq!(status, 504, "log:\n{}", server.log());
+        assert!(took < timeout + Duration::from_secs(1), "504 after {took:?}");
+    }
+    // The cores are free again: the server uses (almost) no CPU right after.
+    std::thread::sleep(Duration::from_millis(200));
+    let before = cpu_ticks(pid);
+    std::thread::sleep(Duration::from_secs(1));
+    let used = cpu_ticks(pid) - before;
+    assert!(used < 20, "server used {used} ticks of CPU in an idle second after the timeouts");
+    wait_log(&server, "handler timeout");
+
+    // Allocating without end: stopped by the 200 MB budget, process stays small.
+    let r = get(addr, "/grow");
+    assert_eq!(r.status, 500, "{}", r.body);
+    let peak = peak_rss_kib(pid);
+    assert!(peak < 700 * 1024, "peak RSS {peak} KiB");
+    wait_log(&server, "memory limit exceeded");
+    // Deep recursion: `stack overflow`, 500.
+    assert_eq!(get(addr, "/deep").status, 500);
+    wait_log(&server, "stack overflow");
+
+    // 100 slow clients hold connections (an unfinished head each) while
+    // other clients are served.
+    let slow: Vec<TcpStream> = (0..100)
+        .map(|_| {
+            let mut s = TcpStream::connect(addr).unwrap();
+            s.write_all(b"GET /plain HTTP/1.1\r\nHost: x\r\n").unwrap();
+            s
+        })
+        .collect();
+    for _ in 0..10 {
+        let t = Instant::now();
+        assert_eq!(get(addr, "/plain").status, 200);
+        assert!(t.elapsed() < Duration::from_secs(1), "took {:?} beside slow clients", t.elapsed());
+    }
+
+    // 50 writes after all of that, acknowledged and read back.
+    for i in 0..50 {
+        let r = get(addr, &format!("/put?k=key{i}&v=value{i}"));
+        assert_eq!((r.status, r.body.as_str()), (200, "stored"));
+    }
+    for i in 0..50 {
+        let r = get(addr, &format!("/get?k=key{i}"));
+        assert_eq!((r.status, r.body), (200, format!("value{i}")));
+    }
+    drop(slow);
+    assert_eq!(server.terminate(), Some(0));
+}
+
+#[test]
+fn sxc_run_memory_mb_stops_a_script_that_allocates_without_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("grow.sx");
+    std::fs::write(
+        &file,
+        "(define (grow xs n) (append! xs (str \"element number \" n \" of a list without end\")) (grow xs (+ n 1)))\n\
+         (dynamic-wind (fn () nil) (fn () (grow (list) 0)) (fn () (println \"cleaned up\")))\n",
+    )
+    .unwrap();
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_sxc"))
+        .args(["run", "grow.sx", "--memory-mb", "50"])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("error: memory limit exceeded"), "{stderr}");
+    assert!(stderr.contains("at grow (grow.sx:1:"), "{stderr}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "cleaned up\n");
+}
