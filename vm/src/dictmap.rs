@@ -17,8 +17,13 @@
 //! (control bytes, index slot, entry). SX programs key dicts by short strings
 //! (keywords, `"k42"`, `"3,17"`), which is why the short case is inline.
 //!
-//! Deletion keeps order (`shift_remove`: later entries move down, O(n), as in
-//! `indexmap`) and uses backward-shift deletion in the table (no tombstones).
+//! Deletion keeps order in O(1) amortised: the entry is marked dead in place
+//! (a bit in `dead`; its key and value are dropped at once) and its table slot
+//! is removed by backward-shift deletion (no tombstones in the table). When
+//! dead entries outnumber live ones the entries are compacted and the table's
+//! indices renumbered (CPython's compact dict does the same with its DKIX_DUMMY
+//! entries). Before, `shift_remove` moved every later entry down and rewrote
+//! the table (O(n)), which made `dissoc` in a loop quadratic.
 
 use crate::text::Text;
 use crate::value::Value;
@@ -30,9 +35,15 @@ pub const SHORT_KEY: usize = 11;
 /// Insertion-ordered map from [`Text`] keys to values. Lookups take `&str`.
 #[derive(Clone, Default)]
 pub struct DictMap {
+    /// Live and dead entries in insertion order (a dead entry holds an empty
+    /// key and nil; see `dead`).
     entries: Vec<(Text, Value)>,
     /// Power-of-two length (or empty); see [`Slot`].
     table: Box<[Slot]>,
+    /// Bit `i` set: entry `i` was removed. Empty until the first removal.
+    dead: Vec<u64>,
+    /// Number of set bits in `dead`.
+    ndead: usize,
 }
 
 /// A table slot: `lo` = entry index + 1 in its low 32 bits (0 = empty slot)
@@ -129,7 +140,7 @@ enum Probe {
 impl DictMap {
     /// An empty map with room for `n` entries without rehashing.
     pub fn with_capacity(n: usize) -> DictMap {
-        let mut m = DictMap { entries: Vec::with_capacity(n), table: Box::new([]) };
+        let mut m = DictMap { entries: Vec::with_capacity(n), table: Box::new([]), dead: Vec::new(), ndead: 0 };
         if n > 0 {
             m.rehash(table_len_for(n));
         }
@@ -138,17 +149,23 @@ impl DictMap {
     /// Number of entries.
     #[inline]
     pub fn len(&self) -> usize {
-        self.entries.len()
+        self.entries.len() - self.ndead
     }
     /// True when there are no entries.
     #[inline]
     pub fn is_empty(&self) -> bool {
-        self.entries.is_empty()
+        self.len() == 0
     }
     /// Removes every entry (keeps the allocations).
     pub fn clear(&mut self) {
         self.entries.clear();
         self.table.fill(Slot::default());
+        self.dead.clear();
+        self.ndead = 0;
+    }
+    #[inline]
+    fn is_dead(&self, i: usize) -> bool {
+        self.dead.get(i / 64).is_some_and(|w| w >> (i % 64) & 1 != 0)
     }
 
     #[inline]
@@ -202,9 +219,15 @@ impl DictMap {
     /// Sets `key` to `v`: an existing key keeps its position and the old value
     /// is returned; a new key goes to the end. One image, one probe.
     pub fn insert(&mut self, key: Text, v: Value) -> Option<Value> {
-        // Grow at 3/4 load (linear probing degrades quickly beyond that).
+        // Grow at 3/4 load (linear probing degrades quickly beyond that);
+        // dead entries hold no slot but an index, so drop them first.
         if (self.entries.len() + 1) * 4 > self.table.len() * 3 {
-            self.rehash(table_len_for(self.entries.len() + 1));
+            if self.ndead > 0 {
+                self.compact();
+            }
+            if (self.entries.len() + 1) * 4 > self.table.len() * 3 {
+                self.rehash(table_len_for(self.entries.len() + 1));
+            }
         }
         let img = Image::of(&key);
         match self.probe(&key, img) {
@@ -217,23 +240,65 @@ impl DictMap {
         }
     }
 
-    /// Removes `key` keeping the order of the others (O(n)); returns its value.
+    /// Removes `key` keeping the order of the others (O(1) amortised: the
+    /// entry is marked dead, see the module header); returns its value.
     pub fn shift_remove(&mut self, key: &str) -> Option<Value> {
-        if self.entries.is_empty() {
+        if self.is_empty() {
             return None;
         }
         let Probe::Found { slot: hole, idx } = self.probe(key, Image::of(key)) else { return None };
         self.delete_slot(hole);
-        let (_, v) = self.entries.remove(idx);
-        if idx < self.entries.len() {
-            // Entries after `idx` moved down by one.
-            for s in self.table.iter_mut() {
-                if !s.is_empty() && s.idx() > idx {
-                    s.lo -= 1;
-                }
+        let v = if idx + 1 == self.entries.len() {
+            let (_, v) = self.entries.pop().expect("found entry");
+            // Dead entries now at the end go too.
+            while self.entries.len() > 0 && self.is_dead(self.entries.len() - 1) {
+                let i = self.entries.len() - 1;
+                self.dead[i / 64] &= !(1 << (i % 64));
+                self.ndead -= 1;
+                self.entries.pop();
+            }
+            v
+        } else {
+            let e = &mut self.entries[idx];
+            e.0 = Text::new("");
+            let v = std::mem::replace(&mut e.1, Value::Nil);
+            if self.dead.len() <= idx / 64 {
+                self.dead.resize(self.entries.len().div_ceil(64), 0);
+            }
+            self.dead[idx / 64] |= 1 << (idx % 64);
+            self.ndead += 1;
+            if self.ndead * 2 > self.entries.len() {
+                self.compact();
+            }
+            v
+        };
+        Some(v)
+    }
+
+    /// Drops the dead entries and renumbers the table's indices (O(entries
+    /// + table); run when dead entries outnumber live ones, so O(1) amortised
+    /// per removal).
+    fn compact(&mut self) {
+        let mut new_idx = vec![u32::MAX; self.entries.len()];
+        let mut next = 0u32;
+        for (i, slot) in new_idx.iter_mut().enumerate() {
+            if !self.is_dead(i) {
+                *slot = next;
+                next += 1;
             }
         }
-        Some(v)
+        let mut i = 0;
+        let dead = std::mem::take(&mut self.dead);
+        self.entries.retain(|_| {
+            let keep = !dead.get(i / 64).is_some_and(|w| w >> (i % 64) & 1 != 0);
+            i += 1;
+            keep
+        });
+        self.ndead = 0;
+        for s in self.table.iter_mut().filter(|s| !s.is_empty()) {
+            let to = new_idx[s.idx()] as u64;
+            s.lo = (s.lo & !0xffff_ffff) | (to + 1);
+        }
     }
 
     /// Backward-shift deletion (Knuth 6.4, algorithm R): later slots of the
@@ -317,18 +382,50 @@ impl DictMap {
     }
 
     /// Entries in order.
-    pub fn iter(&self) -> impl ExactSizeIterator<Item = (&Text, &Value)> + '_ {
-        self.entries.iter().map(|(k, v)| (k, v))
+    pub fn iter(&self) -> Iter<'_> {
+        Iter { entries: self.entries.iter(), i: 0, dead: &self.dead, left: self.len() }
     }
     /// Keys in order.
     pub fn keys(&self) -> impl ExactSizeIterator<Item = &Text> + '_ {
-        self.entries.iter().map(|(k, _)| k)
+        self.iter().map(|(k, _)| k)
     }
     /// Values in order.
     pub fn values(&self) -> impl ExactSizeIterator<Item = &Value> + '_ {
-        self.entries.iter().map(|(_, v)| v)
+        self.iter().map(|(_, v)| v)
     }
 }
+
+/// The live entries of a [`DictMap`] in order.
+pub struct Iter<'a> {
+    entries: std::slice::Iter<'a, (Text, Value)>,
+    /// Index of the next entry in `entries`.
+    i: usize,
+    dead: &'a [u64],
+    /// Live entries not yet returned.
+    left: usize,
+}
+
+impl<'a> Iterator for Iter<'a> {
+    type Item = (&'a Text, &'a Value);
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        loop {
+            let (k, v) = self.entries.next()?;
+            let i = self.i;
+            self.i += 1;
+            if self.dead.get(i / 64).is_some_and(|w| w >> (i % 64) & 1 != 0) {
+                continue;
+            }
+            self.left -= 1;
+            return Some((k, v));
+        }
+    }
+    fn size_hint(&self) -> (usize, Option<usize>) {
+        (self.left, Some(self.left))
+    }
+}
+
+impl ExactSizeIterator for Iter<'_> {}
 
 /// A table of `len` empty slots, allocated zeroed (a large fresh block is
 /// then not written at all until used; `vec![Slot::default(); len]` would
@@ -468,6 +565,11 @@ mod tests {
             let got: Vec<(String, i64)> = m.iter().map(|(k, v)| (k.to_string(), v.as_int().unwrap())).collect();
             let want: Vec<(String, i64)> = r.iter().map(|(k, v)| (k.clone(), *v)).collect();
             prop_assert_eq!(got, want);
+            let ks: Vec<String> = m.keys().map(|k| k.to_string()).collect();
+            prop_assert_eq!(ks, r.keys().cloned().collect::<Vec<_>>());
+            let vs: Vec<i64> = m.values().map(|v| v.as_int().unwrap()).collect();
+            prop_assert_eq!(vs, r.values().copied().collect::<Vec<_>>());
+            prop_assert_eq!(m.keys().len(), r.len());
             for k in 0..40u8 {
                 prop_assert_eq!(m.get(&key(k)).map(|x| x.as_int().unwrap()), r.get(&key(k)).copied());
             }

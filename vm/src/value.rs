@@ -407,6 +407,66 @@ impl List {
         }
     }
 
+    /// `cons` in place: adds `x` at the front of this list object. Only for a
+    /// list nobody else can observe (the caller holds its only strong
+    /// reference, see `docs/vm.md`, "Owned arguments"). O(1) amortised: a
+    /// short owned list shifts its elements; otherwise the elements live in a
+    /// backing vector with free slots before `start` (the mirror of the room
+    /// `append!` leaves after `end`), which is doubled when full.
+    pub fn cons_unique(&self, x: Value) {
+        /// Up to this many owned elements, inserting at the front shifts them.
+        const SHIFT_MAX: usize = 8;
+        self.bracket.set(false);
+        let mut repr = self.repr.borrow_mut();
+        let items: Vec<Value> = match &mut *repr {
+            ListRepr::Own(v) if v.len() < SHIFT_MAX => {
+                v.insert(0, x);
+                return;
+            }
+            ListRepr::Own(v) => std::mem::take(v).into_vec(),
+            ListRepr::Shared { data, start, end } => {
+                if Rc::strong_count(data) == 1 {
+                    // No other view: the slots outside `start..end` are dead.
+                    let mut backing = data.borrow_mut();
+                    if *start > 0 {
+                        *start -= 1;
+                        backing[*start] = x;
+                        return;
+                    }
+                    backing.truncate(*end);
+                    std::mem::take(&mut *backing)
+                } else {
+                    data.borrow()[*start..*end].to_vec()
+                }
+            }
+        };
+        let n = items.len();
+        let room = n.max(4);
+        let mut v = Vec::with_capacity(room + 1 + n + n / 2);
+        v.resize(room, Value::Nil);
+        v.push(x);
+        v.extend(items);
+        *repr = ListRepr::Shared { data: Rc::new(RefCell::new(v)), start: room, end: room + 1 + n };
+    }
+
+    /// Functional `append` in place: adds `x` at the end of this list object.
+    /// Only for a list nobody else can observe (as [`List::cons_unique`]);
+    /// O(1) amortised.
+    pub fn push_unique(&self, x: Value) {
+        self.bracket.set(false);
+        if let ListRepr::Shared { data, end, .. } = &mut *self.repr.borrow_mut() {
+            if Rc::strong_count(data) == 1 {
+                // No other view: the slots after `end` are dead.
+                let mut backing = data.borrow_mut();
+                backing.truncate(*end);
+                backing.push(x);
+                *end += 1;
+                return;
+            }
+        }
+        self.push(x)
+    }
+
     /// Empties the list's storage (its own elements, or the whole shared
     /// backing) and returns what it held: how tests break a cycle through a list. Drop the result after the call.
     #[cfg(test)]

@@ -13,3 +13,5 @@ mod perf;
 mod source;
 #[path = "vm/interrupts.rs"]
 mod interrupts;
+#[path = "vm/updates.rs"]
+mod updates;

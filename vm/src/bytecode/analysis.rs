@@ -172,6 +172,7 @@ fn plain_dst_mut(op: &mut Op) -> Option<&mut Reg> {
         | Op::LoadNil { dst }
         | Op::LoadBool { dst, .. }
         | Op::Prim { dst, .. }
+        | Op::PrimOwned { dst, .. }
         | Op::PrimArityError { dst, .. }
         | Op::Nth { dst, .. }
         | Op::First { dst, .. }

@@ -124,6 +124,14 @@ struct FnCompiler<'a> {
     spans: Vec<Span>,
     consts: Vec<Value>,
     arg_pool: Vec<Reg>,
+    /// Parallel to `arg_pool` (see [`Proto::arg_dies`]).
+    arg_dies: Vec<bool>,
+    /// Per IR instruction / per block terminator: operands at their last use
+    /// (from the register allocator's liveness).
+    dies_at_inst: Vec<Vec<ir::Value>>,
+    dies_at_term: Vec<Vec<ir::Value>>,
+    /// Values at their last use in the instruction or terminator being compiled.
+    dying: Vec<ir::Value>,
     global_names: Vec<(u32, Rc<str>)>,
     block_pc: Vec<u32>,
     fixups: Vec<(usize, Target)>,
@@ -163,6 +171,7 @@ impl<'a> FnCompiler<'a> {
         let alloc = super::regalloc::allocate(f, looping.as_ref().map(|l| l.pinned.as_slice()), &omit);
         let reg_of = alloc.reg_of;
         let next = alloc.nregs;
+        let (dies_at_inst, dies_at_term) = (alloc.dies_at_inst, alloc.dies_at_term);
         let mut imm = vec![None; nvals];
         for node in &f.insts {
             if let InstData::Const(Const::Int(i)) = &node.data {
@@ -180,6 +189,10 @@ impl<'a> FnCompiler<'a> {
             spans: Vec::new(),
             consts: Vec::new(),
             arg_pool: Vec::new(),
+            arg_dies: Vec::new(),
+            dies_at_inst,
+            dies_at_term,
+            dying: Vec::new(),
             global_names: Vec::new(),
             block_pc: vec![0; f.blocks.len()],
             fixups: Vec::new(),
@@ -201,6 +214,13 @@ impl<'a> FnCompiler<'a> {
     fn call_op(&mut self, dst: Option<Reg>, callee: ir::Value, args: &[ir::Value], span: Span) {
         let (a, n) = self.pool(args);
         let regs: Vec<Reg> = args.iter().map(|v| self.r(*v)).collect();
+        // Arguments at their last use move into the callee's frame: the
+        // last occurrence of a dying value, unless it is also the callee.
+        let callee_reg = if self.fused_global[callee.index()].is_some() { None } else { Some(self.r(callee)) };
+        for (k, v) in args.iter().enumerate() {
+            let dies = self.dying.contains(v) && !args[k + 1..].contains(v) && Some(regs[k]) != callee_reg;
+            self.arg_dies[a as usize + k] = dies;
+        }
         let direct = (0..regs.len()).all(|i| regs[i + 1..].iter().all(|&r| r as usize != i));
         if let Some(name) = self.fused_global[callee.index()].clone() {
             let slot = self.slot(&name);
@@ -286,7 +306,7 @@ impl<'a> FnCompiler<'a> {
                 heap_hi = heap_hi.max(*err_dst as u32 + 1);
             }
         }
-        if self.code.iter().any(|op| matches!(op, Op::Move { dst, .. } if *dst == self.tmp)) {
+        if self.code.iter().any(|op| matches!(op, Op::Move { dst, .. } | Op::Take { dst, .. } if *dst == self.tmp)) {
             heap_hi = heap_hi.max(self.tmp as u32 + 1);
         }
         Proto {
@@ -300,6 +320,7 @@ impl<'a> FnCompiler<'a> {
             spans: self.spans,
             consts: self.consts,
             arg_pool: self.arg_pool,
+            arg_dies: self.arg_dies,
             heap_hi,
             children: std::cell::OnceCell::new(),
             static_closures: std::cell::OnceCell::new(),
@@ -330,6 +351,7 @@ impl<'a> FnCompiler<'a> {
         for &v in vals {
             let r = self.r(v);
             self.arg_pool.push(r);
+            self.arg_dies.push(false);
         }
         (start, vals.len() as u16)
     }
@@ -409,11 +431,13 @@ impl<'a> FnCompiler<'a> {
                 self.loop_header = self.code.len() as u32;
             }
             let node = f.inst(i);
+            self.dying = std::mem::take(&mut self.dies_at_inst[i.index()]);
             self.inst(&node.data, node.result, node.span);
         }
         if prologue != usize::MAX && prologue >= keep {
             self.loop_header = self.code.len() as u32;
         }
+        self.dying = std::mem::take(&mut self.dies_at_term[b.index()]);
         self.term(&bd.term, bd.term_span, fused);
     }
 
@@ -523,7 +547,10 @@ impl<'a> FnCompiler<'a> {
                     *target = stub;
                 }
                 let bc = BlockCall { block: *deopt, args: live.clone() };
+                // Mid-block: no value is at its last use on this edge.
+                let dying = std::mem::take(&mut self.dying);
                 self.edge(&bc, span, false);
+                self.dying = dying;
                 let after = self.code.len() as u32;
                 self.code[skip] = Op::Jump { target: after };
             }
@@ -564,10 +591,20 @@ impl<'a> FnCompiler<'a> {
                 let prim = id.0 as u16;
                 // The argument count is static: checked here once rather
                 // than on every execution.
-                let op = if super::prim_accepts(rt::prim_def(id), n as usize) {
-                    Op::Prim { dst, prim, args: a, n }
-                } else {
+                let def = rt::prim_def(id);
+                // The argument a primitive may consume, at its last use and
+                // not also another argument: moved out and passed owned.
+                let owned = def.consume.filter(|_| !args.is_empty()).is_some_and(|c| {
+                    let k = c.index(args.len());
+                    let rk = self.r(args[k]);
+                    self.dying.contains(&args[k]) && args.iter().enumerate().all(|(i, v)| i == k || self.r(*v) != rk)
+                });
+                let op = if !super::prim_accepts(def, n as usize) {
                     Op::PrimArityError { dst, prim, args: a, n }
+                } else if owned {
+                    Op::PrimOwned { dst, prim, args: a, n }
+                } else {
+                    Op::Prim { dst, prim, args: a, n }
                 };
                 self.emit(op, span);
             }
@@ -648,20 +685,31 @@ impl<'a> FnCompiler<'a> {
         self.fixups.push((pc, Target::Block(target)));
     }
 
+    /// Emits the moves `dst <- src` as if in parallel. A move that is the
+    /// last read of a value at its last use (`self.dying`), of the scratch
+    /// register, or of a destination set aside to break a cycle is a `take`
+    /// (the reference moves, see [`Op::Take`]).
     fn parallel_moves(&mut self, mut moves: Vec<(Reg, Reg)>, span: Span) {
         moves.retain(|(d, s)| d != s);
+        let dying: Vec<Reg> = self.dying.iter().map(|v| self.r(*v)).collect();
         while !moves.is_empty() {
             let ready = (0..moves.len()).find(|&i| !moves.iter().any(|&(_, s)| s == moves[i].0));
             match ready {
                 Some(i) => {
                     let (dst, src) = moves.remove(i);
-                    self.emit(Op::Move { dst, src }, span);
+                    let last_read = !moves.iter().any(|&(_, s)| s == src);
+                    if last_read && (src == self.tmp || dying.contains(&src)) {
+                        self.emit(Op::Take { dst, src }, span);
+                    } else {
+                        self.emit(Op::Move { dst, src }, span);
+                    }
                 }
                 None => {
-                    // Every destination is still read: break the cycle through tmp.
+                    // Every destination is still read: break the cycle through
+                    // tmp (the destination is overwritten by its own move).
                     let d0 = moves[0].0;
                     let tmp = self.tmp;
-                    self.emit(Op::Move { dst: tmp, src: d0 }, span);
+                    self.emit(Op::Take { dst: tmp, src: d0 }, span);
                     for m in moves.iter_mut() {
                         if m.1 == d0 {
                             m.1 = tmp;

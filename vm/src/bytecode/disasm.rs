@@ -56,6 +56,7 @@ impl Proto {
         let r = |r: Reg| format!("r{r}");
         match *op {
             Op::Move { dst, src } => write!(f, "move      {} <- {}", r(dst), r(src)),
+            Op::Take { dst, src } => write!(f, "take      {} <- {}", r(dst), r(src)),
             Op::LoadConst { dst, idx } => write!(f, "const     {} <- k{idx}", r(dst)),
             Op::LoadInt { dst, val } => write!(f, "int       {} <- {val}", r(dst)),
             Op::LoadNil { dst } => write!(f, "nil       {}", r(dst)),
@@ -75,6 +76,7 @@ impl Proto {
             Op::CellGet { dst, cell } => write!(f, "cell.get  {} <- {}", r(dst), r(cell)),
             Op::CellSet { dst, cell, src } => write!(f, "cell.set  {} <- {}  ; {}", r(cell), r(src), r(dst)),
             Op::Prim { dst, prim, args, n } | Op::PrimArityError { dst, prim, args, n } => write!(f, "prim      {} <- {} ({})", r(dst), pn(prim), self.regs(args, n)),
+            Op::PrimOwned { dst, prim, args, n } => write!(f, "prim.own  {} <- {} ({})", r(dst), pn(prim), self.regs(args, n)),
             Op::First { dst, a, prim } | Op::IsEmpty { dst, a, prim } => {
                 write!(f, "prim      {} <- {} ({})", r(dst), pn(prim), r(a))
             }

@@ -101,6 +101,10 @@ impl TypeTag {
 pub enum Op {
     /// `dst = src`.
     Move { dst: Reg, src: Reg },
+    /// `dst = src`, leaving `src` nil: the value's last use (its register is
+    /// not read again before being written), so the reference moves instead
+    /// of being counted twice (see docs/vm.md, "Owned arguments").
+    Take { dst: Reg, src: Reg },
     /// `dst = consts[idx]`.
     LoadConst { dst: Reg, idx: u32 },
     /// `dst = val` (small integer).
@@ -130,6 +134,12 @@ pub enum Op {
     /// `dst = prim(args...)`. `prim` is a valid primitive id and `n` is within
     /// its arity (both checked when the proto is built, see [`Proto::validate`]).
     Prim { dst: Reg, prim: u16, args: u32, n: u16 },
+    /// `dst = prim(args...)` where the argument the primitive may consume
+    /// ([`crate::prims::PrimDef::consume`]) is at its last use: it is moved
+    /// out of its register and passed owned, so the primitive can update it
+    /// in place when nothing else references it. Its register is not the
+    /// register of another argument (checked by the compiler).
+    PrimOwned { dst: Reg, prim: u16, args: u32, n: u16 },
     /// A primitive call whose argument count the primitive does not accept:
     /// raises its arity error when executed (disassembled like [`Op::Prim`]).
     PrimArityError { dst: Reg, prim: u16, args: u32, n: u16 },
@@ -260,6 +270,11 @@ pub struct Proto {
     pub consts: Vec<Value>,
     /// Register lists of calls/prims/closures.
     pub(crate) arg_pool: Vec<Reg>,
+    /// Parallel to `arg_pool`: for the argument lists of calls, true when the
+    /// value in that register is at its last use and appears nowhere else in
+    /// the call (not as the callee, not as a later argument), so the call may
+    /// move it into the callee's frame instead of copying it. False elsewhere.
+    pub(crate) arg_dies: Vec<bool>,
     /// One past the highest register that may hold a heap reference
     /// (parameters and results of non-arithmetic instructions; 0 when there
     /// is none): a returning frame clears registers `0..heap_hi`, so a dead
@@ -338,11 +353,27 @@ impl Proto {
                     Some(def) if prim_accepts(def, n as usize) => {}
                     _ => return bad("primitive or its argument count invalid", pc),
                 },
+                Op::PrimOwned { prim, n, args, .. } => match crate::prims::builtins().get(prim as usize) {
+                    Some(def) if prim_accepts(def, n as usize) && n >= 1 => match def.consume {
+                        Some(c) => {
+                            let regs = self.args(args, n);
+                            let k = c.index(regs.len());
+                            if regs.iter().enumerate().any(|(i, &r)| i != k && r == regs[k]) {
+                                return bad("consumed argument register repeated", pc);
+                            }
+                        }
+                        None => return bad("primitive consumes no argument", pc),
+                    },
+                    _ => return bad("primitive or its argument count invalid", pc),
+                },
                 Op::PrimArityError { prim, .. } if prim as usize >= crate::prims::builtins().len() => {
                     return bad("primitive out of range", pc)
                 }
                 _ => {}
             }
+        }
+        if self.arg_dies.len() != self.arg_pool.len() {
+            return bad("argument death flags do not match the pool", 0);
         }
         if self.heap_hi as usize > n {
             return bad("heap register out of range", 0);
@@ -380,6 +411,16 @@ impl Proto {
     #[inline(always)]
     pub fn args(&self, args: u32, n: u16) -> &[Reg] {
         &self.arg_pool[args as usize..args as usize + n as usize]
+    }
+    /// The last-use flags of an `args`/`n` operand pair (see `arg_dies`).
+    ///
+    /// # Safety
+    /// As [`Proto::args_unchecked`] (`validate` checked `arg_dies` has the
+    /// pool's length).
+    #[inline(always)]
+    pub(crate) unsafe fn arg_dies_unchecked(&self, args: u32, n: u16) -> &[bool] {
+        // SAFETY: the caller guarantees the range is in bounds.
+        unsafe { self.arg_dies.get_unchecked(args as usize..args as usize + n as usize) }
     }
     /// [`Proto::args`] without the bounds check.
     ///
@@ -490,6 +531,7 @@ pub(crate) fn heap_dst(op: &Op) -> Option<Reg> {
         | Op::GlobalDefine { .. }
         | Op::CellSet { .. } => None,
         Op::Move { dst, .. }
+        | Op::Take { dst, .. }
         | Op::LoadConst { dst, .. }
         | Op::Capture { dst, .. }
         | Op::SelfRef { dst }
@@ -498,6 +540,7 @@ pub(crate) fn heap_dst(op: &Op) -> Option<Reg> {
         | Op::CellNew { dst, .. }
         | Op::CellGet { dst, .. }
         | Op::Prim { dst, .. }
+        | Op::PrimOwned { dst, .. }
         | Op::PrimArityError { dst, .. }
         | Op::Nth { dst, .. }
         | Op::First { dst, .. }
@@ -515,7 +558,7 @@ pub(crate) fn heap_dst(op: &Op) -> Option<Reg> {
 /// Register operands, jump target and argument-list operand of an instruction.
 fn op_operands(op: &Op) -> (Vec<Reg>, Option<u32>, Option<(u32, u16)>) {
     match *op {
-        Op::Move { dst, src } | Op::CellNew { dst, src } => (vec![dst, src], None, None),
+        Op::Move { dst, src } | Op::Take { dst, src } | Op::CellNew { dst, src } => (vec![dst, src], None, None),
         Op::LoadConst { dst, .. }
         | Op::LoadInt { dst, .. }
         | Op::LoadNil { dst }
@@ -524,7 +567,10 @@ fn op_operands(op: &Op) -> (Vec<Reg>, Option<u32>, Option<(u32, u16)>) {
         | Op::SelfRef { dst }
         | Op::GlobalGet { dst, .. } => (vec![dst], None, None),
         Op::GlobalSet { dst, src, .. } | Op::GlobalDefine { dst, src, .. } => (vec![dst, src], None, None),
-        Op::MakeClosure { dst, args, n, .. } | Op::Prim { dst, args, n, .. } | Op::PrimArityError { dst, args, n, .. } => {
+        Op::MakeClosure { dst, args, n, .. }
+        | Op::Prim { dst, args, n, .. }
+        | Op::PrimOwned { dst, args, n, .. }
+        | Op::PrimArityError { dst, args, n, .. } => {
             (vec![dst], None, Some((args, n)))
         }
         Op::CellGet { dst, cell } => (vec![dst, cell], None, None),

@@ -13,6 +13,12 @@ use ir::{Block, Function, InstData, Terminator};
 pub(crate) struct Allocation {
     pub reg_of: Vec<u16>,
     pub nregs: u32,
+    /// Per IR instruction (by index): the operands whose value is not read
+    /// again after it on any path (its last use). Pinned values never die.
+    pub dies_at_inst: Vec<Vec<ir::Value>>,
+    /// Per block: the terminator's operands (edge arguments included) that
+    /// are not live out of the block.
+    pub dies_at_term: Vec<Vec<ir::Value>>,
 }
 
 struct BitSet {
@@ -25,6 +31,12 @@ impl BitSet {
     }
     fn insert(&mut self, i: usize) {
         self.words[i / 64] |= 1 << (i % 64);
+    }
+    fn remove(&mut self, i: usize) {
+        self.words[i / 64] &= !(1 << (i % 64));
+    }
+    fn contains(&self, i: usize) -> bool {
+        self.words[i / 64] >> (i % 64) & 1 != 0
     }
     /// self |= other; returns whether it changed.
     fn union(&mut self, other: &BitSet) -> bool {
@@ -197,6 +209,32 @@ pub(crate) fn allocate(f: &Function, pin: Option<&[ir::Value]>, omit: &[bool]) -
             changed |= live_in[bi].union(&inn);
         }
     }
+    // Last uses: walk each block backwards from its live-out set.
+    let mut pinned = vec![false; nvals];
+    for p in pin.unwrap_or(&[]) {
+        pinned[p.index()] = true;
+    }
+    let mut dies_at_inst: Vec<Vec<ir::Value>> = vec![Vec::new(); f.insts.len()];
+    let mut dies_at_term: Vec<Vec<ir::Value>> = vec![Vec::new(); nblocks];
+    for (bi, b) in f.blocks.iter().enumerate() {
+        let mut live = BitSet { words: live_out[bi].words.clone() };
+        let mut dying = Vec::new();
+        let note = |v: ir::Value, live: &BitSet, dying: &mut Vec<ir::Value>| {
+            if !live.contains(v.index()) && !pinned[v.index()] && !dying.contains(&v) {
+                dying.push(v);
+            }
+        };
+        term_uses(&b.term, &mut |v| note(v, &live, &mut dying));
+        term_uses(&b.term, &mut |v| live.insert(v.index()));
+        dies_at_term[bi] = std::mem::take(&mut dying);
+        for &i in b.insts.iter().rev() {
+            let node = f.inst(i);
+            live.remove(node.result.index());
+            inst_uses(&node.data, &mut |v| note(v, &live, &mut dying));
+            inst_uses(&node.data, &mut |v| live.insert(v.index()));
+            dies_at_inst[i.index()] = std::mem::take(&mut dying);
+        }
+    }
     // Intervals (hulls).
     let mut lo = vec![u32::MAX; nvals];
     let mut hi = vec![0u32; nvals];
@@ -288,5 +326,5 @@ pub(crate) fn allocate(f: &Function, pin: Option<&[ir::Value]>, omit: &[bool]) -
         }
     }
     assert!(next < u16::MAX as u32 - 1, "bytecode: function {:?} needs more than 65534 registers", f.name);
-    Allocation { reg_of, nregs: next }
+    Allocation { reg_of, nregs: next, dies_at_inst, dies_at_term }
 }

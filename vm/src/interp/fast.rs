@@ -90,6 +90,19 @@ pub(super) fn fast_take(slot: &mut Value) -> Value {
     }
 }
 
+/// Passes an argument from register `src` to `dst`: moved when `dies` (the
+/// value's last use, see `Proto::arg_dies`), else copied. Integers are copied
+/// either way, field by field.
+#[inline(always)]
+pub(super) fn pass_arg(dst: &mut Value, src: &mut Value, dies: bool) {
+    match src {
+        // SAFETY: as in `fast_clone`.
+        Value::Int(i) => put_int(dst, unsafe { std::ptr::read_volatile(i) }),
+        _ if dies => fast_set(dst, fast_take(src)),
+        _ => copy_into(dst, src),
+    }
+}
+
 /// `*slot = v` without a drop call when the old value is an immediate.
 #[inline(always)]
 pub(super) fn fast_set(slot: &mut Value, v: Value) {

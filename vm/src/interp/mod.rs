@@ -110,6 +110,12 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
             unsafe { $p.args_unchecked($args as u32, $n as u16) }
         };
     }
+    // Their last-use flags (`Proto::arg_dies`). SAFETY: as for `args!`.
+    macro_rules! dies {
+        ($p:expr, $args:expr, $n:expr) => {
+            unsafe { $p.arg_dies_unchecked($args as u32, $n as u16) }
+        };
+    }
     // Continues in frame `*top`: its closure, code, registers and saved pc.
     macro_rules! enter_top {
         () => {{
@@ -263,8 +269,10 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
                 }
                 // SAFETY: `need` registers were ensured above and i < arity <= nregs.
                 let nwin = unsafe { win.add(p.nregs as usize) };
+                let dies = dies!(p, args, n);
                 for (i, &r) in args!(p, args, n).iter().enumerate() {
-                    copy_into(unsafe { &mut *nwin.add(i) }, &reg!(r));
+                    // SAFETY: distinct windows (`nwin` starts past this frame's registers).
+                    pass_arg(unsafe { &mut *nwin.add(i) }, &mut wreg!(r), dies[i]);
                 }
                 let calls = &cp.profile.calls;
                 calls.set(calls.get() + 1);
@@ -350,25 +358,29 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
                 }
             }};
         }
-        // The `n` argument registers at `args`, cloned into a vector.
+        // The `n` argument registers at `args` in a vector: cloned, or moved
+        // out when at their last use.
         macro_rules! arg_vec {
-            ($p:ident, $args:expr, $n:expr) => {
-                args!($p, $args, $n).iter().map(|&r| fast_clone(&reg!(r))).collect::<Vec<Value>>()
-            };
+            ($p:ident, $args:expr, $n:expr) => {{
+                let dies = dies!($p, $args, $n);
+                args!($p, $args, $n).iter().zip(dies).map(|(&r, &d)| if d { fast_take(&mut wreg!(r)) } else { fast_clone(&reg!(r)) }).collect::<Vec<Value>>()
+            }};
         }
         // Writes the `n` argument registers at `args` to `r0..n` (in order when
         // `direct`, else through the scratch buffer).
         macro_rules! tail_args {
             ($p:ident, $args:expr, $n:expr, $direct:expr) => {{
+                let dies = dies!($p, $args, $n);
                 if $direct {
                     for (i, &r) in args!($p, $args, $n).iter().enumerate() {
                         if r as usize != i {
-                            copy_into(unsafe { &mut *win.add(i) }, &reg!(r));
+                            // SAFETY: `r != i`: two distinct registers.
+                            pass_arg(unsafe { &mut *win.add(i) }, &mut wreg!(r), dies[i]);
                         }
                     }
                 } else {
-                    for &r in args!($p, $args, $n) {
-                        let v = fast_clone(&reg!(r));
+                    for (&r, &d) in args!($p, $args, $n).iter().zip(dies) {
+                        let v = if d { fast_take(&mut wreg!(r)) } else { fast_clone(&reg!(r)) };
                         f.scratch.push(v);
                     }
                     for (i, v) in f.scratch.drain(..).enumerate() {
@@ -430,6 +442,10 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
         ip = unsafe { ip.add(1) };
         match *op {
             Op::Move { dst, src } => copy_into(unsafe { &mut *win.add(dst as usize) }, &reg!(src)),
+            Op::Take { dst, src } => {
+                let v = fast_take(&mut wreg!(src));
+                set_reg!(dst, v);
+            }
             Op::LoadConst { dst, idx } => {
                 // SAFETY: `Proto::validate` checked `idx` against the pool.
                 let k = unsafe { p.consts.get_unchecked(idx as usize) };
@@ -535,6 +551,37 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
                         f.scratch.clear();
                         res
                     }
+                };
+                match res {
+                    Ok(v) => set_reg!(dst, v),
+                    Err(e) => throw!(e),
+                }
+            }
+            Op::PrimOwned { dst, prim, args, n } => {
+                // SAFETY: `Proto::validate` checked that `prim` is a valid id
+                // accepting `n >= 1` arguments, that it consumes one, and that
+                // the consumed register is no other argument's.
+                let def = unsafe { crate::prims::builtins().get_unchecked(prim as usize) };
+                let Some(c) = def.consume else { unreachable!("validated") };
+                let argregs = args!(p, args, n);
+                let owned = fast_take(&mut wreg!(argregs[c.index(argregs.len())]));
+                let others = c.others(argregs);
+                let res = if others.len() <= 4 {
+                    // Bitwise copies, never dropped (as for `prim`).
+                    let mut copies = std::mem::MaybeUninit::<[Value; 4]>::uninit();
+                    let base = copies.as_mut_ptr() as *mut Value;
+                    for (k, &r) in others.iter().enumerate() {
+                        unsafe { base.add(k).write(std::ptr::read(win.add(r as usize))) };
+                    }
+                    (c.func)(env.ctx, owned, unsafe { std::slice::from_raw_parts(base, others.len()) })
+                } else {
+                    for &r in others {
+                        let v = fast_clone(&reg!(r));
+                        f.scratch.push(v);
+                    }
+                    let res = (c.func)(env.ctx, owned, &f.scratch);
+                    f.scratch.clear();
+                    res
                 };
                 match res {
                     Ok(v) => set_reg!(dst, v),

@@ -1,11 +1,15 @@
 //! Dict primitives. Keys are strings; a keyword key is stored by its name.
-//! `assoc`/`dissoc`/`merge` return new dicts; `dict-set!`/`dict-delete!` mutate.
+//! `assoc`/`dissoc`/`merge` return new dicts (updating their first argument
+//! in place when it is passed owned and unshared, see [`super::Consume`]);
+//! `dict-set!`/`dict-delete!` mutate.
 
 use crate::text::Text;
-use super::{def, dict_arg, key_arg, PrimDef, PrimResult};
+use super::{def, def_consuming, dict_arg, key_arg, ConsumedArg, PrimDef, PrimResult};
 use crate::ctx::Ctx;
 use crate::error::{err, type_err};
-use crate::value::{DictMap, Value};
+use crate::value::{Dict, DictMap, Value};
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 
 /// The dict primitives.
 pub const DEFS: &[PrimDef] = &[
@@ -13,9 +17,9 @@ pub const DEFS: &[PrimDef] = &[
     def("%dict", 0, -1, false, dict),
     def("get", 2, 3, false, get),
     def("get-in", 2, 3, false, get_in),
-    def("assoc", 3, -1, false, assoc),
-    def("dissoc", 1, -1, false, dissoc),
-    def("merge", 0, -1, false, merge),
+    def_consuming("assoc", 3, -1, assoc, ConsumedArg::First, assoc_owned),
+    def_consuming("dissoc", 1, -1, dissoc, ConsumedArg::First, dissoc_owned),
+    def_consuming("merge", 0, -1, merge, ConsumedArg::First, merge_owned),
     def("keys", 1, 1, false, keys),
     def("vals", 1, 1, false, vals),
     def("has-key?", 2, 2, true, has_key),
@@ -90,46 +94,70 @@ fn get_in(_: &mut Ctx, a: &[Value]) -> PrimResult {
     Ok(cur)
 }
 
-fn dict_or_nil_map(name: &str, v: &Value) -> Result<DictMap, Value> {
-    match v {
-        Value::Dict(d) => Ok(d.clone_map()),
-        Value::Nil => Ok(DictMap::default()),
-        other => Err(type_err(name, "dict", other)),
+/// The dict an update starts from: `d` itself when the caller gave its only
+/// reference (then it is changed in place), else a copy (`nil` is empty).
+fn owned_dict(name: &str, d: Value) -> Result<Rc<Dict>, Value> {
+    match d {
+        Value::Dict(d) if Rc::strong_count(&d) == 1 => Ok(d),
+        Value::Dict(d) => Ok(Rc::new(Dict { map: RefCell::new(d.clone_map()), gc_buffered: Cell::new(false) })),
+        Value::Nil => Ok(Rc::new(Dict::new())),
+        other => Err(type_err(name, "dict", &other)),
     }
 }
 
-fn assoc(_: &mut Ctx, a: &[Value]) -> PrimResult {
-    let mut map = dict_or_nil_map("assoc", &a[0])?;
-    pairs_into("assoc", &mut map, &a[1..])?;
-    Ok(Value::dict_map(map))
+fn assoc(ctx: &mut Ctx, a: &[Value]) -> PrimResult {
+    assoc_owned(ctx, a[0].clone(), &a[1..])
 }
 
-fn dissoc(_: &mut Ctx, a: &[Value]) -> PrimResult {
-    let mut map = dict_or_nil_map("dissoc", &a[0])?;
-    for k in &a[1..] {
-        map.shift_remove(key_arg("dissoc", k)?);
-    }
-    Ok(Value::dict_map(map))
+fn assoc_owned(_: &mut Ctx, d: Value, kvs: &[Value]) -> PrimResult {
+    let d = owned_dict("assoc", d)?;
+    pairs_into("assoc", &mut d.map.borrow_mut(), kvs)?;
+    Ok(Value::Dict(d))
 }
 
-fn merge(_: &mut Ctx, a: &[Value]) -> PrimResult {
-    let mut map = DictMap::default();
-    for d in a {
-        match d {
-            Value::Dict(d) => {
-                for (k, v) in d.map.borrow().iter() {
-                    if let Some(slot) = map.get_mut(k) {
-                        *slot = v.clone();
-                    } else {
-                        map.insert(k.clone(), v.clone());
-                    }
-                }
-            }
-            Value::Nil => {}
-            other => return Err(type_err("merge", "dict", other)),
+fn dissoc(ctx: &mut Ctx, a: &[Value]) -> PrimResult {
+    dissoc_owned(ctx, a[0].clone(), &a[1..])
+}
+
+fn dissoc_owned(_: &mut Ctx, d: Value, ks: &[Value]) -> PrimResult {
+    let d = owned_dict("dissoc", d)?;
+    {
+        let mut map = d.map.borrow_mut();
+        for k in ks {
+            map.shift_remove(key_arg("dissoc", k)?);
         }
     }
-    Ok(Value::dict_map(map))
+    Ok(Value::Dict(d))
+}
+
+fn merge(ctx: &mut Ctx, a: &[Value]) -> PrimResult {
+    match a.split_first() {
+        Some((d, rest)) => merge_owned(ctx, d.clone(), rest),
+        None => Ok(Value::dict_map(DictMap::default())),
+    }
+}
+
+fn merge_owned(_: &mut Ctx, d: Value, others: &[Value]) -> PrimResult {
+    let d = owned_dict("merge", d)?;
+    {
+        let mut map = d.map.borrow_mut();
+        for o in others {
+            match o {
+                Value::Dict(o) => {
+                    for (k, v) in o.map.borrow().iter() {
+                        if let Some(slot) = map.get_mut(k) {
+                            *slot = v.clone();
+                        } else {
+                            map.insert(k.clone(), v.clone());
+                        }
+                    }
+                }
+                Value::Nil => {}
+                other => return Err(type_err("merge", "dict", other)),
+            }
+        }
+    }
+    Ok(Value::Dict(d))
 }
 
 fn keys(_: &mut Ctx, a: &[Value]) -> PrimResult {

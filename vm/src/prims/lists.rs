@@ -1,7 +1,7 @@
 //! List primitives. `rest`, `drop` and `slice` of a list are O(1) views
 //! (see [`crate::value::List`]); `append!` changes only the list it is given.
 
-use super::{def, index_arg, int_arg, items_arg, list_arg, PrimDef, PrimResult};
+use super::{def, def_consuming, index_arg, int_arg, items_arg, list_arg, ConsumedArg, PrimDef, PrimResult};
 use crate::ctx::Ctx;
 use crate::equal::{equal, hash_value, num_cmp};
 use crate::error::{err, type_err};
@@ -15,7 +15,7 @@ use std::rc::Rc;
 pub const DEFS: &[PrimDef] = &[
     def("list", 0, -1, false, list),
     def("%list", 0, -1, false, list),
-    def("cons", 2, 2, false, cons),
+    def_consuming("cons", 2, 2, cons, ConsumedArg::Last, cons_owned),
     def("first", 1, 1, false, first),
     def("second", 1, 1, false, second),
     def("rest", 1, 1, false, rest),
@@ -30,7 +30,7 @@ pub const DEFS: &[PrimDef] = &[
     def("range", 1, 3, false, range),
     def("concat", 0, -1, false, concat),
     def("%concat", 0, -1, false, concat),
-    def("append", 2, 2, false, append),
+    def_consuming("append", 2, 2, append, ConsumedArg::First, append_owned),
     def("append!", 2, 2, false, append_bang),
     def("take", 2, 2, false, take),
     def("drop", 2, 2, false, drop),
@@ -44,15 +44,26 @@ fn list(_: &mut Ctx, a: &[Value]) -> PrimResult {
     Ok(Value::List(Rc::new(List::from_slice(a))))
 }
 
-fn cons(_: &mut Ctx, a: &[Value]) -> PrimResult {
-    let mut v = Vec::with_capacity(8);
-    v.push(a[0].clone());
-    match &a[1] {
-        Value::List(l) => l.with_items(|xs| v.extend_from_slice(xs)),
-        Value::Nil => {}
-        other => return Err(type_err("cons", "list", other)),
+fn cons(ctx: &mut Ctx, a: &[Value]) -> PrimResult {
+    cons_owned(ctx, a[1].clone(), &a[..1])
+}
+
+/// `(cons x xs)` with `xs` owned: in place when nothing else references it.
+fn cons_owned(_: &mut Ctx, xs: Value, a: &[Value]) -> PrimResult {
+    match xs {
+        Value::List(l) if Rc::strong_count(&l) == 1 => {
+            l.cons_unique(a[0].clone());
+            Ok(Value::List(l))
+        }
+        Value::List(l) => {
+            let mut v = Vec::with_capacity(8.max(l.len() + 1));
+            v.push(a[0].clone());
+            l.with_items(|xs| v.extend_from_slice(xs));
+            Ok(Value::list(v))
+        }
+        Value::Nil => Ok(Value::list(vec![a[0].clone()])),
+        other => Err(type_err("cons", "list", &other)),
     }
-    Ok(Value::list(v))
 }
 
 /// A list argument or nil; `None` for nil.
@@ -237,10 +248,23 @@ fn concat(_: &mut Ctx, a: &[Value]) -> PrimResult {
     Ok(Value::list(out))
 }
 
-fn append(_: &mut Ctx, a: &[Value]) -> PrimResult {
-    let mut v = items_arg("append", &a[0])?;
-    v.push(a[1].clone());
-    Ok(Value::list(v))
+fn append(ctx: &mut Ctx, a: &[Value]) -> PrimResult {
+    append_owned(ctx, a[0].clone(), &a[1..])
+}
+
+/// `(append xs x)` with `xs` owned: in place when nothing else references it.
+fn append_owned(_: &mut Ctx, xs: Value, a: &[Value]) -> PrimResult {
+    match xs {
+        Value::List(l) if Rc::strong_count(&l) == 1 => {
+            l.push_unique(a[0].clone());
+            Ok(Value::List(l))
+        }
+        other => {
+            let mut v = items_arg("append", &other)?;
+            v.push(a[0].clone());
+            Ok(Value::list(v))
+        }
+    }
 }
 
 fn append_bang(_: &mut Ctx, a: &[Value]) -> PrimResult {

@@ -30,6 +30,59 @@ pub type PrimResult = Result<Value, Value>;
 /// A primitive's implementation.
 pub type PrimFn = fn(&mut Ctx, &[Value]) -> PrimResult;
 
+/// The in-place entry point of an update primitive: `owned` is the argument
+/// [`Consume::arg`] names, passed by value; `others` are the remaining
+/// arguments in order. When `owned` is the only reference to its collection
+/// (`Rc::strong_count == 1`), the primitive may change that collection in
+/// place and return it; otherwise it copies, exactly as [`PrimDef::func`].
+pub type OwnedPrimFn = fn(ctx: &mut Ctx, owned: Value, others: &[Value]) -> PrimResult;
+
+/// Which argument of a primitive may be consumed, and the entry point that
+/// takes it owned (see [`OwnedPrimFn`]).
+///
+/// The convention every tier follows: a caller that holds the argument's
+/// value at its last use (the register or SSA value is not read again) and
+/// can give its reference away calls `func` with it; any other caller calls
+/// [`PrimDef::func`], which never changes an argument. Either way the result
+/// is the same value; only the cost differs (amortised O(1) instead of a copy
+/// of the collection). `arg` is the first or the last argument, so `others`
+/// is one contiguous run of the argument list.
+#[derive(Clone, Copy)]
+pub struct Consume {
+    /// [`ConsumedArg::First`] or [`ConsumedArg::Last`].
+    pub arg: ConsumedArg,
+    /// The in-place entry point.
+    pub func: OwnedPrimFn,
+}
+
+/// The position of the consumed argument.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+pub enum ConsumedArg {
+    /// Argument 0 (`append`, `assoc`, `dissoc`, `merge`).
+    First,
+    /// The last argument (`cons`).
+    Last,
+}
+
+impl Consume {
+    /// The index of the consumed argument in a call with `n` arguments.
+    #[inline]
+    pub fn index(self, n: usize) -> usize {
+        match self.arg {
+            ConsumedArg::First => 0,
+            ConsumedArg::Last => n - 1,
+        }
+    }
+    /// The arguments other than the consumed one (`args` has `n >= 1` values).
+    #[inline]
+    pub fn others<T>(self, args: &[T]) -> &[T] {
+        match self.arg {
+            ConsumedArg::First => &args[1..],
+            ConsumedArg::Last => &args[..args.len() - 1],
+        }
+    }
+}
+
 /// One builtin: its SX name, arity bounds (`max: None` = variadic), and whether it is
 /// pure (no side effects, cannot raise for well-typed args — eligible for constant folding).
 ///
@@ -45,11 +98,27 @@ pub struct PrimDef {
     pub max: Option<usize>,
     pub pure: bool,
     pub func: PrimFn,
+    /// For the functional update primitives (`cons`, `append`, `assoc`,
+    /// `dissoc`, `merge`): the argument they may update in place when given
+    /// it owned and unshared ([`Consume`]); `None` for every other primitive.
+    pub consume: Option<Consume>,
 }
 
 /// Shorthand constructor for the static tables: `max < 0` means variadic.
 pub(crate) const fn def(name: &'static str, min: usize, max: isize, pure: bool, func: PrimFn) -> PrimDef {
-    PrimDef { name, min, max: if max < 0 { None } else { Some(max as usize) }, pure, func }
+    PrimDef { name, min, max: if max < 0 { None } else { Some(max as usize) }, pure, func, consume: None }
+}
+
+/// [`def`] for an update primitive that may consume argument `arg` (see [`Consume`]).
+pub(crate) const fn def_consuming(
+    name: &'static str,
+    min: usize,
+    max: isize,
+    func: PrimFn,
+    arg: ConsumedArg,
+    owned: OwnedPrimFn,
+) -> PrimDef {
+    PrimDef { consume: Some(Consume { arg, func: owned }), ..def(name, min, max, false, func) }
 }
 
 struct Registry {
@@ -79,6 +148,12 @@ fn registry() -> &'static Registry {
                 let id = PrimId(defs.len() as u32);
                 let prev = by_name.insert(d.name, id);
                 assert!(prev.is_none(), "duplicate primitive {}", d.name);
+                // `ConsumedArg::Last` needs a fixed argument count.
+                assert!(
+                    d.consume.is_none_or(|c| c.arg == ConsumedArg::First || (d.min >= 1 && d.max == Some(d.min))),
+                    "primitive {} consumes its last argument but is variadic",
+                    d.name
+                );
                 defs.push(*d);
             }
         }
