@@ -443,8 +443,10 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
         match *op {
             Op::Move { dst, src } => copy_into(unsafe { &mut *win.add(dst as usize) }, &reg!(src)),
             Op::Take { dst, src } => {
-                let v = fast_take(&mut wreg!(src));
-                set_reg!(dst, v);
+                if dst != src {
+                    // SAFETY: two distinct registers.
+                    pass_arg(unsafe { &mut *win.add(dst as usize) }, &mut wreg!(src), true);
+                }
             }
             Op::LoadConst { dst, idx } => {
                 // SAFETY: `Proto::validate` checked `idx` against the pool.
