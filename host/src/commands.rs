@@ -2,7 +2,7 @@
 
 use crate::cli::{Cli, Command, StageArg};
 use crate::diagnostics;
-use crate::resolver::HostResolver;
+use crate::procs::StoreSlot;
 use crate::serve::ServeConfig;
 use std::time::Duration;
 use std::io::{IsTerminal, Write};
@@ -71,20 +71,22 @@ pub fn run(path: &Path, data_dir: &Path, memory_mb: Option<usize>) -> i32 {
         return serve(cfg);
     }
     let mut isolate = Isolate::new(Ctx::stdio());
-    let mut fiber = match isolate.compile_path(path, &source) {
+    let fiber = match isolate.compile_path(path, &source) {
         Ok(f) => f,
         Err(d) => {
             eprint!("{}", diagnostics::render(isolate.source_map(), &d, stderr_color()));
             return 1;
         }
     };
-    let mut resolver = HostResolver::new(data_dir);
+    crate::serve::init_tracing();
+    let store = StoreSlot::lazy(data_dir);
+    // The budget covers the whole run: the program and its processes share the thread.
     let result = match memory_mb {
         Some(mb) => {
             let mut budget = crate::memory::MemoryBudget::new(mb.saturating_mul(1 << 20), fiber.interrupt_handle());
-            budget.run(|| isolate.run(&mut fiber, &mut resolver))
+            budget.run(|| crate::procs::run_main(isolate, fiber, store))
         }
-        None => isolate.run(&mut fiber, &mut resolver),
+        None => crate::procs::run_main(isolate, fiber, store),
     };
     let _ = std::io::stdout().flush();
     match result {

@@ -5,6 +5,7 @@ pub mod cli;
 pub mod commands;
 pub mod diagnostics;
 pub mod memory;
+pub mod procs;
 pub mod resolver;
 pub mod serve;
 pub mod store;

@@ -6,6 +6,12 @@
 //! non-storable argument raises `OP: cannot store REPR`), the op is served by
 //! [`Store::resolve`], and the result is converted back to a value. An unknown
 //! op raises `unknown io op "NAME"`; nothing is ever answered with a silent nil.
+//!
+//! [`decode`] is where every driver splits a request: `process/*` ops
+//! (spawn, send, receive, call, …) go to the fiber's process driver
+//! ([`crate::procs`]), which needs the scheduler; everything else goes to the
+//! store, synchronously ([`resolve`]) or from an async driver
+//! ([`serve_store`], which keeps writes and `sleep` off the worker thread).
 
 use crate::store::{OpError, Store};
 use std::path::{Path, PathBuf};
@@ -45,10 +51,76 @@ pub fn decode_request(request: &Value) -> Result<(String, Vec<Data>), Value> {
     Ok((op, args))
 }
 
-/// Serves one request against `store` (blocking). The single resolution path.
+/// A decoded `perform` request.
+#[derive(Debug)]
+pub enum Decoded {
+    /// A storage or clock op for [`Store::resolve`].
+    Store(String, Vec<Data>),
+    /// A process op, served by the fiber's driver ([`crate::procs`]).
+    Process(crate::procs::ProcOp),
+}
+
+/// Splits a performed request into a process op or a store op with portable
+/// arguments. Errors are SX error values ready to raise in the fiber.
+pub fn decode(request: &Value) -> Result<Decoded, Value> {
+    let (op, args) = vm::memory_resolver::request_op(request)
+        .ok_or_else(|| err(format!("perform: expected a request {{:op \"NAME\" :args (...)}}, got {}", vm::print::repr(request))))?;
+    if let Some(p) = crate::procs::decode_op(&op, &args) {
+        return p.map(Decoded::Process);
+    }
+    let args = args.iter().map(|a| Data::from_value(a, &op)).collect::<Result<Vec<_>, _>>()?;
+    Ok(Decoded::Store(op, args))
+}
+
+/// Serves one request against `store` (blocking), for drivers of a single
+/// fiber without processes (a process op raises `OP: processes are not
+/// available here`).
 pub fn resolve(store: &Store, request: &Value) -> Result<Value, Value> {
-    let (op, args) = decode_request(request)?;
-    encode_result(store.resolve(&op, args))
+    match decode(request)? {
+        Decoded::Store(op, args) => encode_result(store.resolve(&op, args)),
+        Decoded::Process(p) => Err(err(format!("{}: processes are not available here", p.function()))),
+    }
+}
+
+/// Ops that block the calling thread: writes wait for their group commit to
+/// be durable. Async drivers run them on tokio's blocking pool (and `sleep`
+/// on a timer). Every other op (the reads, `time/now`, an unknown op's error) is
+/// served inline on the worker thread: a redb read is a snapshot that never
+/// waits for the writer, and its cost is proportional to its result, which
+/// the worker converts to SX values anyway — a hand-off to another thread
+/// and back would cost more than the read (docs/serve.md, "Performance
+/// decisions").
+const BLOCKING_OPS: &[&str] = &[
+    "kv/put",
+    "kv/delete",
+    "kv/cas",
+    "persist/append",
+    "persist/append-expect",
+    "persist/truncate-through",
+    "blob/put",
+];
+
+/// Serves a store op from an async driver (a request, a process, `sxc run`'s
+/// main program): inline for reads, on tokio's blocking pool for writes,
+/// `sleep` on a timer (a well-formed one; a bad argument gets the store's
+/// error); the result converted exactly as [`resolve`] does.
+pub async fn serve_store(store: &Arc<Store>, op: String, args: Vec<Data>) -> Result<Value, Value> {
+    if let ("sleep", [Data::Int(ms)]) = (op.as_str(), args.as_slice()) {
+        if *ms >= 0 {
+            tokio::time::sleep(std::time::Duration::from_millis(*ms as u64)).await;
+            return Ok(Value::Nil);
+        }
+    }
+    let result = if !BLOCKING_OPS.contains(&op.as_str()) {
+        store.resolve(&op, args)
+    } else {
+        let store = store.clone();
+        match tokio::task::spawn_blocking(move || store.resolve(&op, args)).await {
+            Ok(r) => r,
+            Err(e) => return Err(err(format!("io op failed: {e}"))),
+        }
+    };
+    encode_result(result)
 }
 
 /// Turns a store answer into what the fiber resumes with: the data as a

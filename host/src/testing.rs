@@ -1,7 +1,7 @@
 //! Test support: run an SX program the way `sxc run` does, capturing output.
 //! Used by the conformance harness (`host/tests/conformance.rs`).
 
-use crate::resolver::HostResolver;
+use crate::procs::StoreSlot;
 use std::path::Path;
 use vm::ctx::Ctx;
 use vm::isolate::Isolate;
@@ -24,7 +24,7 @@ pub use vm::ctx::SharedBuf;
 
 /// Compiles and runs `source` (labelled `label` in diagnostics) in a fresh
 /// isolate against a fresh, empty store in a temporary data directory — the
-/// same resolver `sxc run` uses.
+/// same driver (processes included) and resolver `sxc run` uses.
 pub fn run_case(label: &str, source: &str) -> CaseOutcome {
     run(|iso| iso.compile_file(label, source))
 }
@@ -40,7 +40,7 @@ fn run(compile: impl FnOnce(&mut Isolate) -> Result<vm::fiber::Fiber, frontend::
     let out = SharedBuf::default();
     let mut isolate = Isolate::new(Ctx::with_output(Box::new(out.clone()), Box::new(std::io::sink())));
     let stdout = SharedBuf::text;
-    let mut fiber = match compile(&mut isolate) {
+    let fiber = match compile(&mut isolate) {
         Ok(f) => f,
         Err(d) => {
             return CaseOutcome {
@@ -52,8 +52,7 @@ fn run(compile: impl FnOnce(&mut Isolate) -> Result<vm::fiber::Fiber, frontend::
         }
     };
     let dir = tempfile::tempdir().expect("temporary data directory");
-    let mut resolver = HostResolver::open(dir.path()).expect("open store");
-    let (error, locations) = match isolate.run(&mut fiber, &mut resolver) {
+    let (error, locations) = match crate::procs::run_main(isolate, fiber, StoreSlot::lazy(dir.path())) {
         Ok(_) => (None, Vec::new()),
         Err(e) => (Some(e.message), e.backtrace.iter().filter_map(|l| frame_location(l)).collect()),
     };

@@ -3,7 +3,7 @@
 //! a [`crate::value::Value`].
 
 use crate::text::Text;
-use crate::error::cannot_store;
+use crate::error::{cannot_send, cannot_store};
 use crate::value::{DictMap, Value};
 
 /// A storable value: nil, booleans, numbers, strings, symbols, keywords, and
@@ -19,6 +19,9 @@ pub enum Data {
     Keyword(String),
     List(Vec<Data>),
     Dict(Vec<(String, Data)>),
+    /// A process id. Only messages carry pids ([`Data::from_message`]);
+    /// [`Data::from_value`] refuses them, so nothing stored holds one.
+    Pid(u64),
 }
 
 const MAX_DEPTH: usize = 1_000;
@@ -29,7 +32,14 @@ impl Data {
     /// includes cyclic data) gives the error value `OP: cannot store REPR`, with
     /// REPR the offending value, e.g. `kv/put: cannot store #<lambda f>`.
     pub fn from_value(v: &Value, op: &str) -> Result<Data, Value> {
-        from_at(v, op, 0)
+        from_at(v, op, 0, false)
+    }
+
+    /// Copies a message out of the heap (what `send`, `call` and `reply`
+    /// transmit): a storable value that may also hold pids. Anything else
+    /// gives `OP: cannot send REPR`.
+    pub fn from_message(v: &Value, op: &str) -> Result<Data, Value> {
+        from_at(v, op, 0, true)
     }
 
     /// A fresh heap value equal to this data, with the same types (an integer
@@ -51,6 +61,7 @@ impl Data {
                 }
                 Value::dict_map(map)
             }
+            Data::Pid(p) => Value::Pid(*p),
         }
     }
 
@@ -63,9 +74,10 @@ impl Data {
     }
 }
 
-fn from_at(v: &Value, op: &str, depth: usize) -> Result<Data, Value> {
+fn from_at(v: &Value, op: &str, depth: usize, message: bool) -> Result<Data, Value> {
+    let refuse = |v: &Value| if message { cannot_send(op, v) } else { cannot_store(op, v) };
     if depth > MAX_DEPTH {
-        return Err(cannot_store(op, v));
+        return Err(refuse(v));
     }
     Ok(match v {
         Value::Nil => Data::Nil,
@@ -76,16 +88,17 @@ fn from_at(v: &Value, op: &str, depth: usize) -> Result<Data, Value> {
         Value::Symbol(s) => Data::Symbol(s.name().to_string()),
         Value::Keyword(s) => Data::Keyword(s.name().to_string()),
         Value::List(l) => {
-            Data::List(l.with_items(|xs| xs.iter().map(|x| from_at(x, op, depth + 1)).collect::<Result<_, _>>())?)
+            Data::List(l.with_items(|xs| xs.iter().map(|x| from_at(x, op, depth + 1, message)).collect::<Result<_, _>>())?)
         }
         Value::Dict(d) => Data::Dict(
             d.map
                 .borrow()
                 .iter()
-                .map(|(k, x)| Ok((k.to_string(), from_at(x, op, depth + 1)?)))
+                .map(|(k, x)| Ok((k.to_string(), from_at(x, op, depth + 1, message)?)))
                 .collect::<Result<_, Value>>()?,
         ),
-        other => return Err(cannot_store(op, other)),
+        Value::Pid(p) if message => Data::Pid(*p),
+        other => return Err(refuse(other)),
     })
 }
 

@@ -78,6 +78,12 @@ pub fn cannot_store(op: &str, v: &Value) -> Value {
     err(format!("{op}: cannot store {}", repr(v)))
 }
 
+/// The error raised when a message holds something that cannot be copied to
+/// another process: `OP: cannot send REPR`.
+pub fn cannot_send(op: &str, v: &Value) -> Value {
+    err(format!("{op}: cannot send {}", repr(v)))
+}
+
 /// The message of a raised value: an error's message, otherwise the display form
 /// of the value (what `error-message` and `try-call` report).
 pub fn error_message(v: &Value) -> String {

@@ -7,7 +7,7 @@ use super::pool::AppSpec;
 use super::watchdog::{Watchdog, GRACE};
 use crate::memory::MemoryBudget;
 use super::{Request, Response, ServeError};
-use crate::resolver::{decode_request, encode_result, HostResolver};
+use crate::resolver::{decode, serve_store, Decoded, HostResolver};
 use crate::store::Store;
 use std::cell::RefCell;
 use std::sync::Arc;
@@ -23,24 +23,6 @@ const PRELUDE: &str = "(define %http-handler nil) (define (http-listen handler) 
 
 /// Appended after the app: the program's value is the registered handler.
 const EPILOGUE: &str = "\n%http-handler\n";
-
-/// Ops that block the calling thread: writes wait for their group commit to
-/// be durable, `sleep` sleeps. They run on tokio's blocking pool. Every
-/// other op (the reads, `time/now`, an unknown op's error) is served inline
-/// on the worker thread: a redb read is a snapshot that never waits for the
-/// writer, and its cost is proportional to its result, which the worker
-/// converts to SX values anyway — a hand-off to another thread and back
-/// would cost more than the read (docs/serve.md, "Performance decisions").
-const BLOCKING_OPS: &[&str] = &[
-    "kv/put",
-    "kv/delete",
-    "kv/cas",
-    "persist/append",
-    "persist/append-expect",
-    "persist/truncate-through",
-    "blob/put",
-    "sleep",
-];
 
 /// A loaded app on one worker thread.
 pub(crate) struct App {
@@ -146,22 +128,13 @@ impl App {
         }
     }
 
-    /// Serves one `perform` request: [`decode_request`] then
-    /// [`Store::resolve`], inline for reads, on tokio's blocking pool for
-    /// writes and `sleep`; the result converted exactly as
-    /// [`crate::resolver::resolve`] does.
+    /// Serves one `perform` request through the one resolution path
+    /// ([`crate::resolver::decode`], then [`serve_store`]).
     async fn perform(&self, request: &Value) -> Result<Value, Value> {
-        let (op, args) = decode_request(request)?;
-        let result = if !BLOCKING_OPS.contains(&op.as_str()) {
-            self.store.resolve(&op, args)
-        } else {
-            let store = self.store.clone();
-            match tokio::task::spawn_blocking(move || store.resolve(&op, args)).await {
-                Ok(r) => r,
-                Err(e) => return Err(vm::error::err(format!("io op failed: {e}"))),
-            }
-        };
-        encode_result(result)
+        match decode(request)? {
+            Decoded::Store(op, args) => serve_store(&self.store, op, args).await,
+            Decoded::Process(p) => Err(vm::error::err(format!("{}: processes are not available here", p.function()))),
+        }
     }
 
     /// Logs a request stopped by a terminating interrupt and builds its

@@ -43,6 +43,9 @@ const T_SYMBOL: u8 = 0x06;
 const T_KEYWORD: u8 = 0x07;
 const T_LIST: u8 = 0x08;
 const T_DICT: u8 = 0x09;
+/// A pid. Stored values never hold one (`Data::from_value` refuses pids); the
+/// tag exists so that every `Data` has an encoding.
+const T_PID: u8 = 0x0A;
 
 /// Why bytes could not be decoded into a [`Data`].
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -146,6 +149,10 @@ pub fn encode(d: &Data) -> Vec<u8> {
             Data::Keyword(s) => {
                 out.push(T_KEYWORD);
                 put_text(&mut out, s);
+            }
+            Data::Pid(p) => {
+                out.push(T_PID);
+                out.extend_from_slice(&p.to_le_bytes());
             }
             Data::List(xs) => {
                 out.push(T_LIST);
@@ -321,6 +328,7 @@ impl<'a> Reader<'a> {
                 T_STR => Data::Str(self.text()?),
                 T_SYMBOL => Data::Symbol(self.text()?),
                 T_KEYWORD => Data::Keyword(self.text()?),
+                T_PID => Data::Pid(self.u64_le()?),
                 T_LIST | T_DICT => {
                     if stack.len() >= MAX_DEPTH {
                         return Err(DecodeError::TooDeep);

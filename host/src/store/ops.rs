@@ -151,6 +151,7 @@ fn type_name(d: &Data) -> &'static str {
         Data::Keyword(_) => "keyword",
         Data::List(_) => "list",
         Data::Dict(_) => "dict",
+        Data::Pid(_) => "pid",
     }
 }
 
