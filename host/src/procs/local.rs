@@ -150,6 +150,11 @@ impl Local {
                     return Err(e);
                 }
                 Step::Suspended(request) => input = self.serve(&request, me).await,
+                Step::Yielded => {
+                    // A YIELD interrupt: let the isolate's other fibers run.
+                    tokio::task::yield_now().await;
+                    input = Ok(Value::Nil);
+                }
             }
         }
     }
