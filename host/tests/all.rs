@@ -8,3 +8,4 @@ mod limits;
 mod browser;
 mod tier_props;
 mod soak;
+mod procs;

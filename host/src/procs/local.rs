@@ -18,6 +18,7 @@
 use super::ops::{ProcOp, Target};
 use super::registry::{Entry, Kind, Proc, Registry, State};
 use crate::resolver::{decode, serve_store, Decoded};
+use crate::serve::watchdog::Watchdog;
 use crate::store::Store;
 use std::cell::{OnceCell, RefCell};
 use std::path::PathBuf;
@@ -68,6 +69,9 @@ pub struct Local {
     store: StoreSlot,
     /// This isolate's number (the worker index; 0 under `sxc run`).
     worker: usize,
+    /// Gives every fiber driven here time slices (YIELD after 10 ms of one
+    /// `resume`), so a process in a pure loop does not starve the others.
+    watchdog: RefCell<Option<Arc<Watchdog>>>,
 }
 
 /// The pid side of one fiber: created on first use (`self`, `receive`,
@@ -125,7 +129,12 @@ impl Local {
     /// An isolate on worker `worker`, sharing `registry` with the other
     /// isolates of the server.
     pub fn new(isolate: Isolate, registry: Arc<Registry>, store: StoreSlot, worker: usize) -> Rc<Local> {
-        Rc::new(Local { isolate: RefCell::new(isolate), registry, store, worker })
+        Rc::new(Local { isolate: RefCell::new(isolate), registry, store, worker, watchdog: RefCell::new(None) })
+    }
+
+    /// Time-slices the fibers [`Local::drive`] runs from now on.
+    pub(crate) fn set_watchdog(&self, w: Arc<Watchdog>) {
+        *self.watchdog.borrow_mut() = Some(w);
     }
 
     /// The server-wide process table.
@@ -140,9 +149,13 @@ impl Local {
 
     /// Runs `fiber` to its end on this task, serving everything it performs.
     pub async fn drive(self: &Rc<Self>, fiber: &mut Fiber, me: &mut FiberProc) -> Result<Value, SxError> {
+        let watch = self.watchdog.borrow().as_ref().map(|w| w.watch(fiber.interrupt_handle(), no_deadline()));
         let mut input = Ok(Value::Nil);
         loop {
-            let step = self.isolate.borrow_mut().resume(fiber, input);
+            let step = match &watch {
+                Some(w) => w.running(|| self.isolate.borrow_mut().resume(fiber, input)),
+                None => self.isolate.borrow_mut().resume(fiber, input),
+            };
             match step {
                 Step::Done(v) => return Ok(v),
                 Step::Failed(e) => {
@@ -287,6 +300,12 @@ impl Local {
             Some(Entry::Msg(_)) | None => Err(err("call timeout")),
         }
     }
+}
+
+/// A deadline that never comes (a process has no time limit; the watchdog
+/// only slices its time).
+fn no_deadline() -> std::time::Instant {
+    std::time::Instant::now() + Duration::from_secs(100 * 365 * 24 * 3600)
 }
 
 /// `receive`: the oldest message, waiting for one (up to `timeout` ms; nil then).

@@ -44,6 +44,11 @@ pub fn run_main(isolate: Isolate, mut fiber: Fiber, store: StoreSlot) -> Result<
         }
     };
     let local = Local::new(isolate, Registry::new(), store, 0);
+    // Time slices between the program and its processes (none for a
+    // program that spawns nothing: the watchdog is idle while it waits).
+    if let Ok(w) = crate::serve::watchdog::Watchdog::start() {
+        local.set_watchdog(std::sync::Arc::new(w));
+    }
     let tasks = tokio::task::LocalSet::new();
     let result = tasks.block_on(&rt, async {
         let mut me = local.fiber_proc(Kind::Main);
@@ -53,4 +58,27 @@ pub fn run_main(isolate: Isolate, mut fiber: Fiber, store: StoreSlot) -> Result<
     drop(tasks);
     drop(fiber);
     result
+}
+
+/// The live processes as JSON, for `GET /__sxc/processes`: a list, by pid,
+/// of `{"pid":N,"name":"NAME"|null,"names":[…],"isolate":W,"kind":"process"|"request"|"main","mailbox":M,"state":"running"|"receiving"|"calling"|"io"}`
+/// (`mailbox`: messages waiting to be received).
+pub fn processes_json(registry: &Registry) -> String {
+    let items = registry
+        .list()
+        .into_iter()
+        .map(|p| {
+            let name = p.names.first().map(|n| Value::str(n)).unwrap_or(Value::Nil);
+            Value::dict_from([
+                ("pid", Value::Int(p.pid as i64)),
+                ("name", name),
+                ("names", Value::list(p.names.iter().map(|n| Value::str(n)).collect())),
+                ("isolate", Value::Int(p.isolate as i64)),
+                ("kind", Value::str(p.kind.name())),
+                ("mailbox", Value::Int(p.mailbox as i64)),
+                ("state", Value::str(p.state.name())),
+            ])
+        })
+        .collect();
+    vm::json::encode(&Value::list(items)).unwrap_or_else(|_| "[]".to_string())
 }

@@ -7,9 +7,9 @@ use super::pool::AppSpec;
 use super::watchdog::{Watchdog, GRACE};
 use crate::memory::MemoryBudget;
 use super::{Request, Response, ServeError};
-use crate::resolver::{decode, serve_store, Decoded, HostResolver};
+use crate::procs::{Kind, Local, Registry, StoreSlot};
 use crate::store::Store;
-use std::cell::RefCell;
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Instant;
 use vm::ctx::Ctx;
@@ -26,9 +26,9 @@ const EPILOGUE: &str = "\n%http-handler\n";
 
 /// A loaded app on one worker thread.
 pub(crate) struct App {
-    isolate: RefCell<Isolate>,
+    /// This worker's isolate and its fibers' driver (requests and processes).
+    local: Rc<Local>,
     handler: Value,
-    store: Arc<Store>,
     dev: bool,
     /// Interrupts request fibers (timeouts, time slices).
     watchdog: Arc<Watchdog>,
@@ -39,7 +39,7 @@ pub(crate) struct App {
 impl App {
     /// Compiles and runs the app's top level in a fresh isolate (its `perform`s
     /// resolved synchronously against `store`) and reads back the handler.
-    pub fn load(spec: &AppSpec, store: Arc<Store>) -> Result<App, ServeError> {
+    pub async fn load(spec: &AppSpec, store: Arc<Store>, worker: usize) -> Result<App, ServeError> {
         let mut isolate = Isolate::new(Ctx::stdio());
         let name = spec.file.display().to_string();
         let source = format!("{PRELUDE}{}{EPILOGUE}", spec.source);
@@ -50,8 +50,11 @@ impl App {
                 return Err(ServeError::Load(text.trim_end().to_string()));
             }
         };
-        let mut resolver = HostResolver::with_store(store.clone());
-        let handler = isolate.run(&mut fiber, &mut resolver).map_err(|e| {
+        let local = Local::new(isolate, spec.registry.clone(), StoreSlot::Open(store), worker);
+        local.set_watchdog(spec.watchdog.clone());
+        // The top level may spawn processes: they live on as tasks of this worker.
+        let mut me = local.fiber_proc(Kind::Main);
+        let handler = local.drive(&mut fiber, &mut me).await.map_err(|e| {
             let mut text = format!("error: {}", e.message);
             for line in &e.backtrace {
                 text.push('\n');
@@ -71,9 +74,8 @@ impl App {
             )));
         }
         Ok(App {
-            isolate: RefCell::new(isolate),
+            local,
             handler,
-            store,
             dev: spec.dev,
             watchdog: spec.watchdog.clone(),
             memory_limit: spec.memory_limit,
@@ -88,13 +90,15 @@ impl App {
     /// suspension; the isolate is never borrowed across an await.
     pub async fn handle(&self, req: &Request, deadline: Instant) -> Response {
         let request = convert::request_value(req);
-        let mut fiber = self.isolate.borrow_mut().call_value(&self.handler, vec![request]);
+        let mut fiber = self.local.isolate.borrow_mut().call_value(&self.handler, vec![request]);
+        // The request's pid side (a pid only once it uses `self`, `receive` or `call`).
+        let mut me = self.local.fiber_proc(Kind::Request);
         let watch = self.watchdog.watch(fiber.interrupt_handle(), deadline);
         let mut budget = MemoryBudget::new(self.memory_limit, fiber.interrupt_handle());
         let mut input: Result<Value, Value> = Ok(Value::Nil);
         loop {
             // The isolate is borrowed only for the duration of one resume.
-            let step = watch.running(|| budget.run(|| self.isolate.borrow_mut().resume(&mut fiber, input)));
+            let step = watch.running(|| budget.run(|| self.local.isolate.borrow_mut().resume(&mut fiber, input)));
             if let (Some(bit), Step::Done(_) | Step::Failed(_)) = (fiber.terminated_by(), &step) {
                 // Stopped, even if a handler caught the error and returned.
                 return self.stopped(req, bit);
@@ -110,7 +114,7 @@ impl App {
                     // IO is waited for until the deadline (a terminating
                     // fiber's cleanup IO: until the grace ends).
                     let until = if fiber.terminated_by().is_some() { deadline + GRACE } else { deadline };
-                    match tokio::time::timeout_at(until.into(), self.perform(&request)).await {
+                    match tokio::time::timeout_at(until.into(), self.local.serve(&request, &mut me)).await {
                         Ok(r) => input = r,
                         Err(_) if fiber.terminated_by().is_none() => {
                             input = Err(vm::interrupt::terminate(&mut fiber, vm::interrupt::TIMEOUT));
@@ -128,13 +132,9 @@ impl App {
         }
     }
 
-    /// Serves one `perform` request through the one resolution path
-    /// ([`crate::resolver::decode`], then [`serve_store`]).
-    async fn perform(&self, request: &Value) -> Result<Value, Value> {
-        match decode(request)? {
-            Decoded::Store(op, args) => serve_store(&self.store, op, args).await,
-            Decoded::Process(p) => Err(vm::error::err(format!("{}: processes are not available here", p.function()))),
-        }
+    /// The server-wide process table (for `/__sxc/processes`).
+    pub fn registry(&self) -> &Arc<Registry> {
+        self.local.registry()
     }
 
     /// Logs a request stopped by a terminating interrupt and builds its

@@ -25,6 +25,9 @@ use tokio::sync::watch;
 /// The health-check path, answered without running SX.
 pub const HEALTH_PATH: &str = "/__sxc/health";
 
+/// The operators' list of live processes (JSON, see [`crate::procs::processes_json`]).
+pub const PROCESSES_PATH: &str = "/__sxc/processes";
+
 /// A server started by [`super::start`]: listening, every worker loaded.
 pub struct RunningServer {
     addr: SocketAddr,
@@ -140,6 +143,8 @@ pub(crate) fn start(cfg: ServeConfig) -> Result<RunningServer, ServeError> {
         dev: cfg.dev,
         watchdog: Arc::new(watchdog),
         memory_limit: cfg.request_memory,
+        registry: crate::procs::Registry::new(),
+        drained: Arc::new(watch::channel(0).0),
     };
     let pool = Pool::start(&cfg, spec, store, listener)?;
     let workers = pool.len();
@@ -244,6 +249,11 @@ impl Worker {
         }
         if req.uri().path() == HEALTH_PATH {
             return (Response::text(200, "ok"), false);
+        }
+        if req.uri().path() == PROCESSES_PATH {
+            let body = crate::procs::processes_json(self.app.registry());
+            let headers = vec![("content-type".to_string(), "application/json".to_string())];
+            return (Response { status: 200, headers, body: body.into_bytes() }, false);
         }
         let declared = req
             .headers()

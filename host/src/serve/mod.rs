@@ -30,7 +30,7 @@ mod app;
 mod convert;
 mod http;
 mod pool;
-mod watchdog;
+pub(crate) mod watchdog;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

@@ -29,6 +29,12 @@ pub(crate) struct AppSpec {
     pub watchdog: Arc<super::watchdog::Watchdog>,
     /// Memory budget of one request, in bytes.
     pub memory_limit: usize,
+    /// The server-wide process table (every worker sees every process and name).
+    pub registry: Arc<crate::procs::Registry>,
+    /// Workers that finished draining their requests (or failed to load):
+    /// processes keep running until every worker is done, since a draining
+    /// request may still call a process on another worker.
+    pub drained: Arc<watch::Sender<usize>>,
 }
 
 /// A started worker thread: its readiness report and its end.
@@ -145,17 +151,27 @@ fn worker_main(
             return;
         }
     };
-    let app = match App::load(&spec, store) {
-        Ok(app) => Rc::new(app),
-        Err(e) => {
-            let _ = ready.send(Err(e));
-            return;
-        }
-    };
-    tracing::debug!(worker = id, "app loaded");
-    let _ = ready.send(Ok(()));
+    let workers = cfg.workers.max(1);
     let local = tokio::task::LocalSet::new();
-    local.block_on(&rt, super::http::run_worker(app, cfg, listener, stop));
+    // The app loads inside the worker's task set: processes its top level
+    // spawns are tasks of this worker from the start.
+    local.block_on(&rt, async move {
+        match App::load(&spec, store, id).await {
+            Ok(app) => {
+                tracing::debug!(worker = id, "app loaded");
+                let _ = ready.send(Ok(()));
+                super::http::run_worker(Rc::new(app), cfg, listener, stop).await;
+            }
+            Err(e) => {
+                let _ = ready.send(Err(e));
+            }
+        }
+        // Drained: this worker's processes keep serving the other workers'
+        // draining requests until every worker is done.
+        spec.drained.send_modify(|n| *n += 1);
+        let _ = spec.drained.subscribe().wait_for(|n| *n >= workers).await;
+    });
     // `local` is dropped here with any connection still open after the drain
-    // timeout (their requests' fibers are abandoned).
+    // timeout (their requests' fibers are abandoned) and every process of
+    // this worker (stopped at its current suspension point).
 }
