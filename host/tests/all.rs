@@ -5,6 +5,7 @@ mod cli;
 mod conformance;
 mod e2e;
 mod limits;
+mod e2e_files;
 mod browser;
 mod tier_props;
 mod soak;

@@ -6,6 +6,7 @@ use super::convert;
 use super::pool::AppSpec;
 use super::watchdog::{Watchdog, GRACE};
 use crate::memory::MemoryBudget;
+use super::static_files::StaticFiles;
 use super::{Request, Response, ServeError};
 use crate::procs::{Kind, Local, Registry, StoreSlot};
 use crate::store::Store;
@@ -34,6 +35,8 @@ pub(crate) struct App {
     watchdog: Arc<Watchdog>,
     /// Memory budget of one request's fiber, in bytes.
     memory_limit: usize,
+    /// The app's `static/` folder, answered before the handler.
+    pub(crate) static_files: Option<StaticFiles>,
 }
 
 impl App {
@@ -79,6 +82,7 @@ impl App {
             dev: spec.dev,
             watchdog: spec.watchdog.clone(),
             memory_limit: spec.memory_limit,
+            static_files: spec.static_files.clone(),
         })
     }
 

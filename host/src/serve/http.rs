@@ -5,10 +5,11 @@
 
 use super::app::App;
 use super::pool::{AppSpec, Pool};
+use super::static_files::{self, StaticFiles};
 use super::{app_file, Request, Response, ServeConfig, ServeError};
 use crate::store::Store;
 use bytes::Bytes;
-use http_body_util::{BodyExt, Full, Limited};
+use http_body_util::{BodyExt, Either, Full, Limited};
 use hyper::body::{Body, Incoming};
 use hyper::server::conn::http1;
 use hyper::service::service_fn;
@@ -136,6 +137,7 @@ pub(crate) fn start(cfg: ServeConfig) -> Result<RunningServer, ServeError> {
     let store = Arc::new(store);
     let listener = bind(cfg.addr).map_err(|error| ServeError::Bind { addr: cfg.addr, error })?;
     let addr = listener.local_addr().map_err(|error| ServeError::Bind { addr: cfg.addr, error })?;
+    let static_files = StaticFiles::for_app(&file);
     let watchdog = super::watchdog::Watchdog::start().map_err(|e| ServeError::Runtime(format!("cannot start the watchdog: {e}")))?;
     let spec = AppSpec {
         file,
@@ -145,6 +147,7 @@ pub(crate) fn start(cfg: ServeConfig) -> Result<RunningServer, ServeError> {
         memory_limit: cfg.request_memory,
         registry: crate::procs::Registry::new(),
         drained: Arc::new(watch::channel(0).0),
+        static_files,
     };
     let pool = Pool::start(&cfg, spec, store, listener)?;
     let workers = pool.len();
@@ -223,17 +226,24 @@ struct Worker {
 }
 
 impl Worker {
-    async fn service(&self, req: hyper::Request<Incoming>) -> hyper::Response<Full<Bytes>> {
+    async fn service(&self, req: hyper::Request<Incoming>) -> hyper::Response<static_files::Body> {
         // The access log is off by default (see `init_tracing`): then no
         // clock read and no copy of the method and path.
         let access = tracing::enabled!(target: "sxc::access", tracing::Level::INFO)
             .then(|| (Instant::now(), req.method().clone(), req.uri().path().to_string()));
-        let (resp, close) = self.respond(req).await;
+        let resp = match &self.app.static_files {
+            // `/static/...` is answered from the app's `static/` folder, before the handler.
+            Some(files) if StaticFiles::claims(req.uri().path()) => files.serve(&req).await,
+            _ => {
+                let (resp, close) = self.respond(req).await;
+                to_hyper(resp, close).map(Either::Left)
+            }
+        };
         if let Some((started, method, path)) = access {
             let ms = started.elapsed().as_secs_f64() * 1000.0;
-            tracing::info!(target: "sxc::access", %method, %path, status = resp.status, ms = format!("{ms:.1}"), "request");
+            tracing::info!(target: "sxc::access", %method, %path, status = resp.status().as_u16(), ms = format!("{ms:.1}"), "request");
         }
-        to_hyper(resp, close)
+        resp
     }
 
     /// The response and whether to close the connection after it.

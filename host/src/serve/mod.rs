@@ -31,6 +31,7 @@ mod convert;
 mod http;
 mod pool;
 pub(crate) mod watchdog;
+pub mod static_files;
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};

@@ -35,6 +35,8 @@ pub(crate) struct AppSpec {
     /// processes keep running until every worker is done, since a draining
     /// request may still call a process on another worker.
     pub drained: Arc<watch::Sender<usize>>,
+    /// The app's `static/` folder, served under `/static/`, if it has one.
+    pub static_files: Option<super::static_files::StaticFiles>,
 }
 
 /// A started worker thread: its readiness report and its end.

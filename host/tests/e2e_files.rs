@@ -1,0 +1,109 @@
+//! End-to-end tests of apps larger than one file, with the real binary:
+//! `load`ed files, the `static/` folder, and `--dev` reload on change.
+//!
+//! Included from the integration-test crate root (`mod e2e_files;`).
+
+#![cfg(unix)]
+
+use crate::e2e::{get, http, Server};
+use std::path::Path;
+
+fn write(dir: &Path, rel: &str, text: &[u8]) {
+    let p = dir.join(rel);
+    std::fs::create_dir_all(p.parent().unwrap()).unwrap();
+    std::fs::write(p, text).unwrap();
+}
+
+/// A small app in several files with a `static/` folder, and a secret file
+/// beside it that must never be served.
+fn multi_file_app(dir: &Path) {
+    write(
+        dir,
+        "app.sx",
+        b"(load \"lib/pages.sx\")\n(http-listen (fn (req) (page (get req :path))))\n",
+    );
+    write(dir, "lib/pages.sx", b"(load \"util.sx\")\n(define (page path) (str \"page \" (shout path)))\n");
+    write(dir, "lib/util.sx", b"(define (shout s) (upper s))\n");
+    write(dir, "static/css/site.css", b"body { color: #333; }\n");
+    write(dir, "static/js/app.js", b"console.log('hi');\n");
+    write(dir, "static/img/dot.png", b"\x89PNG\r\n\x1a\n0123456789");
+    write(dir, "secret.txt", b"top secret\n");
+    std::os::unix::fs::symlink(dir.join("secret.txt"), dir.join("static/leak.txt")).unwrap();
+    std::os::unix::fs::symlink("/etc", dir.join("static/etc")).unwrap();
+    // A symlink that stays inside the folder is served.
+    std::os::unix::fs::symlink("css/site.css", dir.join("static/site-link.css")).unwrap();
+}
+
+#[test]
+fn multi_file_app_serves_static_files_safely() {
+    let app = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    multi_file_app(app.path());
+    let server = Server::start(app.path(), data.path(), &[]);
+    let addr = server.addr;
+
+    // The handler runs code from the loaded files; non-static paths reach it.
+    let r = get(addr, "/hello");
+    assert_eq!((r.status, r.body.as_str()), (200, "page /HELLO"), "{}", server.log());
+    assert_eq!(get(addr, "/staticky").body, "page /STATICKY");
+
+    // Content types from the extension; validators on every file.
+    for (path, ctype) in [
+        ("/static/css/site.css", "text/css"),
+        ("/static/js/app.js", "text/javascript"),
+        ("/static/img/dot.png", "image/png"),
+        ("/static/site-link.css", "text/css"),
+    ] {
+        let r = get(addr, path);
+        assert_eq!(r.status, 200, "{path}");
+        assert!(r.header("content-type").is_some_and(|c| c.starts_with(ctype)), "{path}: {:?}", r.headers);
+        assert!(r.header("etag").is_some() && r.header("last-modified").is_some(), "{path}: {:?}", r.headers);
+    }
+    let css = get(addr, "/static/css/site.css");
+    assert_eq!(css.body, "body { color: #333; }\n");
+
+    // Revalidation: 304 with If-None-Match, and with If-Modified-Since.
+    let etag = css.header("etag").unwrap().to_string();
+    let r = http(addr, "GET", "/static/css/site.css", &[("If-None-Match", &etag)], b"").unwrap();
+    assert_eq!((r.status, r.body.as_str()), (304, ""));
+    let modified = css.header("last-modified").unwrap().to_string();
+    let r = http(addr, "GET", "/static/css/site.css", &[("If-Modified-Since", &modified)], b"").unwrap();
+    assert_eq!(r.status, 304);
+    let r = http(addr, "GET", "/static/css/site.css", &[("If-None-Match", "\"other\"")], b"").unwrap();
+    assert_eq!(r.status, 200);
+
+    // HEAD: the headers without the body.
+    let r = http(addr, "HEAD", "/static/css/site.css", &[], b"").unwrap();
+    assert_eq!((r.status, r.body.as_str()), (200, ""));
+    assert_eq!(r.header("content-length"), Some("22"));
+
+    // A byte range.
+    let r = http(addr, "GET", "/static/css/site.css", &[("Range", "bytes=0-3")], b"").unwrap();
+    assert_eq!((r.status, r.body.as_str()), (206, "body"));
+    assert_eq!(r.header("content-range"), Some("bytes 0-3/22"));
+
+    // Nothing outside the folder, however it is asked for; no listings.
+    for path in [
+        "/static/../secret.txt",
+        "/static/%2e%2e/secret.txt",
+        "/static/%2E%2E/secret.txt",
+        "/static/css/%2e%2e/%2e%2e/secret.txt",
+        "/static/..%2fsecret.txt",
+        "/static/%2e%2e%2fsecret.txt",
+        "/static/leak.txt",
+        "/static/etc/passwd",
+        "/static//etc/passwd",
+        "/static/%2fetc%2fpasswd",
+        "/static/css",
+        "/static/css/",
+        "/static/",
+        "/static/nope.css",
+    ] {
+        let r = http(addr, "GET", path, &[], b"").unwrap();
+        assert_eq!(r.status, 404, "{path}: {} {}", r.status, r.body);
+        assert!(!r.body.contains("secret") && !r.body.contains("root:"), "{path}");
+    }
+    // Static files are not the handler's: other methods are refused.
+    let r = http(addr, "POST", "/static/css/site.css", &[], b"x=1").unwrap();
+    assert_eq!(r.status, 405);
+}
