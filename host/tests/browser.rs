@@ -139,6 +139,16 @@ fn blog_in_headless_chromium() {
     for needle in ["Posts", "Hello, SX", "Effects without colours", "Durable event streams", "#sx", "Related: ", "Tags"] {
         assert_contains(&home, needle, "home page");
     }
+    // The stylesheet comes from static/site.css (served under /static/) and applies.
+    let mut max_width = String::new();
+    for _ in 0..100 {
+        max_width = eval_string(&tab, "getComputedStyle(document.body).maxWidth");
+        if max_width == "736px" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert_eq!(max_width, "736px", "body max-width from static/site.css (46rem)");
 
     // The screenshot, while the home page shows only the seeded posts.
     let png = tab
