@@ -53,7 +53,10 @@ pub enum Command {
         /// Data directory for durable storage (kv, streams, blobs).
         #[arg(long, default_value = "./data", value_name = "DIR")]
         data: PathBuf,
-        /// Send handler errors (message and SX backtrace) to the client.
+        /// Development mode: send handler errors (message and SX backtrace)
+        /// to the client, and reload the app when its `.sx` files change
+        /// (requests in flight finish on the old code; code that does not
+        /// load keeps the old code serving and is shown to the next request).
         #[arg(long)]
         dev: bool,
         /// Largest accepted request body; larger ones get 413.

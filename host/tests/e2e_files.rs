@@ -107,3 +107,90 @@ fn multi_file_app_serves_static_files_safely() {
     let r = http(addr, "POST", "/static/css/site.css", &[], b"x=1").unwrap();
     assert_eq!(r.status, 405);
 }
+
+#[test]
+fn dev_reloads_changed_files_without_dropping_requests() {
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    use std::sync::{Arc, Mutex};
+    use std::time::{Duration, Instant};
+
+    let app = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    write(app.path(), "app.sx", b"(load \"lib/msg.sx\")\n(http-listen (fn (req) (msg)))\n");
+    write(app.path(), "lib/msg.sx", b"(define (msg) \"v1\")\n");
+    let server = Server::start(app.path(), data.path(), &["--dev"]);
+    let addr = server.addr;
+    assert_eq!(get(addr, "/").body, "v1");
+
+    // Waits until GET / answers `want` (status 200); the time it took.
+    let wait_for = |want: &str| -> Duration {
+        let start = Instant::now();
+        loop {
+            let r = get(addr, "/");
+            if r.status == 200 && r.body == want {
+                return start.elapsed();
+            }
+            assert!(start.elapsed() < Duration::from_secs(10), "never saw {want:?}; last {} {:?}\n{}", r.status, r.body, server.log());
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    };
+
+    // A steady stream of requests across the reload: every one answered 200,
+    // with the old or the new code.
+    let stop = Arc::new(AtomicBool::new(false));
+    let served = Arc::new(AtomicUsize::new(0));
+    let bad = Arc::new(Mutex::new(Vec::new()));
+    let streams: Vec<_> = (0..3)
+        .map(|_| {
+            let (stop, served, bad) = (stop.clone(), served.clone(), bad.clone());
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    match http(addr, "GET", "/", &[], b"") {
+                        Ok(r) if r.status == 200 && (r.body == "v1" || r.body == "v2") => {
+                            served.fetch_add(1, Ordering::Relaxed);
+                        }
+                        Ok(r) => bad.lock().unwrap().push(format!("{} {}", r.status, r.body)),
+                        Err(e) => bad.lock().unwrap().push(e.to_string()),
+                    }
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(300));
+    write(app.path(), "lib/msg.sx", b"(define (msg) \"v2\")\n");
+    let took = wait_for("v2");
+    assert!(took < Duration::from_secs(2), "the new code took {took:?}");
+    std::thread::sleep(Duration::from_millis(300));
+    stop.store(true, Ordering::Relaxed);
+    for t in streams {
+        t.join().unwrap();
+    }
+    let bad = bad.lock().unwrap();
+    assert!(bad.is_empty(), "requests failed during the reload: {bad:?}");
+    assert!(served.load(Ordering::Relaxed) > 10, "the stream barely ran");
+    eprintln!("dev reload: new code served {took:?} after the save; {} requests during, none failed", served.load(Ordering::Relaxed));
+
+    // A file that does not compile: the diagnostic goes to the log and to the
+    // next request, and the old code keeps serving.
+    write(app.path(), "lib/msg.sx", b"(define (msg) \"v3\"\n");
+    let start = Instant::now();
+    let shown = loop {
+        let r = get(addr, "/");
+        if r.status == 500 {
+            break r;
+        }
+        assert_eq!(r.body, "v2");
+        assert!(start.elapsed() < Duration::from_secs(10), "the failed reload was never shown\n{}", server.log());
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(shown.body.contains("read-unbalanced-paren") && shown.body.contains("lib/msg.sx:1:1"), "{}", shown.body);
+    for _ in 0..5 {
+        let r = get(addr, "/");
+        assert_eq!((r.status, r.body.as_str()), (200, "v2"));
+    }
+    assert!(server.log().contains("reload failed"), "{}", server.log());
+
+    // Fixed: the new code serves.
+    write(app.path(), "lib/msg.sx", b"(define (msg) \"v3\")\n");
+    wait_for("v3");
+}

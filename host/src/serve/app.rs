@@ -37,6 +37,10 @@ pub(crate) struct App {
     memory_limit: usize,
     /// The app's `static/` folder, answered before the handler.
     pub(crate) static_files: Option<StaticFiles>,
+    /// The program's files (canonical paths), main file first.
+    pub(crate) files: Vec<std::path::PathBuf>,
+    /// With `--dev`: a failed reload's error (see `reload`).
+    pub(crate) pending_error: Option<super::reload::PendingError>,
 }
 
 impl App {
@@ -53,6 +57,7 @@ impl App {
                 return Err(ServeError::Load(text.trim_end().to_string()));
             }
         };
+        let files = isolate.program_files();
         let local = Local::new(isolate, spec.registry.clone(), StoreSlot::Open(store), worker);
         local.set_watchdog(spec.watchdog.clone());
         // The top level may spawn processes: they live on as tasks of this worker.
@@ -83,6 +88,8 @@ impl App {
             watchdog: spec.watchdog.clone(),
             memory_limit: spec.memory_limit,
             static_files: spec.static_files.clone(),
+            files,
+            pending_error: spec.pending_error.clone(),
         })
     }
 

@@ -15,6 +15,7 @@ use hyper::server::conn::http1;
 use hyper::service::service_fn;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
+use std::cell::RefCell;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::rc::Rc;
@@ -35,6 +36,8 @@ pub struct RunningServer {
     workers: usize,
     pool: Option<Pool>,
     drain: Duration,
+    /// With `--dev`: the file watcher (stopped when dropped).
+    _reloader: Option<super::reload::Reloader>,
 }
 
 impl RunningServer {
@@ -148,10 +151,15 @@ pub(crate) fn start(cfg: ServeConfig) -> Result<RunningServer, ServeError> {
         registry: crate::procs::Registry::new(),
         drained: Arc::new(watch::channel(0).0),
         static_files,
+        pending_error: cfg.dev.then(Default::default),
     };
-    let pool = Pool::start(&cfg, spec, store, listener)?;
+    let pool = Pool::start(&cfg, spec.clone(), store.clone(), listener)?;
     let workers = pool.len();
-    Ok(RunningServer { addr, workers, pool: Some(pool), drain: cfg.drain_timeout })
+    let reloader = match &spec.pending_error {
+        Some(pending) => Some(super::reload::start(spec.clone(), store, pool.reloads(), pool.files(), pending.clone())?),
+        None => None,
+    };
+    Ok(RunningServer { addr, workers, pool: Some(pool), drain: cfg.drain_timeout, _reloader: reloader })
 }
 
 /// The listening socket (non-blocking, shared by the workers' runtimes).
@@ -171,6 +179,8 @@ pub(crate) async fn run_worker(
     cfg: Arc<ServeConfig>,
     listener: std::net::TcpListener,
     mut stop: watch::Receiver<bool>,
+    mut reload: Option<tokio::sync::mpsc::UnboundedReceiver<super::reload::Reload>>,
+    id: usize,
 ) {
     let listener = match TcpListener::from_std(listener) {
         Ok(l) => l,
@@ -185,9 +195,19 @@ pub(crate) async fn run_worker(
         .header_read_timeout(cfg.read_timeout)
         .max_buf_size((cfg.max_header_bytes + cfg.max_uri_len + 1024).max(8192))
         .keep_alive(true);
-    let worker = Rc::new(Worker { app, cfg });
+    let pending = app.pending_error.clone();
+    let worker = Rc::new(Worker { app: RefCell::new(app), cfg, pending });
     loop {
         tokio::select! {
+            Some(r) = next_reload(&mut reload) => {
+                // `--dev`: load the new code; requests already running keep the old app.
+                let result = App::load(&r.spec, r.store.clone(), id).await.map(|app| {
+                    let files = app.files.clone();
+                    *worker.app.borrow_mut() = Rc::new(app);
+                    files
+                });
+                let _ = r.done.send(result);
+            },
             accepted = listener.accept() => match accepted {
                 Ok((stream, _peer)) => {
                     let _ = stream.set_nodelay(true);
@@ -218,11 +238,23 @@ pub(crate) async fn run_worker(
     }
 }
 
-/// What a worker's connections share: the app (this thread's isolate) and
-/// the configuration.
+/// The next reload request, or never (without `--dev`).
+async fn next_reload(
+    reload: &mut Option<tokio::sync::mpsc::UnboundedReceiver<super::reload::Reload>>,
+) -> Option<super::reload::Reload> {
+    match reload {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// What a worker's connections share: the app (this thread's isolate; a
+/// `--dev` reload replaces it between requests) and the configuration.
 struct Worker {
-    app: Rc<App>,
+    app: RefCell<Rc<App>>,
     cfg: Arc<ServeConfig>,
+    /// With `--dev`: a failed reload's error, for the next request.
+    pending: Option<super::reload::PendingError>,
 }
 
 impl Worker {
@@ -231,7 +263,15 @@ impl Worker {
         // clock read and no copy of the method and path.
         let access = tracing::enabled!(target: "sxc::access", tracing::Level::INFO)
             .then(|| (Instant::now(), req.method().clone(), req.uri().path().to_string()));
-        let resp = match &self.app.static_files {
+        // The app of this request, kept to its end even if a reload replaces it.
+        let app = self.app.borrow().clone();
+        let pending = self.pending.as_ref().filter(|_| req.uri().path() != HEALTH_PATH);
+        if let Some(text) = pending.and_then(|p| p.lock().ok()?.take()) {
+            // `--dev`: the new code did not load; this request shows why (once).
+            let body = format!("500 Internal Server Error\n\nthe changed code does not load; the previous code keeps serving:\n\n{text}\n");
+            return to_hyper(Response::text(500, body), false).map(Either::Left);
+        }
+        let resp = match &app.static_files {
             // `/static/...` is answered from the app's `static/` folder, before the handler.
             Some(files) if StaticFiles::claims(req.uri().path()) => files.serve(&req).await,
             _ => {
@@ -248,6 +288,7 @@ impl Worker {
 
     /// The response and whether to close the connection after it.
     async fn respond(&self, req: hyper::Request<Incoming>) -> (Response, bool) {
+        let app = self.app.borrow().clone();
         let cfg = &self.cfg;
         let target_len = req.uri().path_and_query().map(|p| p.as_str().len()).unwrap_or(0);
         if target_len > cfg.max_uri_len {
@@ -261,7 +302,7 @@ impl Worker {
             return (Response::text(200, "ok"), false);
         }
         if req.uri().path() == PROCESSES_PATH {
-            let body = crate::procs::processes_json(self.app.registry());
+            let body = crate::procs::processes_json(app.registry());
             let headers = vec![("content-type".to_string(), "application/json".to_string())];
             return (Response { status: 200, headers, body: body.into_bytes() }, false);
         }
@@ -318,7 +359,7 @@ impl Worker {
         // fiber is then abandoned.
         let deadline = Instant::now() + cfg.handler_timeout;
         let backstop = cfg.handler_timeout + super::watchdog::GRACE + Duration::from_secs(1);
-        let resp = match tokio::time::timeout(backstop, self.app.handle(&request, deadline)).await {
+        let resp = match tokio::time::timeout(backstop, app.handle(&request, deadline)).await {
             Ok(resp) => resp,
             Err(_) => {
                 tracing::error!(timeout_ms = cfg.handler_timeout.as_millis() as u64, "handler timed out (abandoned)");

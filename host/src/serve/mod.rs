@@ -31,6 +31,7 @@ mod convert;
 mod http;
 mod pool;
 pub(crate) mod watchdog;
+mod reload;
 pub mod static_files;
 
 use std::net::SocketAddr;
@@ -52,7 +53,8 @@ pub struct ServeConfig {
     /// Data directory of the store (default `./data`).
     pub data_dir: PathBuf,
     /// Development mode: a handler error's message and SX backtrace are sent to
-    /// the client in the 500 response (always logged either way).
+    /// the client in the 500 response (always logged either way), and the app
+    /// is reloaded when its files change (see `reload`).
     pub dev: bool,
     /// Largest accepted request body in bytes (default 1 MiB); larger → 413.
     pub body_limit: usize,

@@ -37,6 +37,8 @@ pub(crate) struct AppSpec {
     pub drained: Arc<watch::Sender<usize>>,
     /// The app's `static/` folder, served under `/static/`, if it has one.
     pub static_files: Option<super::static_files::StaticFiles>,
+    /// With `--dev`: a failed reload's error, shown to the next request.
+    pub pending_error: Option<super::reload::PendingError>,
 }
 
 /// A started worker thread: its readiness report and its end.
@@ -48,6 +50,10 @@ struct Worker {
 /// The running workers. [`Pool::close`] stops them.
 pub(crate) struct Pool {
     workers: Vec<Worker>,
+    /// With `--dev`: each worker's reload queue, worker 0 first.
+    reloads: Vec<tokio::sync::mpsc::UnboundedSender<super::reload::Reload>>,
+    /// The program's files as worker 0 loaded them.
+    files: Vec<PathBuf>,
     /// Set to `true` to stop accepting and drain.
     stop: watch::Sender<bool>,
 }
@@ -67,19 +73,35 @@ impl Pool {
         let cfg = Arc::new(cfg.clone());
         let (stop, stop_rx) = watch::channel(false);
         let mut workers = Vec::with_capacity(n);
-        let spawn = |id: usize| -> Result<(Worker, Ready), ServeError> {
+        let mut reloads = Vec::new();
+        let mut spawn = |id: usize| -> Result<(Worker, Ready), ServeError> {
             let listener = listener
                 .try_clone()
                 .map_err(|e| ServeError::Runtime(format!("cannot share the listening socket: {e}")))?;
-            spawn_worker(id, cfg.clone(), spec.clone(), store.clone(), listener, stop_rx.clone())
+            let reload = cfg.dev.then(|| {
+                let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+                reloads.push(tx);
+                rx
+            });
+            spawn_worker(id, cfg.clone(), spec.clone(), store.clone(), listener, stop_rx.clone(), reload)
         };
         workers.push(spawn(0)?);
-        wait_ready(&mut workers[..1])?;
+        let files = wait_ready(&mut workers[..1])?;
         for id in 1..n {
             workers.push(spawn(id)?);
         }
         wait_ready(&mut workers[1..])?;
-        Ok(Pool { workers: workers.into_iter().map(|(w, _)| w).collect(), stop })
+        Ok(Pool { workers: workers.into_iter().map(|(w, _)| w).collect(), reloads, files, stop })
+    }
+
+    /// With `--dev`: each worker's reload queue, worker 0 first (empty without).
+    pub fn reloads(&self) -> Vec<tokio::sync::mpsc::UnboundedSender<super::reload::Reload>> {
+        self.reloads.clone()
+    }
+
+    /// The program's files (canonical paths) as worker 0 loaded them.
+    pub fn files(&self) -> Vec<PathBuf> {
+        self.files.clone()
     }
 
     /// Number of workers.
@@ -103,17 +125,21 @@ impl Pool {
     }
 }
 
-type Ready = std::sync::mpsc::Receiver<Result<(), ServeError>>;
+type Ready = std::sync::mpsc::Receiver<Result<Vec<PathBuf>, ServeError>>;
 
-fn wait_ready(workers: &mut [(Worker, Ready)]) -> Result<(), ServeError> {
+/// Waits until the workers have loaded the app; the first one's program files.
+fn wait_ready(workers: &mut [(Worker, Ready)]) -> Result<Vec<PathBuf>, ServeError> {
+    let mut first = None;
     for (_, ready) in workers.iter_mut() {
         match ready.recv() {
-            Ok(Ok(())) => {}
+            Ok(Ok(files)) => {
+                first.get_or_insert(files);
+            }
             Ok(Err(e)) => return Err(e),
             Err(_) => return Err(ServeError::Runtime("a worker thread died while loading the app".into())),
         }
     }
-    Ok(())
+    Ok(first.unwrap_or_default())
 }
 
 fn spawn_worker(
@@ -123,6 +149,7 @@ fn spawn_worker(
     store: Arc<Store>,
     listener: std::net::TcpListener,
     stop: watch::Receiver<bool>,
+    reload: Option<tokio::sync::mpsc::UnboundedReceiver<super::reload::Reload>>,
 ) -> Result<(Worker, Ready), ServeError> {
     let (ready_tx, ready_rx) = std::sync::mpsc::channel();
     let (done_tx, done_rx) = std::sync::mpsc::channel::<()>();
@@ -131,7 +158,7 @@ fn spawn_worker(
         .stack_size(WORKER_STACK)
         .spawn(move || {
             let _done = done_tx;
-            worker_main(id, cfg, spec, store, listener, ready_tx, stop)
+            worker_main(id, cfg, spec, store, listener, ready_tx, stop, reload)
         })
         .map_err(|e| ServeError::Runtime(format!("cannot start worker thread: {e}")))?;
     Ok((Worker { done: done_rx }, ready_rx))
@@ -143,8 +170,9 @@ fn worker_main(
     spec: AppSpec,
     store: Arc<Store>,
     listener: std::net::TcpListener,
-    ready: std::sync::mpsc::Sender<Result<(), ServeError>>,
+    ready: std::sync::mpsc::Sender<Result<Vec<PathBuf>, ServeError>>,
     stop: watch::Receiver<bool>,
+    reload: Option<tokio::sync::mpsc::UnboundedReceiver<super::reload::Reload>>,
 ) {
     let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
@@ -161,8 +189,8 @@ fn worker_main(
         match App::load(&spec, store, id).await {
             Ok(app) => {
                 tracing::debug!(worker = id, "app loaded");
-                let _ = ready.send(Ok(()));
-                super::http::run_worker(Rc::new(app), cfg, listener, stop).await;
+                let _ = ready.send(Ok(app.files.clone()));
+                super::http::run_worker(Rc::new(app), cfg, listener, stop, reload, id).await;
             }
             Err(e) => {
                 let _ = ready.send(Err(e));
