@@ -194,3 +194,38 @@ fn dev_reloads_changed_files_without_dropping_requests() {
     write(app.path(), "lib/msg.sx", b"(define (msg) \"v3\")\n");
     wait_for("v3");
 }
+
+#[test]
+fn dev_reload_restarts_processes_with_the_new_code() {
+    use std::time::{Duration, Instant};
+    let app = tempfile::tempdir().unwrap();
+    let data = tempfile::tempdir().unwrap();
+    let counter = |version: &str| {
+        format!(
+            "(define (counter-loop n)\n  (let ((m (receive)))\n    (reply m (str \"{version} \" (+ n 1)))\n    (counter-loop (+ n 1))))\n\
+             (or (whereis \"counter\") (register! \"counter\" (spawn (fn () (counter-loop 0)))))\n"
+        )
+    };
+    write(app.path(), "app.sx", b"(load \"lib/counter.sx\")\n(http-listen (fn (req) (call \"counter\" :next)))\n");
+    write(app.path(), "lib/counter.sx", counter("v1").as_bytes());
+    let server = Server::start(app.path(), data.path(), &["--dev"]);
+    let addr = server.addr;
+    assert_eq!(get(addr, "/").body, "v1 1");
+    assert_eq!(get(addr, "/").body, "v1 2");
+    assert_eq!(get(addr, "/").body, "v1 3");
+
+    // The service is restarted with the new code; its state starts over.
+    write(app.path(), "lib/counter.sx", counter("v2").as_bytes());
+    let start = Instant::now();
+    let first = loop {
+        let r = get(addr, "/");
+        assert_eq!(r.status, 200, "{}\n{}", r.body, server.log());
+        if r.body.starts_with("v2") {
+            break r.body;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "the process never ran the new code\n{}", server.log());
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert_eq!(first, "v2 1", "the restarted process keeps no state");
+    assert_eq!(get(addr, "/").body, "v2 2");
+}

@@ -72,6 +72,8 @@ pub struct Local {
     /// Gives every fiber driven here time slices (YIELD after 10 ms of one
     /// `resume`), so a process in a pure loop does not starve the others.
     watchdog: RefCell<Option<Arc<Watchdog>>>,
+    /// The tasks of the processes spawned here, for [`Local::stop_processes`].
+    processes: RefCell<Vec<tokio::task::AbortHandle>>,
 }
 
 /// The pid side of one fiber: created on first use (`self`, `receive`,
@@ -129,7 +131,14 @@ impl Local {
     /// An isolate on worker `worker`, sharing `registry` with the other
     /// isolates of the server.
     pub fn new(isolate: Isolate, registry: Arc<Registry>, store: StoreSlot, worker: usize) -> Rc<Local> {
-        Rc::new(Local { isolate: RefCell::new(isolate), registry, store, worker, watchdog: RefCell::new(None) })
+        Rc::new(Local {
+            isolate: RefCell::new(isolate),
+            registry,
+            store,
+            worker,
+            watchdog: RefCell::new(None),
+            processes: RefCell::new(Vec::new()),
+        })
     }
 
     /// Time-slices the fibers [`Local::drive`] runs from now on.
@@ -224,7 +233,7 @@ impl Local {
         let mut me = self.fiber_proc(Kind::Process);
         let pid = me.proc().pid;
         let local = self.clone();
-        tokio::task::spawn_local(async move {
+        let task = tokio::task::spawn_local(async move {
             let mut fiber = Fiber::new_call(thunk, Vec::new());
             if let Err(e) = local.drive(&mut fiber, &mut me).await {
                 let trace = e.backtrace.join("\n");
@@ -232,7 +241,24 @@ impl Local {
             }
             // `me` drops here: the process ends, its names are freed.
         });
+        let mut tasks = self.processes.borrow_mut();
+        tasks.retain(|t| !t.is_finished());
+        tasks.push(task.abort_handle());
         pid
+    }
+
+    /// Stops every process spawned on this isolate that is still running
+    /// (`sxc serve --dev` before loading changed code): each task is dropped
+    /// where it waits, as if killed — its names are freed and calls waiting
+    /// on it raise; `dynamic-wind` after-thunks do not run. Processes stop
+    /// when the isolate's thread next polls them.
+    /// Returns the stopped tasks' handles (`is_finished` once dropped).
+    pub fn stop_processes(&self) -> Vec<tokio::task::AbortHandle> {
+        let tasks: Vec<_> = self.processes.borrow_mut().drain(..).collect();
+        for t in &tasks {
+            t.abort();
+        }
+        tasks
     }
 
     /// The live process `target` names: `None` for a pid that is gone (a

@@ -41,22 +41,16 @@ pub(crate) struct App {
     pub(crate) files: Vec<std::path::PathBuf>,
     /// With `--dev`: a failed reload's error (see `reload`).
     pub(crate) pending_error: Option<super::reload::PendingError>,
+    /// With `--dev`: true while a reload is under way (see `reload`).
+    pub(crate) reload_gate: Option<tokio::sync::watch::Receiver<bool>>,
 }
 
 impl App {
     /// Compiles and runs the app's top level in a fresh isolate (its `perform`s
     /// resolved synchronously against `store`) and reads back the handler.
     pub async fn load(spec: &AppSpec, store: Arc<Store>, worker: usize) -> Result<App, ServeError> {
-        let mut isolate = Isolate::new(Ctx::stdio());
         let name = spec.file.display().to_string();
-        let source = format!("{PRELUDE}{}{EPILOGUE}", spec.source);
-        let mut fiber = match isolate.compile_path(&spec.file, &source) {
-            Ok(f) => f,
-            Err(d) => {
-                let text = crate::diagnostics::render(isolate.source_map(), &d, false);
-                return Err(ServeError::Load(text.trim_end().to_string()));
-            }
-        };
+        let (isolate, mut fiber) = compile(spec)?;
         let files = isolate.program_files();
         let local = Local::new(isolate, spec.registry.clone(), StoreSlot::Open(store), worker);
         local.set_watchdog(spec.watchdog.clone());
@@ -90,6 +84,7 @@ impl App {
             static_files: spec.static_files.clone(),
             files,
             pending_error: spec.pending_error.clone(),
+            reload_gate: spec.reload_gate.clone(),
         })
     }
 
@@ -99,6 +94,19 @@ impl App {
     /// waiting on IO at the deadline is resumed with the timeout error.
     /// Dropping the future (client gone) abandons the fiber at its current
     /// suspension; the isolate is never borrowed across an await.
+    /// Stops the processes spawned by this app (see `Local::stop_processes`)
+    /// and waits until they are gone (their names free), at most ~1000 turns
+    /// of this thread's scheduler.
+    pub async fn stop_processes(&self) {
+        let stopping = self.local.stop_processes();
+        for _ in 0..1000 {
+            if stopping.iter().all(|t| t.is_finished()) {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
+    }
+
     pub async fn handle(&self, req: &Request, deadline: Instant) -> Response {
         let request = convert::request_value(req);
         let mut fiber = self.local.isolate.borrow_mut().call_value(&self.handler, vec![request]);
@@ -177,4 +185,24 @@ impl App {
             Response::text(500, "500 Internal Server Error\n")
         }
     }
+}
+
+/// Compiles the app as [`App::load`] does (the `http-listen` prelude, every
+/// `load`ed file) without running it: the isolate and its top-level fiber.
+/// Errors: the rendered diagnostic.
+fn compile(spec: &AppSpec) -> Result<(Isolate, vm::fiber::Fiber), ServeError> {
+    let mut isolate = Isolate::new(Ctx::stdio());
+    let source = format!("{PRELUDE}{}{EPILOGUE}", spec.source);
+    match isolate.compile_path(&spec.file, &source) {
+        Ok(f) => Ok((isolate, f)),
+        Err(d) => {
+            let text = crate::diagnostics::render(isolate.source_map(), &d, false);
+            Err(ServeError::Load(text.trim_end().to_string()))
+        }
+    }
+}
+
+/// Checks that the app compiles (`--dev` reload, before stopping anything).
+pub(crate) fn check(spec: &AppSpec) -> Result<(), ServeError> {
+    compile(spec).map(|_| ())
 }

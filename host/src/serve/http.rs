@@ -142,6 +142,7 @@ pub(crate) fn start(cfg: ServeConfig) -> Result<RunningServer, ServeError> {
     let addr = listener.local_addr().map_err(|error| ServeError::Bind { addr: cfg.addr, error })?;
     let static_files = StaticFiles::for_app(&file);
     let watchdog = super::watchdog::Watchdog::start().map_err(|e| ServeError::Runtime(format!("cannot start the watchdog: {e}")))?;
+    let gate = cfg.dev.then(|| watch::channel(false).0);
     let spec = AppSpec {
         file,
         source: Arc::from(source.as_str()),
@@ -152,11 +153,19 @@ pub(crate) fn start(cfg: ServeConfig) -> Result<RunningServer, ServeError> {
         drained: Arc::new(watch::channel(0).0),
         static_files,
         pending_error: cfg.dev.then(Default::default),
+        reload_gate: gate.as_ref().map(|g| g.subscribe()),
     };
     let pool = Pool::start(&cfg, spec.clone(), store.clone(), listener)?;
     let workers = pool.len();
     let reloader = match &spec.pending_error {
-        Some(pending) => Some(super::reload::start(spec.clone(), store, pool.reloads(), pool.files(), pending.clone())?),
+        Some(pending) => Some(super::reload::start(
+            spec.clone(),
+            store,
+            pool.reloads(),
+            pool.files(),
+            pending.clone(),
+            gate.unwrap_or_else(|| watch::channel(false).0),
+        )?),
         None => None,
     };
     Ok(RunningServer { addr, workers, pool: Some(pool), drain: cfg.drain_timeout, _reloader: reloader })
@@ -196,17 +205,26 @@ pub(crate) async fn run_worker(
         .max_buf_size((cfg.max_header_bytes + cfg.max_uri_len + 1024).max(8192))
         .keep_alive(true);
     let pending = app.pending_error.clone();
-    let worker = Rc::new(Worker { app: RefCell::new(app), cfg, pending });
+    let gate = app.reload_gate.clone();
+    let worker = Rc::new(Worker { app: RefCell::new(app), cfg, pending, gate });
     loop {
         tokio::select! {
-            Some(r) = next_reload(&mut reload) => {
-                // `--dev`: load the new code; requests already running keep the old app.
-                let result = App::load(&r.spec, r.store.clone(), id).await.map(|app| {
-                    let files = app.files.clone();
-                    *worker.app.borrow_mut() = Rc::new(app);
-                    files
-                });
-                let _ = r.done.send(result);
+            Some(r) = next_reload(&mut reload) => match r {
+                // `--dev` (see `reload`): stop the old processes, then load the
+                // new code; requests already running keep the old app.
+                super::reload::Reload::StopProcesses { done } => {
+                    let app = worker.app.borrow().clone();
+                    app.stop_processes().await;
+                    let _ = done.send(());
+                }
+                super::reload::Reload::Load { spec, store, done } => {
+                    let result = App::load(&spec, store, id).await.map(|app| {
+                        let files = app.files.clone();
+                        *worker.app.borrow_mut() = Rc::new(app);
+                        files
+                    });
+                    let _ = done.send(result);
+                }
             },
             accepted = listener.accept() => match accepted {
                 Ok((stream, _peer)) => {
@@ -255,6 +273,8 @@ struct Worker {
     cfg: Arc<ServeConfig>,
     /// With `--dev`: a failed reload's error, for the next request.
     pending: Option<super::reload::PendingError>,
+    /// With `--dev`: true while a reload is under way.
+    gate: Option<watch::Receiver<bool>>,
 }
 
 impl Worker {
@@ -263,6 +283,10 @@ impl Worker {
         // clock read and no copy of the method and path.
         let access = tracing::enabled!(target: "sxc::access", tracing::Level::INFO)
             .then(|| (Instant::now(), req.method().clone(), req.uri().path().to_string()));
+        if let Some(gate) = &self.gate {
+            // `--dev`: a request arriving during a reload waits for the new code.
+            let _ = gate.clone().wait_for(|reloading| !*reloading).await;
+        }
         // The app of this request, kept to its end even if a reload replaces it.
         let app = self.app.borrow().clone();
         let pending = self.pending.as_ref().filter(|_| req.uri().path() != HEALTH_PATH);

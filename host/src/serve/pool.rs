@@ -39,6 +39,8 @@ pub(crate) struct AppSpec {
     pub static_files: Option<super::static_files::StaticFiles>,
     /// With `--dev`: a failed reload's error, shown to the next request.
     pub pending_error: Option<super::reload::PendingError>,
+    /// With `--dev`: true while a reload is under way; new requests wait.
+    pub reload_gate: Option<watch::Receiver<bool>>,
 }
 
 /// A started worker thread: its readiness report and its end.

@@ -9,16 +9,18 @@
 //! 1. the main file is read again and worker 0 loads the new code into a new
 //!    isolate (compile, run the top level), then every other worker does;
 //! 2. each worker swaps its app between two requests: requests already
-//!    running finish on the old app (they hold it), new requests get the new
-//!    one; the listening socket and every connection stay open;
+//!    running finish on the old app (they hold it), requests arriving while
+//!    the reload is under way wait for it and run the new code; the
+//!    listening socket and every connection stay open;
 //! 3. when worker 0's load fails (a diagnostic, or an error in the top level),
 //!    no worker changes: the old code keeps serving, the error is logged, and
 //!    the next request (of any worker) gets it as a `500` response, once.
 //!
-//! Processes spawned by the old code's top level are not stopped: they keep
-//! running the code they were spawned with (an app that starts its services
-//! only when `whereis` does not find them keeps its old services; see
-//! docs/serve.md, "Reload on change").
+//! Before loading, the new code is compiled once on the watcher thread: if it
+//! does not compile nothing changes. Otherwise every worker stops the
+//! processes its app spawned (their state is lost, their names freed), so
+//! the new top level starts them again with the new code. If the new top
+//! level then fails, the old handler keeps serving without its processes.
 
 use super::pool::AppSpec;
 use super::static_files::{self, StaticFiles};
@@ -34,12 +36,13 @@ use tokio::sync::mpsc::UnboundedSender;
 /// How long the files must stay quiet before a reload starts.
 const QUIET: Duration = Duration::from_millis(100);
 
-/// A request to a worker: load `spec` and, if that works, serve new requests
-/// with it. The worker answers on `done` with the program's files.
-pub(crate) struct Reload {
-    pub spec: AppSpec,
-    pub store: Arc<Store>,
-    pub done: mpsc::Sender<Result<Vec<PathBuf>, ServeError>>,
+/// A request to a worker.
+pub(crate) enum Reload {
+    /// Stop the processes of the current app; answer when they are gone.
+    StopProcesses { done: mpsc::Sender<()> },
+    /// Load `spec` and, if that works, serve new requests with it; answer
+    /// with the program's files.
+    Load { spec: AppSpec, store: Arc<Store>, done: mpsc::Sender<Result<Vec<PathBuf>, ServeError>> },
 }
 
 /// The reload error a `--dev` server shows to the next request.
@@ -64,6 +67,7 @@ pub(crate) fn start(
     workers: Vec<UnboundedSender<Reload>>,
     files: Vec<PathBuf>,
     pending: PendingError,
+    gate: tokio::sync::watch::Sender<bool>,
 ) -> Result<Reloader, ServeError> {
     let (tx, events) = mpsc::channel();
     let mut watcher = notify::recommended_watcher(tx).map_err(|e| ServeError::Runtime(format!("cannot watch files: {e}")))?;
@@ -92,7 +96,9 @@ pub(crate) fn start(
                 if flag.load(Ordering::Relaxed) {
                     return;
                 }
-                match reload(&spec, &store, &workers) {
+                let result = reload(&spec, &store, &workers, &gate);
+                gate.send_replace(false);
+                match result {
                     Ok(files) => {
                         *pending.lock().unwrap() = None;
                         tracing::info!(files = files.len(), "reloaded the app");
@@ -133,14 +139,32 @@ fn relevant(event: &notify::Event, static_dir: &Path) -> bool {
 }
 
 /// Loads the current files on worker 0, then on the others.
-fn reload(spec: &AppSpec, store: &Arc<Store>, workers: &[UnboundedSender<Reload>]) -> Result<Vec<PathBuf>, ServeError> {
+fn reload(
+    spec: &AppSpec,
+    store: &Arc<Store>,
+    workers: &[UnboundedSender<Reload>],
+    gate: &tokio::sync::watch::Sender<bool>,
+) -> Result<Vec<PathBuf>, ServeError> {
     let source = std::fs::read_to_string(&spec.file).map_err(|error| ServeError::App { path: spec.file.clone(), error })?;
     let mut spec = spec.clone();
     spec.source = Arc::from(source.as_str());
     spec.static_files = StaticFiles::for_app(&spec.file);
+    // Nothing changes unless the new code compiles.
+    super::app::check(&spec)?;
+    // From here until the new code is in, new requests wait (the caller
+    // opens the gate again); requests already running finish on the old code.
+    gate.send_replace(true);
+    // The old processes go first, on every worker, so that the new top level
+    // starts its services afresh (names free, `whereis` finds nothing).
+    for w in workers {
+        let (done, answer) = mpsc::channel();
+        if w.send(Reload::StopProcesses { done }).is_ok() {
+            let _ = answer.recv();
+        }
+    }
     let ask = |w: &UnboundedSender<Reload>| {
         let (done, answer) = mpsc::channel();
-        let sent = w.send(Reload { spec: spec.clone(), store: store.clone(), done }).is_ok();
+        let sent = w.send(Reload::Load { spec: spec.clone(), store: store.clone(), done }).is_ok();
         (sent, answer)
     };
     let mut files = Vec::new();
