@@ -166,6 +166,7 @@ fn spawn_worker(
     Ok((Worker { done: done_rx }, ready_rx))
 }
 
+#[allow(clippy::too_many_arguments)] // one thread's whole context, passed once
 fn worker_main(
     id: usize,
     cfg: Arc<ServeConfig>,

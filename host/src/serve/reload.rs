@@ -42,7 +42,7 @@ pub(crate) enum Reload {
     StopProcesses { done: mpsc::Sender<()> },
     /// Load `spec` and, if that works, serve new requests with it; answer
     /// with the program's files.
-    Load { spec: AppSpec, store: Arc<Store>, done: mpsc::Sender<Result<Vec<PathBuf>, ServeError>> },
+    Load { spec: Box<AppSpec>, store: Arc<Store>, done: mpsc::Sender<Result<Vec<PathBuf>, ServeError>> },
 }
 
 /// The reload error a `--dev` server shows to the next request.
@@ -164,7 +164,7 @@ fn reload(
     }
     let ask = |w: &UnboundedSender<Reload>| {
         let (done, answer) = mpsc::channel();
-        let sent = w.send(Reload::Load { spec: spec.clone(), store: store.clone(), done }).is_ok();
+        let sent = w.send(Reload::Load { spec: Box::new(spec.clone()), store: store.clone(), done }).is_ok();
         (sent, answer)
     };
     let mut files = Vec::new();
