@@ -48,7 +48,7 @@ LONG="${BENCH_LONG:-5}"
 # the measurement (keeps the whole suite well under 15 minutes).
 REUSE="${BENCH_REUSE:-20}"
 
-WORKLOADS=(startup fib tak nqueens closure-map dict-churn datalog-tc)
+WORKLOADS=(startup fib tak nqueens closure-map dict-churn datalog-tc mandelbrot)
 declare -A EXPECT=(
   [startup]="ok"
   [fib]="2178309"
@@ -57,6 +57,7 @@ declare -A EXPECT=(
   [closure-map]="500010000000"
   [dict-churn]="19999900000"
   [datalog-tc]="3554908"
+  [mandelbrot]="22777"
 )
 TOOLS=(sxc python3 lua5.4 luajit guile chez)
 if [ -n "$tools_only" ]; then IFS=',' read -r -a TOOLS <<< "$tools_only"; fi

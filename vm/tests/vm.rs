@@ -5,6 +5,8 @@
 mod common;
 #[path = "vm/effects.rs"]
 mod effects;
+#[path = "vm/floats.rs"]
+mod floats;
 #[path = "vm/handbuilt.rs"]
 mod handbuilt;
 #[path = "vm/perf.rs"]

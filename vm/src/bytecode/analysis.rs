@@ -180,6 +180,8 @@ fn plain_dst_mut(op: &mut Op) -> Option<&mut Reg> {
         | Op::Add { dst, .. }
         | Op::Sub { dst, .. }
         | Op::Mul { dst, .. }
+        | Op::Div { dst, .. }
+        | Op::Math { dst, .. }
         | Op::AddImm { dst, .. }
         | Op::SubImm { dst, .. }
         | Op::Compare { dst, .. }

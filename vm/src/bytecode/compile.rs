@@ -560,6 +560,14 @@ impl<'a> FnCompiler<'a> {
     }
 
     fn prim(&mut self, dst: Reg, name: &str, args: &[ir::Value], span: Span) {
+        if let (1, Some(f)) = (args.len(), super::MathFn::of_name(name)) {
+            let prim = self.prim_id(name);
+            if prim != u16::MAX {
+                let a = self.r(args[0]);
+                self.emit(Op::Math { dst, a, f, prim }, span);
+                return;
+            }
+        }
         if args.len() == 1 && matches!(name, "first" | "empty?") {
             let prim = self.prim_id(name);
             if prim != u16::MAX {
@@ -576,6 +584,7 @@ impl<'a> FnCompiler<'a> {
                 "+" => Some(Op::Add { dst, a, b, prim }),
                 "-" => Some(Op::Sub { dst, a, b, prim }),
                 "*" => Some(Op::Mul { dst, a, b, prim }),
+                "/" if prim != u16::MAX => Some(Op::Div { dst, a, b, prim }),
                 "nth" if prim != u16::MAX => Some(Op::Nth { dst, a, b, prim }),
                 "append!" if prim != u16::MAX => Some(Op::Append { dst, a, b, prim }),
                 _ => cmp_of_name(name).map(|cmp| Op::Compare { cmp, dst, a, b, prim }),

@@ -84,6 +84,8 @@ impl Proto {
                 write!(f, "prim      {} <- {} ({} {})", r(dst), pn(prim), r(a), r(b))
             }
             Op::Add { dst, a, b, .. } => write!(f, "add       {} <- {} {}", r(dst), r(a), r(b)),
+            Op::Div { dst, a, b, .. } => write!(f, "div       {} <- {} {}", r(dst), r(a), r(b)),
+            Op::Math { dst, a, prim, .. } => write!(f, "math      {} <- {} {}", r(dst), pn(prim), r(a)),
             Op::Sub { dst, a, b, .. } => write!(f, "sub       {} <- {} {}", r(dst), r(a), r(b)),
             Op::Mul { dst, a, b, .. } => write!(f, "mul       {} <- {} {}", r(dst), r(a), r(b)),
             Op::AddImm { dst, a, imm, .. } => write!(f, "add       {} <- {} #{imm}", r(dst), r(a)),

@@ -45,6 +45,19 @@ impl Cmp {
             Cmp::Ne => "!=",
         }
     }
+    /// Applies the comparison to two floats (IEEE: every comparison with a
+    /// NaN is false except `!=`).
+    #[inline(always)]
+    pub fn float(self, a: f64, b: f64) -> bool {
+        match self {
+            Cmp::Lt => a < b,
+            Cmp::Gt => a > b,
+            Cmp::Le => a <= b,
+            Cmp::Ge => a >= b,
+            Cmp::Eq => a == b,
+            Cmp::Ne => a != b,
+        }
+    }
     /// Applies the comparison to two integers.
     #[inline(always)]
     pub fn int(self, a: i64, b: i64) -> bool {
@@ -55,6 +68,50 @@ impl Cmp {
             Cmp::Ge => a >= b,
             Cmp::Eq => a == b,
             Cmp::Ne => a != b,
+        }
+    }
+}
+
+/// A one-argument math primitive with a float fast path ([`Op::Math`]).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum MathFn {
+    Sqrt,
+    Exp,
+    Log,
+    Sin,
+    Cos,
+    Tan,
+    Atan,
+    Abs,
+}
+
+impl MathFn {
+    /// The function implementing the one-argument call of primitive `name`.
+    pub fn of_name(name: &str) -> Option<MathFn> {
+        Some(match name {
+            "sqrt" => MathFn::Sqrt,
+            "exp" => MathFn::Exp,
+            "log" => MathFn::Log,
+            "sin" => MathFn::Sin,
+            "cos" => MathFn::Cos,
+            "tan" => MathFn::Tan,
+            "atan" => MathFn::Atan,
+            "abs" => MathFn::Abs,
+            _ => return None,
+        })
+    }
+    /// The result for a float argument (what the primitive computes).
+    #[inline(always)]
+    pub fn float(self, x: f64) -> f64 {
+        match self {
+            MathFn::Sqrt => x.sqrt(),
+            MathFn::Exp => x.exp(),
+            MathFn::Log => x.ln(),
+            MathFn::Sin => x.sin(),
+            MathFn::Cos => x.cos(),
+            MathFn::Tan => x.tan(),
+            MathFn::Atan => x.atan(),
+            MathFn::Abs => x.abs(),
         }
     }
 }
@@ -157,6 +214,12 @@ pub enum Op {
     Sub { dst: Reg, a: Reg, b: Reg, prim: u16 },
     /// `dst = a * b`.
     Mul { dst: Reg, a: Reg, b: Reg, prim: u16 },
+    /// `dst = a / b` (two floats, or a float and an integer: IEEE
+    /// division; two integers: `prims::arith::div2`; else primitive `prim`).
+    Div { dst: Reg, a: Reg, b: Reg, prim: u16 },
+    /// `dst = f(a)` for a float `a` (an integer is converted first, except
+    /// for `abs`); anything else through primitive `prim`.
+    Math { dst: Reg, a: Reg, f: MathFn, prim: u16 },
     /// `dst = a + imm` (`prim` is `+`, or the unary `inc`/`dec` it came from).
     AddImm { dst: Reg, a: Reg, imm: i16, prim: u16 },
     /// `dst = a - imm`.
@@ -520,6 +583,8 @@ pub(crate) fn heap_dst(op: &Op) -> Option<Reg> {
         Op::Add { .. }
         | Op::Sub { .. }
         | Op::Mul { .. }
+        | Op::Div { .. }
+        | Op::Math { .. }
         | Op::AddImm { .. }
         | Op::SubImm { .. }
         | Op::Compare { .. }
@@ -578,6 +643,7 @@ fn op_operands(op: &Op) -> (Vec<Reg>, Option<u32>, Option<(u32, u16)>) {
         Op::Add { dst, a, b, .. }
         | Op::Sub { dst, a, b, .. }
         | Op::Mul { dst, a, b, .. }
+        | Op::Div { dst, a, b, .. }
         | Op::Nth { dst, a, b, .. }
         | Op::Append { dst, a, b, .. }
         | Op::Compare { dst, a, b, .. } => {
@@ -585,6 +651,7 @@ fn op_operands(op: &Op) -> (Vec<Reg>, Option<u32>, Option<(u32, u16)>) {
         }
         Op::AddImm { dst, a, .. }
         | Op::SubImm { dst, a, .. }
+        | Op::Math { dst, a, .. }
         | Op::First { dst, a, .. }
         | Op::IsEmpty { dst, a, .. } => (vec![dst, a], None, None),
         Op::BrCmp { a, b, target, .. } | Op::BrIfCmp { a, b, target, .. } => (vec![a, b], Some(target), None),

@@ -55,6 +55,17 @@ pub(super) fn put_int(dst: &mut Value, i: i64) {
     }
 }
 
+/// `*dst = Value::Float(x)`, written in place.
+#[inline(always)]
+pub(super) fn put_float(dst: &mut Value, x: f64) {
+    if is_imm(dst) {
+        // SAFETY: the old value owns nothing.
+        unsafe { std::ptr::write(dst, Value::Float(x)) }
+    } else {
+        *dst = Value::Float(x);
+    }
+}
+
 /// `*dst = Value::Bool(b)`, written in place.
 #[inline(always)]
 pub(super) fn put_bool(dst: &mut Value, b: bool) {

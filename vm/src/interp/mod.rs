@@ -203,6 +203,22 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
             Value::Int($v)
         };
     }
+    macro_rules! set_float {
+        ($r:expr, $x:expr) => {{
+            let x: f64 = $x;
+            put_float(unsafe { &mut *win.add($r as usize) }, x)
+        }};
+    }
+    // Records that a float took an instruction's float fast path (the
+    // profile the JIT specialises on), storing only when the bit is new.
+    macro_rules! note_float {
+        ($p:expr) => {{
+            let c = &$p.profile.feedback[cur_pc!() - 1];
+            if c.get() & crate::profile::kinds::FLOAT == 0 {
+                c.set(c.get() | crate::profile::kinds::FLOAT);
+            }
+        }};
+    }
     macro_rules! feedback {
         ($p:expr, $bits:expr) => {{
             let c = &$p.profile.feedback[cur_pc!() - 1];
@@ -681,6 +697,24 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
                         }
                         None => throw!(rt::error("integer overflow")),
                     },
+                    (Value::Float(x), Value::Float(y)) => {
+                        let z = *x + *y;
+                        note_float!(p);
+                        set_float!(dst, z);
+                        continue;
+                    }
+                    (Value::Int(x), Value::Float(y)) => {
+                        let z = *x as f64 + *y;
+                        note_float!(p);
+                        set_float!(dst, z);
+                        continue;
+                    }
+                    (Value::Float(x), Value::Int(y)) => {
+                        let z = *x + *y as f64;
+                        note_float!(p);
+                        set_float!(dst, z);
+                        continue;
+                    }
                     (x, y) => {
                         feedback!(p, kind_bit(x) | kind_bit(y));
                         match arith_slow(env.ctx, prim, x, y) {
@@ -700,6 +734,24 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
                         }
                         None => throw!(rt::error("integer overflow")),
                     },
+                    (Value::Float(x), Value::Float(y)) => {
+                        let z = *x - *y;
+                        note_float!(p);
+                        set_float!(dst, z);
+                        continue;
+                    }
+                    (Value::Int(x), Value::Float(y)) => {
+                        let z = *x as f64 - *y;
+                        note_float!(p);
+                        set_float!(dst, z);
+                        continue;
+                    }
+                    (Value::Float(x), Value::Int(y)) => {
+                        let z = *x - *y as f64;
+                        note_float!(p);
+                        set_float!(dst, z);
+                        continue;
+                    }
                     (x, y) => {
                         feedback!(p, kind_bit(x) | kind_bit(y));
                         match arith_slow(env.ctx, prim, x, y) {
@@ -719,6 +771,24 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
                         }
                         None => throw!(rt::error("integer overflow")),
                     },
+                    (Value::Float(x), Value::Float(y)) => {
+                        let z = *x * *y;
+                        note_float!(p);
+                        set_float!(dst, z);
+                        continue;
+                    }
+                    (Value::Int(x), Value::Float(y)) => {
+                        let z = *x as f64 * *y;
+                        note_float!(p);
+                        set_float!(dst, z);
+                        continue;
+                    }
+                    (Value::Float(x), Value::Int(y)) => {
+                        let z = *x * *y as f64;
+                        note_float!(p);
+                        set_float!(dst, z);
+                        continue;
+                    }
                     (x, y) => {
                         feedback!(p, kind_bit(x) | kind_bit(y));
                         match arith_slow(env.ctx, prim, x, y) {
@@ -729,6 +799,60 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
                 };
                 set_reg!(dst, r);
             }
+            Op::Div { dst, a, b, prim } => {
+                let r = match (&reg!(a), &reg!(b)) {
+                    (Value::Float(x), Value::Float(y)) => {
+                        let z = *x / *y;
+                        note_float!(p);
+                        set_float!(dst, z);
+                        continue;
+                    }
+                    (Value::Int(x), Value::Float(y)) => {
+                        let z = *x as f64 / *y;
+                        note_float!(p);
+                        set_float!(dst, z);
+                        continue;
+                    }
+                    (Value::Float(x), Value::Int(y)) => {
+                        let z = *x / *y as f64;
+                        note_float!(p);
+                        set_float!(dst, z);
+                        continue;
+                    }
+                    (x @ Value::Int(_), y @ Value::Int(_)) => match crate::prims::arith::div2(x, y) {
+                        Ok(v) => v,
+                        Err(e) => throw!(e),
+                    },
+                    (x, y) => {
+                        feedback!(p, kind_bit(x) | kind_bit(y));
+                        match arith_slow(env.ctx, prim, x, y) {
+                            Ok(v) => v,
+                            Err(e) => throw!(e),
+                        }
+                    }
+                };
+                set_reg!(dst, r);
+            }
+            Op::Math { dst, a, f: mf, prim } => {
+                let x = match &reg!(a) {
+                    Value::Float(x) => {
+                        note_float!(p);
+                        *x
+                    }
+                    Value::Int(i) if mf != crate::bytecode::MathFn::Abs => *i as f64,
+                    x => {
+                        feedback!(p, kind_bit(x));
+                        match prim1_slow(env.ctx, prim, x) {
+                            Ok(v) => {
+                                set_reg!(dst, v);
+                                continue;
+                            }
+                            Err(e) => throw!(e),
+                        }
+                    }
+                };
+                set_float!(dst, mf.float(x));
+            }
             Op::AddImm { dst, a, imm, prim } => {
                 let r = match &reg!(a) {
                     Value::Int(x) => match x.checked_add(imm as i64) {
@@ -738,6 +862,13 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
                         }
                         None => throw!(rt::error("integer overflow")),
                     },
+                    Value::Float(x) => {
+                        // `inc`/`dec` and `(+ x 1)` of a float: the same IEEE sum.
+                        let z = *x + imm as f64;
+                        note_float!(p);
+                        set_float!(dst, z);
+                        continue;
+                    }
                     x => {
                         feedback!(p, kind_bit(x));
                         match arith_slow(env.ctx, prim, x, &Value::Int(imm as i64)) {
@@ -757,6 +888,13 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
                         }
                         None => throw!(rt::error("integer overflow")),
                     },
+                    Value::Float(x) => {
+                        // `inc`/`dec` and `(+ x 1)` of a float: the same IEEE sum.
+                        let z = *x - imm as f64;
+                        note_float!(p);
+                        set_float!(dst, z);
+                        continue;
+                    }
                     x => {
                         feedback!(p, kind_bit(x));
                         match arith_slow(env.ctx, prim, x, &Value::Int(imm as i64)) {
@@ -770,6 +908,12 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
             Op::BrCmpImm { cmp, a, imm, prim, target } => {
                 let r = match &reg!(a) {
                     Value::Int(x) => cmp.int(*x, imm as i64),
+                    // An `i16` is exact as an `f64`: the same answer as the
+                    // exact int/float comparison of the primitive.
+                    Value::Float(x) => {
+                        note_float!(p);
+                        cmp.float(*x, imm as f64)
+                    }
                     x => {
                         feedback!(p, kind_bit(x));
                         match cmp_slow(env.ctx, cmp, prim, x, &Value::Int(imm as i64)) {
@@ -785,6 +929,10 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
             Op::Compare { cmp, dst, a, b, prim } => {
                 let r = match (&reg!(a), &reg!(b)) {
                     (Value::Int(x), Value::Int(y)) => cmp.int(*x, *y),
+                    (Value::Float(x), Value::Float(y)) => {
+                        note_float!(p);
+                        cmp.float(*x, *y)
+                    }
                     (x, y) => {
                         feedback!(p, kind_bit(x) | kind_bit(y));
                         match cmp_slow(env.ctx, cmp, prim, x, y) {
@@ -798,6 +946,10 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
             Op::BrCmp { cmp, a, b, prim, target } => {
                 let r = match (&reg!(a), &reg!(b)) {
                     (Value::Int(x), Value::Int(y)) => cmp.int(*x, *y),
+                    (Value::Float(x), Value::Float(y)) => {
+                        note_float!(p);
+                        cmp.float(*x, *y)
+                    }
                     (x, y) => {
                         feedback!(p, kind_bit(x) | kind_bit(y));
                         match cmp_slow(env.ctx, cmp, prim, x, y) {
@@ -813,6 +965,10 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
             Op::BrIfCmp { cmp, a, b, prim, target } => {
                 let r = match (&reg!(a), &reg!(b)) {
                     (Value::Int(x), Value::Int(y)) => cmp.int(*x, *y),
+                    (Value::Float(x), Value::Float(y)) => {
+                        note_float!(p);
+                        cmp.float(*x, *y)
+                    }
                     (x, y) => {
                         feedback!(p, kind_bit(x) | kind_bit(y));
                         match cmp_slow(env.ctx, cmp, prim, x, y) {
@@ -828,6 +984,10 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
             Op::RetCmp { cmp, neg, a, b, src } => {
                 let r = match (&reg!(a), &reg!(b)) {
                     (Value::Int(x), Value::Int(y)) => cmp.int(*x, *y),
+                    (Value::Float(x), Value::Float(y)) => {
+                        note_float!(p);
+                        cmp.float(*x, *y)
+                    }
                     (x, y) => {
                         feedback!(p, kind_bit(x) | kind_bit(y));
                         match cmp_slow(env.ctx, cmp, cmp_prim(cmp), x, y) {
@@ -843,6 +1003,12 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
             Op::RetCmpImm { cmp, neg, a, imm, src } => {
                 let r = match &reg!(a) {
                     Value::Int(x) => cmp.int(*x, imm as i64),
+                    // An `i16` is exact as an `f64`: the same answer as the
+                    // exact int/float comparison of the primitive.
+                    Value::Float(x) => {
+                        note_float!(p);
+                        cmp.float(*x, imm as f64)
+                    }
                     x => {
                         feedback!(p, kind_bit(x));
                         match cmp_slow(env.ctx, cmp, cmp_prim(cmp), x, &Value::Int(imm as i64)) {
