@@ -50,14 +50,30 @@ pub fn run_main(isolate: Isolate, mut fiber: Fiber, store: StoreSlot) -> Result<
         local.set_watchdog(std::sync::Arc::new(w));
     }
     let tasks = tokio::task::LocalSet::new();
-    let result = tasks.block_on(&rt, async {
-        let mut me = local.fiber_proc(Kind::Main);
-        local.drive(&mut fiber, &mut me).await
-    });
+    // The program runs as a task of the set like its processes (not as the
+    // set's own future): a message between it and a process then wakes a
+    // task in the set's queue instead of the runtime's parked thread.
+    let main = {
+        let local = local.clone();
+        tasks.spawn_local(async move {
+            let mut me = local.fiber_proc(Kind::Main);
+            let r = local.drive(&mut fiber, &mut me).await;
+            (r, fiber)
+        })
+    };
+    let result = tasks.block_on(&rt, main);
     // Stops the processes (their tasks are dropped with the set).
     drop(tasks);
-    drop(fiber);
-    result
+    match result {
+        Ok((r, fiber)) => {
+            drop(fiber);
+            r
+        }
+        Err(e) => {
+            let msg = format!("the program's task failed: {e}");
+            Err(SxError { value: vm::error::err(msg.clone()), message: msg, backtrace: Vec::new() })
+        }
+    }
 }
 
 /// The live processes as JSON, for `GET /__sxc/processes`: a list, by pid,
