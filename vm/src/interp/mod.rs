@@ -226,6 +226,8 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
         }};
     }
 
+  // Set by `poll!` when it leaves the dispatch loop to service the interrupt word.
+  let mut interrupted = false;
   loop {
     let raised: Value = 'dispatch: loop {
         // Raising leaves the dispatch loop with the raised value.
@@ -239,20 +241,16 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
         // set bit goes to the out-of-line `interrupt::service` (shared with
         // compiled code). The top frame is consistent here, with `ip` at the
         // next instruction to run, so yielding saves it and returns.
+        // The cold path is shared: every site leaves the dispatch loop the
+        // way a raise does, with `interrupted` set (so each site is a load,
+        // a test and a branch, and the hot loop's register allocation does
+        // not see the servicing code).
         macro_rules! poll {
             () => {{
                 // SAFETY: see `iw`.
                 if unsafe { &*iw }.load(Ordering::Relaxed) != 0 {
-                    save_pc!();
-                    match crate::interrupt::service(f) {
-                        Action::Continue => {}
-                        Action::Yield => {
-                            f.state = FiberState::Yielded;
-                            return Step::Yielded;
-                        }
-                        Action::Raise(e) => throw!(e),
-                        Action::Kill(e) => return entry::kill(f, env, e),
-                    }
+                    interrupted = true;
+                    break 'dispatch Value::Nil;
                 }
             }};
         }
@@ -1152,8 +1150,24 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
             Op::Return { src } => return_reg!(src),
         }
     };
-    // A raise: unwind to the nearest handler (or end the fiber).
     save_pc!();
+    let raised = if interrupted {
+        // A safepoint saw the interrupt word set: `ip` is at the next
+        // instruction to run, the top frame consistent.
+        interrupted = false;
+        match crate::interrupt::service(f) {
+            Action::Continue => continue,
+            Action::Yield => {
+                f.state = FiberState::Yielded;
+                return Step::Yielded;
+            }
+            Action::Raise(e) => e,
+            Action::Kill(e) => return entry::kill(f, env, e),
+        }
+    } else {
+        raised
+    };
+    // A raise: unwind to the nearest handler (or end the fiber).
     match unwind(f, env, raised) {
         Ok(()) => reload!(),
         Err(step) => return step,
