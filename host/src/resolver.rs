@@ -45,7 +45,7 @@ pub fn collect_cycles_if_due() -> usize {
 /// Splits a performed request into `(op, args)` in portable form.
 /// Errors are SX error values ready to raise in the fiber.
 pub fn decode_request(request: &Value) -> Result<(String, Vec<Data>), Value> {
-    let (op, args) = vm::memory_resolver::request_op(request)
+    let (op, args) = vm::resolver::request_op(request)
         .ok_or_else(|| err(format!("perform: expected a request {{:op \"NAME\" :args (...)}}, got {}", vm::print::repr(request))))?;
     let args = args.iter().map(|a| Data::from_value(a, &op)).collect::<Result<Vec<_>, _>>()?;
     Ok((op, args))

@@ -61,7 +61,7 @@ pub struct NoIo;
 
 impl Resolver for NoIo {
     fn resolve(&mut self, request: &Value) -> Result<Value, Value> {
-        let op = crate::memory_resolver::request_op(request).map(|(op, _)| op).unwrap_or_default();
+        let op = crate::resolver::request_op(request).map(|(op, _)| op).unwrap_or_default();
         Err(crate::interp::rt::error(format!("unknown io op \"{op}\"")))
     }
 }

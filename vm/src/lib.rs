@@ -1,7 +1,6 @@
 //! The SX virtual machine: values, primitives, prelude, bytecode and interpreter.
 
 pub mod bytecode;
-pub mod memory_resolver;
 pub mod pipeline;
 pub mod profile;
 pub mod macros;

@@ -2,8 +2,22 @@
 
 use vm::ctx::Ctx;
 use vm::isolate::{Isolate, SxError};
-use vm::memory_resolver::MemoryResolver;
 use vm::value::Value;
+
+/// The one IO path (`host::resolver::HostResolver`, the redb store `sxc
+/// run` and `sxc serve` use) over a fresh temporary data directory, opened on
+/// the first request. Keep the value alive while the resolver is used.
+pub struct Io {
+    _dir: tempfile::TempDir,
+    pub resolver: host::resolver::HostResolver,
+}
+
+/// A fresh [`Io`].
+pub fn io() -> Io {
+    let dir = tempfile::tempdir().expect("temporary data directory");
+    let resolver = host::resolver::HostResolver::new(dir.path());
+    Io { _dir: dir, resolver }
+}
 
 /// Captured output (the crate's shared buffer).
 pub type Buf = vm::ctx::SharedBuf;
@@ -14,14 +28,14 @@ pub fn isolate() -> (Isolate, Buf) {
     (iso, out)
 }
 
-/// Runs `src` with a fresh MemoryResolver; returns the result and stdout.
+/// Runs `src` with the host's resolver over a fresh temporary store; returns the result and stdout.
 pub fn run(src: &str) -> (Result<Value, SxError>, String) {
     let (mut iso, out) = isolate();
     let mut fiber = match iso.compile_file("test.sx", src) {
         Ok(f) => f,
         Err(d) => panic!("compile error: {} at {}", d.message, iso.source_map().describe(d.span)),
     };
-    let r = iso.run(&mut fiber, &mut MemoryResolver::new());
+    let r = iso.run(&mut fiber, &mut io().resolver);
     (r, out.text())
 }
 

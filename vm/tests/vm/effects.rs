@@ -1,9 +1,8 @@
 //! `perform` anywhere: every program below gives the same result with the
-//! request performed (through a MemoryResolver) and with the value inlined.
+//! request performed (through the host's resolver over a temporary store) and with the value inlined.
 
 use crate::common::*;
 use vm::isolate::Step;
-use vm::memory_resolver::MemoryResolver;
 use vm::value::Value;
 
 /// `(get-v k)` performs kv/get in the first program and is a pure table lookup in the second.
@@ -50,7 +49,8 @@ fn many_suspensions_flat_memory() {
     let src = "(define (step i acc) (if (= i 100000) acc (step (+ i 1) (+ acc (perform {:op \"kv/get\" :args (list \"x\" 1)})))))\n\
                (reduce (fn (a b) (+ a b)) 0 (list (step 0 0) 1))";
     let mut fiber = iso.compile_file("susp.sx", src).unwrap_or_else(|d| panic!("{}", d.message));
-    let mut res = MemoryResolver::new();
+    let mut io = io();
+    let res = &mut io.resolver;
     let mut input = Ok(Value::Nil);
     let mut n = 0u64;
     let mut max_depth = 0;
@@ -68,7 +68,7 @@ fn many_suspensions_flat_memory() {
                 if n > 1000 {
                     assert_eq!(fiber.capacity(), caps, "storage grew after {n} suspensions");
                 }
-                input = vm::resolver::Resolver::resolve(&mut res, &req);
+                input = vm::resolver::Resolver::resolve(res, &req);
             }
             Step::Done(v) => {
                 assert_eq!(vm::print::repr(&v), "100001");
@@ -99,13 +99,13 @@ fn unknown_op_raises() {
 fn call_value_fiber() {
     let (mut iso, _) = isolate();
     let mut fiber = iso.compile_file("h.sx", "(fn (req) (str \"hello \" (get req :name) (perform {:op \"kv/get\" :args (list \"x\" \"!\")})))").unwrap();
-    let handler = iso.run(&mut fiber, &mut MemoryResolver::new()).unwrap();
+    let handler = iso.run(&mut fiber, &mut io().resolver).unwrap();
     let arg = Value::dict_from([("name", Value::str("bob"))]);
     let mut f2 = iso.call_value(&handler, vec![arg]);
-    let v = iso.run(&mut f2, &mut MemoryResolver::new()).unwrap();
+    let v = iso.run(&mut f2, &mut io().resolver).unwrap();
     assert_eq!(vm::print::repr(&v), "\"hello bob!\"");
     let mut f3 = iso.call_value(&Value::Int(3), vec![]);
-    assert_eq!(iso.run(&mut f3, &mut MemoryResolver::new()).unwrap_err().message, "not callable: 3");
+    assert_eq!(iso.run(&mut f3, &mut io().resolver).unwrap_err().message, "not callable: 3");
 }
 
 #[test]
@@ -114,7 +114,7 @@ fn profiles_are_recorded() {
     let mut fiber = iso
         .compile_file("p.sx", "(define (f x) (+ x 1.5)) (define (loop i) (if (< i 10) (do (f i) (loop (+ i 1))) i)) (loop 0)")
         .unwrap();
-    iso.run(&mut fiber, &mut MemoryResolver::new()).unwrap();
+    iso.run(&mut fiber, &mut io().resolver).unwrap();
     let profs = iso.profiles();
     // (f may be inlined into loop by the optimiser)
     let lp = profs.iter().rev().find(|p| p.name == "loop").expect("profile of loop");

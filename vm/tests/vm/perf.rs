@@ -2,14 +2,13 @@
 
 use crate::common::*;
 use std::time::Instant;
-use vm::memory_resolver::MemoryResolver;
 
 /// Compiles `src` in a fresh isolate and returns the time to run it.
 pub fn time_run(src: &str) -> (String, std::time::Duration) {
     let (mut iso, _) = isolate();
     let mut fiber = iso.compile_file("bench.sx", src).unwrap_or_else(|d| panic!("{}", d.message));
     let t = Instant::now();
-    let v = iso.run(&mut fiber, &mut MemoryResolver::new()).unwrap_or_else(|e| panic!("{e}"));
+    let v = iso.run(&mut fiber, &mut io().resolver).unwrap_or_else(|e| panic!("{e}"));
     (vm::print::repr(&v), t.elapsed())
 }
 
