@@ -12,8 +12,8 @@ use std::time::{Duration, Instant};
 const APP: &str = r#"
 (define (spin n) (spin (+ n 1)))
 (define (doubled s k) (if (= k 0) s (doubled (str s s) (- k 1))))
-(define kib (doubled "x" 10))
-(define (grow xs n) (append! xs (str kib n)) (grow xs (+ n 1)))
+(define chunk (doubled "x" 16))
+(define (grow xs n) (append! xs (str chunk n)) (grow xs (+ n 1)))
 (define (deep n) (+ 1 (deep (+ n 1))))
 (define (handler req)
   (let ((path (get req :path)) (q (get req :query)))
@@ -157,4 +157,85 @@ fn sxc_run_memory_mb_stops_a_script_that_allocates_without_end() {
     assert!(stderr.contains("error: memory limit exceeded"), "{stderr}");
     assert!(stderr.contains("at grow (grow.sx:1:"), "{stderr}");
     assert_eq!(String::from_utf8_lossy(&out.stdout), "cleaned up\n");
+}
+
+/// Sends `raw` on a fresh connection and returns what the server answers
+/// before closing (empty when it closes without a response).
+fn raw_exchange(addr: std::net::SocketAddr, raw: &[u8]) -> String {
+    use std::io::Read;
+    let mut s = TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let _ = s.write_all(raw);
+    let mut out = Vec::new();
+    let _ = s.read_to_end(&mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+fn status_of(reply: &str) -> Option<u16> {
+    reply.split(' ').nth(1).and_then(|s| s.parse().ok())
+}
+
+const JSON_APP: &str = r#"
+(http-listen
+  (fn (req)
+    (if (= (get req :path) "/json")
+        (guard (e (true {:status 400 :body (str "bad json: " (error-message e))}))
+          (str (len (json-decode (get req :body)))))
+        "fine")))
+"#;
+
+#[test]
+fn hostile_http_input_gets_a_4xx_and_other_clients_are_served() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = write_app(dir.path(), JSON_APP);
+    let server = Server::start(&app, &dir.path().join("data"), &["--read-timeout", "1000"]);
+    let addr = server.addr;
+    // Slow clients start first and hold their connections during the rest.
+    let slow_head = std::thread::spawn(move || {
+        let t = Instant::now();
+        (raw_exchange(addr, b"GET / HTTP/1.1\r\nHost: x\r\n"), t.elapsed())
+    });
+    let slow_body = std::thread::spawn(move || {
+        raw_exchange(addr, b"POST /json HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n[1,")
+    });
+    let cases: Vec<(&str, Vec<u8>, u16)> = vec![
+        ("malformed request line", b"GARBAGE\r\n\r\n".to_vec(), 400),
+        ("bad version", b"GET / HTTP/9.9\r\nHost: x\r\n\r\n".to_vec(), 400),
+        (
+            "oversized header",
+            format!("GET / HTTP/1.1\r\nHost: x\r\nX-Big: {}\r\n\r\n", "a".repeat(20_000)).into_bytes(),
+            431,
+        ),
+        (
+            "invalid UTF-8 body",
+            b"POST /json HTTP/1.1\r\nHost: x\r\nConnection: close\r\nContent-Length: 4\r\n\r\n[\xff\xfe]".to_vec(),
+            400,
+        ),
+        ("invalid UTF-8 path", b"GET /%ff%fe HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".to_vec(), 400),
+        (
+            "oversized body",
+            format!("POST /json HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\n\r\n", 5 << 20).into_bytes(),
+            413,
+        ),
+    ];
+    for (what, raw, want) in cases {
+        let reply = raw_exchange(addr, &raw);
+        assert_eq!(status_of(&reply), Some(want), "{what}: {reply:?}");
+        assert_eq!(get(addr, "/").status, 200, "after {what}");
+    }
+    // Deeply nested JSON: an error (caught by the app: 400), never a stack overflow.
+    let deep = "[".repeat(200_000);
+    let r = http(addr, "POST", "/json", &[], deep.as_bytes()).unwrap();
+    assert_eq!(r.status, 400, "{}", r.body);
+    assert!(r.body.contains("bad json"), "{}", r.body);
+    let r = http(addr, "POST", "/json", &[], b"[1,[2,[3]]]").unwrap();
+    assert_eq!((r.status, r.body.as_str()), (200, "2"));
+
+    let (head, took) = slow_head.join().unwrap();
+    assert!(took < Duration::from_secs(5), "a slow head held its connection for {took:?}");
+    assert!(head.is_empty() || status_of(&head) == Some(408), "{head:?}");
+    let body = slow_body.join().unwrap();
+    assert_eq!(status_of(&body), Some(408), "{body:?}");
+    assert_eq!(get(addr, "/").status, 200);
+    assert_eq!(server.terminate(), Some(0));
 }

@@ -352,31 +352,13 @@ impl Worker {
                 Ok(Ok(collected)) => collected.to_bytes(),
             }
         };
-        let Ok(body) = String::from_utf8(Vec::from(body)) else {
-            return (Response::text(400, "400 Bad Request: the body is not UTF-8\n"), false);
+        let headers: Vec<(&[u8], &[u8])> =
+            parts.headers.iter().map(|(k, v)| (k.as_str().as_bytes(), v.as_bytes())).collect();
+        let target = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+        let request = match request_from_http(parts.method.as_str(), target.as_bytes(), &headers, Vec::from(body)) {
+            Ok(r) => r,
+            Err(resp) => return (resp, false),
         };
-        let Some(path) = percent_decode(parts.uri.path(), false) else {
-            return (Response::text(400, "400 Bad Request: bad path encoding\n"), false);
-        };
-        let query = match parts.uri.query() {
-            None => Vec::new(),
-            Some(q) => match parse_form(q) {
-                Some(pairs) => pairs,
-                None => return (Response::text(400, "400 Bad Request: bad query encoding\n"), false),
-            },
-        };
-        let mut headers: Vec<(String, String)> = Vec::new();
-        for (name, value) in parts.headers.iter() {
-            let value = String::from_utf8_lossy(value.as_bytes()).into_owned();
-            match headers.iter_mut().find(|(k, _)| k == name.as_str()) {
-                Some((_, existing)) => {
-                    existing.push_str(", ");
-                    existing.push_str(&value);
-                }
-                None => headers.push((name.as_str().to_string(), value)),
-            }
-        }
-        let request = Request { method: parts.method.as_str().to_string(), path, query, headers, body };
         // The handler is stopped at the deadline by its interrupt word (see
         // `App::handle`); this outer timer only fires when that could not
         // happen in time (the fiber stuck in one long primitive call): the
@@ -394,6 +376,43 @@ impl Worker {
         crate::resolver::collect_cycles_if_due();
         (resp, false)
     }
+}
+
+/// Converts a request as the HTTP parser hands it over — method, target
+/// (path and query), headers (names as received), body — into the
+/// [`Request`] the app gets, or the 400 response for a body that is not
+/// UTF-8, or a path or query whose percent-encoding is malformed or not
+/// UTF-8. Header names are lower-cased; values
+/// that are not UTF-8 are decoded lossily; repeated names are joined with
+/// `", "`. Fuzzed by `fuzz/fuzz_targets/request.rs`.
+pub fn request_from_http(method: &str, target: &[u8], headers: &[(&[u8], &[u8])], body: Vec<u8>) -> Result<Request, Response> {
+    let bad = |what: &str| Response::text(400, format!("400 Bad Request: {what}\n"));
+    let Ok(body) = String::from_utf8(body) else {
+        return Err(bad("the body is not UTF-8"));
+    };
+    let target = std::str::from_utf8(target).map_err(|_| bad("bad path encoding"))?;
+    let (raw_path, raw_query) = match target.split_once('?') {
+        Some((p, q)) => (p, Some(q)),
+        None => (target, None),
+    };
+    let path = percent_decode(raw_path, false).ok_or_else(|| bad("bad path encoding"))?;
+    let query = match raw_query {
+        None => Vec::new(),
+        Some(q) => parse_form(q).ok_or_else(|| bad("bad query encoding"))?,
+    };
+    let mut joined: Vec<(String, String)> = Vec::new();
+    for (name, value) in headers {
+        let name = String::from_utf8_lossy(name).to_ascii_lowercase();
+        let value = String::from_utf8_lossy(value).into_owned();
+        match joined.iter_mut().find(|(k, _)| *k == name) {
+            Some((_, existing)) => {
+                existing.push_str(", ");
+                existing.push_str(&value);
+            }
+            None => joined.push((name, value)),
+        }
+    }
+    Ok(Request { method: method.to_string(), path, query, headers: joined, body })
 }
 
 fn to_hyper(resp: Response, close: bool) -> hyper::Response<Full<Bytes>> {

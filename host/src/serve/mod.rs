@@ -38,7 +38,13 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
-pub use http::RunningServer;
+pub use http::{request_from_http, RunningServer};
+
+/// The SX value a handler receives for `req`: `{:method :path :query
+/// :headers :body}` (see `docs/serve.md`, "Requests").
+pub fn request_value(req: &Request) -> vm::Value {
+    convert::request_value(req)
+}
 
 /// Configuration of [`serve`] / [`start`]. Build with [`ServeConfig::new`] and
 /// adjust fields; every field has a sensible default.
