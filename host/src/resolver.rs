@@ -63,7 +63,7 @@ pub enum Decoded {
 /// Splits a performed request into a process op or a store op with portable
 /// arguments. Errors are SX error values ready to raise in the fiber.
 pub fn decode(request: &Value) -> Result<Decoded, Value> {
-    let (op, args) = vm::memory_resolver::request_op(request)
+    let (op, args) = vm::resolver::request_op(request)
         .ok_or_else(|| err(format!("perform: expected a request {{:op \"NAME\" :args (...)}}, got {}", vm::print::repr(request))))?;
     if let Some(p) = crate::procs::decode_op(&op, &args) {
         return p.map(Decoded::Process);
