@@ -74,6 +74,10 @@ pub struct Local {
     watchdog: RefCell<Option<Arc<Watchdog>>>,
     /// The tasks of the processes spawned here, for [`Local::stop_processes`].
     processes: RefCell<Vec<tokio::task::AbortHandle>>,
+    /// Memory budget of each process driven here, in bytes (`sxc serve`:
+    /// `--request-memory-mb`; `None` under `sxc run`, whose one budget
+    /// covers the whole run).
+    memory_limit: std::cell::Cell<Option<usize>>,
 }
 
 /// The pid side of one fiber: created on first use (`self`, `receive`,
@@ -138,12 +142,20 @@ impl Local {
             worker,
             watchdog: RefCell::new(None),
             processes: RefCell::new(Vec::new()),
+            memory_limit: std::cell::Cell::new(None),
         })
     }
 
     /// Time-slices the fibers [`Local::drive`] runs from now on.
     pub(crate) fn set_watchdog(&self, w: Arc<Watchdog>) {
         *self.watchdog.borrow_mut() = Some(w);
+    }
+
+    /// Gives every fiber driven by [`Self::drive`] (processes) its own
+    /// memory budget of `bytes` (`host::memory`): one that grows without
+    /// bound fails with `memory limit exceeded`.
+    pub(crate) fn set_memory_limit(&self, bytes: usize) {
+        self.memory_limit.set(Some(bytes));
     }
 
     /// The server-wide process table.
@@ -159,11 +171,16 @@ impl Local {
     /// Runs `fiber` to its end on this task, serving everything it performs.
     pub async fn drive(self: &Rc<Self>, fiber: &mut Fiber, me: &mut FiberProc) -> Result<Value, SxError> {
         let watch = self.watchdog.borrow().as_ref().map(|w| w.watch(fiber.interrupt_handle(), no_deadline()));
+        let mut budget = self.memory_limit.get().map(|l| crate::memory::MemoryBudget::new(l, fiber.interrupt_handle()));
         let mut input = Ok(Value::Nil);
         loop {
-            let step = match &watch {
-                Some(w) => w.running(|| self.isolate.borrow_mut().resume(fiber, input)),
+            let resume = || match &mut budget {
+                Some(b) => b.run(|| self.isolate.borrow_mut().resume(fiber, input)),
                 None => self.isolate.borrow_mut().resume(fiber, input),
+            };
+            let step = match &watch {
+                Some(w) => w.running(resume),
+                None => resume(),
             };
             match step {
                 Step::Done(v) => return Ok(v),

@@ -54,6 +54,7 @@ impl App {
         let files = isolate.program_files();
         let local = Local::new(isolate, spec.registry.clone(), StoreSlot::Open(store), worker);
         local.set_watchdog(spec.watchdog.clone());
+        local.set_memory_limit(spec.memory_limit);
         // The top level may spawn processes: they live on as tasks of this worker.
         let mut me = local.fiber_proc(Kind::Main);
         let handler = local.drive(&mut fiber, &mut me).await.map_err(|e| {
