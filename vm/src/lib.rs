@@ -13,6 +13,7 @@ pub mod data;
 pub mod prims;
 pub mod resolver;
 pub mod value;
+pub mod abi;
 pub mod text;
 pub mod dictmap;
 pub mod convert;

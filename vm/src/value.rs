@@ -32,7 +32,10 @@ impl Sym {
 #[derive(Copy, Clone, PartialEq, Eq, Hash, Debug)]
 pub struct PrimId(pub u32);
 
-/// An SX value. Exactly 16 bytes (asserted below).
+/// An SX value. Exactly 16 bytes (asserted below). The layout is pinned
+/// (`repr(C, u8)`: a one-byte tag at offset 0, the payload at offset 8) so
+/// generated code can test tags and read immediates; [`crate::abi`] writes
+/// the tags and offsets down and tests them.
 ///
 /// The immediates (no heap reference) are declared first: rustc numbers the
 /// tags in declaration order, so "is this an immediate?" — asked on every
@@ -40,6 +43,7 @@ pub struct PrimId(pub u32);
 /// bit-mask test (a performance property only; nothing depends on it for
 /// correctness).
 #[derive(Clone, Debug)]
+#[repr(C, u8)]
 pub enum Value {
     Nil,
     Bool(bool),

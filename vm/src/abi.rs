@@ -1,0 +1,95 @@
+//! The value layout generated code relies on, written down in one place.
+//!
+//! [`Value`] is `repr(C, u8)`: byte 0 is the tag, the payload word is at
+//! offset 8 (16 bytes in all). Compiled code (the LLVM tier) tests tags and
+//! reads or writes the immediates below inline; anything that touches a heap
+//! object's insides or a reference count goes through the runtime
+//! (`vm::jit` `sx_rt_*` functions). Everything else in `vm` uses the safe
+//! enum API; this module's tests check every constant against the compiler's
+//! actual layout, so a change to `Value` that breaks the contract fails here.
+
+use crate::value::Value;
+
+/// Size of a value in bytes.
+pub const VALUE_SIZE: usize = 16;
+/// Offset of the tag byte.
+pub const TAG_OFFSET: usize = 0;
+/// Offset of the payload word (`i64` for Int, `f64` for Float, `u8` 0/1 for Bool).
+pub const PAYLOAD_OFFSET: usize = 8;
+
+/// Tag of `Value::Nil`.
+pub const TAG_NIL: u8 = 0;
+/// Tag of `Value::Bool`; the payload's first byte is 0 or 1.
+pub const TAG_BOOL: u8 = 1;
+/// Tag of `Value::Int`; the payload is an `i64`.
+pub const TAG_INT: u8 = 2;
+/// Tag of `Value::Float`; the payload is an `f64`.
+pub const TAG_FLOAT: u8 = 3;
+/// Tags below this one are immediates (no heap reference: copying is a bit
+/// copy, dropping is nothing); tags at or above it own an `Rc`.
+pub const FIRST_HEAP_TAG: u8 = 8;
+
+/// The tag byte of `v`.
+#[inline(always)]
+pub fn tag_of(v: &Value) -> u8 {
+    // SAFETY: `Value` is `repr(C, u8)`: its first byte is the tag.
+    unsafe { *(v as *const Value as *const u8) }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::value::{PrimId, Sym};
+    use std::mem::size_of;
+
+    fn payload_i64(v: &Value) -> i64 {
+        // SAFETY: reading 8 bytes at offset 8 of a 16-byte value.
+        unsafe { *((v as *const Value as *const u8).add(PAYLOAD_OFFSET) as *const i64) }
+    }
+
+    #[test]
+    fn size_and_offsets() {
+        assert_eq!(size_of::<Value>(), VALUE_SIZE);
+        assert_eq!(std::mem::align_of::<Value>(), 8);
+        assert_eq!(size_of::<Option<Value>>(), VALUE_SIZE, "the tag keeps a niche for Option");
+        // The payload's offset, measured on a value.
+        let v = Value::Int(0);
+        let base = &v as *const Value as usize;
+        let Value::Int(i) = &v else { unreachable!() };
+        assert_eq!(i as *const i64 as usize - base, PAYLOAD_OFFSET);
+        let v = Value::Bool(true);
+        let base = &v as *const Value as usize;
+        let Value::Bool(b) = &v else { unreachable!() };
+        assert_eq!(b as *const bool as usize - base, PAYLOAD_OFFSET);
+        assert_eq!(TAG_OFFSET, 0);
+    }
+
+    #[test]
+    fn every_tag() {
+        let heap = [
+            Value::str("s"),
+            Value::list(vec![]),
+            Value::dict(vec![]),
+            Value::error("e"),
+            Value::cell(Value::Nil),
+        ];
+        assert_eq!(tag_of(&Value::Nil), TAG_NIL);
+        assert_eq!(tag_of(&Value::Bool(true)), TAG_BOOL);
+        assert_eq!(tag_of(&Value::Int(7)), TAG_INT);
+        assert_eq!(tag_of(&Value::Float(1.5)), TAG_FLOAT);
+        for imm in [Value::Symbol(Sym(1)), Value::Keyword(Sym(1)), Value::Prim(PrimId(0)), Value::Pid(3)] {
+            assert!(tag_of(&imm) < FIRST_HEAP_TAG, "{imm:?}");
+        }
+        for h in &heap {
+            assert!(tag_of(h) >= FIRST_HEAP_TAG, "{h:?}");
+        }
+    }
+
+    #[test]
+    fn payloads() {
+        assert_eq!(payload_i64(&Value::Int(-42)), -42);
+        assert_eq!(f64::from_bits(payload_i64(&Value::Float(2.25)) as u64), 2.25);
+        assert_eq!(payload_i64(&Value::Bool(true)) & 0xff, 1);
+        assert_eq!(payload_i64(&Value::Bool(false)) & 0xff, 0);
+    }
+}
