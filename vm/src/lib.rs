@@ -14,6 +14,7 @@ pub mod prims;
 pub mod resolver;
 pub mod value;
 pub mod abi;
+pub mod jit;
 pub mod text;
 pub mod dictmap;
 pub mod convert;

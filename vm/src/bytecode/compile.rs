@@ -86,6 +86,8 @@ pub fn compile_module(m: &Module, globals: &mut GlobalTable) -> Rc<Proto> {
             panic!("bytecode compiler produced invalid code: {e}\n{p}");
         }
     }
+    let loaded: Vec<Rc<Proto>> = order.iter().filter_map(|&u| protos[u].clone()).collect();
+    crate::jit::on_load(&loaded);
     protos[entry.index()].clone().unwrap()
 }
 
@@ -153,6 +155,10 @@ struct FnCompiler<'a> {
     preds: Vec<u32>,
     /// Blocks folded into their predecessor's `ret.if`/`ret.not` (not emitted).
     skipped: Vec<bool>,
+    /// For the LLVM tier (see [`crate::jit::map`]).
+    inst_pc: Vec<u32>,
+    term_pc: Vec<u32>,
+    alloc_info: Option<super::regalloc::Allocation>,
 }
 
 impl<'a> FnCompiler<'a> {
@@ -169,9 +175,10 @@ impl<'a> FnCompiler<'a> {
         let fused_global = fused_global_calls(f, &uses);
         let omit: Vec<bool> = fused_global.iter().map(Option::is_some).collect();
         let alloc = super::regalloc::allocate(f, looping.as_ref().map(|l| l.pinned.as_slice()), &omit);
-        let reg_of = alloc.reg_of;
+        let reg_of = alloc.reg_of.clone();
         let next = alloc.nregs;
-        let (dies_at_inst, dies_at_term) = (alloc.dies_at_inst, alloc.dies_at_term);
+        let mut alloc = alloc;
+        let (dies_at_inst, dies_at_term) = (std::mem::take(&mut alloc.dies_at_inst), std::mem::take(&mut alloc.dies_at_term));
         let mut imm = vec![None; nvals];
         for node in &f.insts {
             if let InstData::Const(Const::Int(i)) = &node.data {
@@ -206,6 +213,9 @@ impl<'a> FnCompiler<'a> {
             cur: 0,
             preds: predecessor_counts(f),
             skipped: vec![false; f.blocks.len()],
+            inst_pc: vec![0; f.insts.len()],
+            term_pc: vec![u32::MAX; f.blocks.len()],
+            alloc_info: Some(alloc),
         }
         .plan_folds()
     }
@@ -309,7 +319,30 @@ impl<'a> FnCompiler<'a> {
         if self.code.iter().any(|op| matches!(op, Op::Move { dst, .. } | Op::Take { dst, .. } if *dst == self.tmp)) {
             heap_hi = heap_hi.max(self.tmp as u32 + 1);
         }
+        // Compiled code keeps IR values in their homes, which may differ from
+        // the registers the bytecode writes (a result moved straight into a
+        // block parameter): when it may run, a returning frame clears all.
+        if crate::jit::config().is_some_and(|c| c.mode != crate::jit::Mode::Off) {
+            heap_hi = self.nregs;
+        }
+        let a = self.alloc_info.take().expect("allocation kept for the jit map");
+        let map = crate::jit::JitMap {
+            ir: f.clone(),
+            reg_of: self.reg_of.clone(),
+            has_reg: a.has_reg,
+            lo: a.lo,
+            hi: a.hi,
+            pos: a.pos,
+            inst_pc: std::mem::take(&mut self.inst_pc),
+            term_pc: std::mem::take(&mut self.term_pc),
+            uses: self.uses.clone(),
+            self_loop: self.looping.as_ref().map(|l| (l.self_value, self.loop_header)),
+            ops: self.code.iter().map(crate::jit::runtime::classify).collect(),
+            tmp: self.tmp,
+            nregs: self.nregs,
+        };
         Proto {
+            jit: crate::jit::JitInfo::new(map),
             name: f.name.clone(),
             arity: f.arity as u16,
             exact_arity: if f.has_rest { u32::MAX } else { f.arity as u32 },
@@ -432,12 +465,18 @@ impl<'a> FnCompiler<'a> {
             }
             let node = f.inst(i);
             self.dying = std::mem::take(&mut self.dies_at_inst[i.index()]);
+            self.inst_pc[i.index()] = self.code.len() as u32;
             self.inst(&node.data, node.result, node.span);
         }
         if prologue != usize::MAX && prologue >= keep {
             self.loop_header = self.code.len() as u32;
         }
         self.dying = std::mem::take(&mut self.dies_at_term[b.index()]);
+        // Instructions fused into the terminator are performed by it.
+        for &i in &bd.insts[keep..] {
+            self.inst_pc[i.index()] = self.code.len() as u32;
+        }
+        self.term_pc[b.index()] = self.code.len() as u32;
         self.term(&bd.term, bd.term_span, fused);
     }
 

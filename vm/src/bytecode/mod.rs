@@ -12,6 +12,7 @@ mod disasm;
 mod regalloc;
 
 pub use compile::compile_module;
+pub use regalloc::Positions;
 
 use crate::value::{PrimId, Value};
 use frontend::Span;
@@ -358,6 +359,9 @@ pub struct Proto {
     pub span: Span,
     /// Interpreter profile.
     pub profile: ProtoProfile,
+    /// The LLVM tier's view: the IR, its map to this bytecode, the tier state
+    /// and the compiled entry (see [`crate::jit`]).
+    pub jit: crate::jit::JitInfo,
 }
 
 impl Proto {

@@ -19,6 +19,25 @@ pub(crate) struct Allocation {
     /// Per block: the terminator's operands (edge arguments included) that
     /// are not live out of the block.
     pub dies_at_term: Vec<Vec<ir::Value>>,
+    /// Per value: whether it has a register of its own (omitted and dead
+    /// values share register 0 and are never materialised).
+    pub has_reg: Vec<bool>,
+    /// Per value: its live interval `[lo, hi]` in positions (see [`Positions`]).
+    pub lo: Vec<u32>,
+    pub hi: Vec<u32>,
+    pub pos: Positions,
+}
+
+/// Program positions in block layout order: each block's start, then each
+/// instruction, then its terminator. Live intervals are measured in them.
+#[derive(Clone, Debug, Default)]
+pub struct Positions {
+    /// Per block: its start position.
+    pub block_start: Vec<u32>,
+    /// Per instruction: its position.
+    pub inst: Vec<u32>,
+    /// Per block: its terminator's position.
+    pub term: Vec<u32>,
 }
 
 struct BitSet {
@@ -320,11 +339,12 @@ pub(crate) fn allocate(f: &Function, pin: Option<&[ir::Value]>, omit: &[bool]) -
         active.push((r, hi[v]));
     }
     // Values never defined or used (dead arena entries) share register 0.
+    let has_reg: Vec<bool> = reg_of.iter().map(|&r| r != u16::MAX).collect();
     for r in reg_of.iter_mut() {
         if *r == u16::MAX {
             *r = 0;
         }
     }
     assert!(next < u16::MAX as u32 - 1, "bytecode: function {:?} needs more than 65534 registers", f.name);
-    Allocation { reg_of, nregs: next, dies_at_inst, dies_at_term }
+    Allocation { reg_of, nregs: next, dies_at_inst, dies_at_term, has_reg, lo, hi, pos: Positions { block_start: start, inst: inst_pos, term: term_pos } }
 }

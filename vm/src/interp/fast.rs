@@ -195,7 +195,7 @@ pub(super) fn prim2_slow(ctx: &mut Ctx, prim: u16, a: &Value, b: &Value) -> Resu
 
 /// Generic comparison through the primitive; the result's truthiness.
 #[inline(never)]
-pub(super) fn cmp_slow(ctx: &mut Ctx, cmp: Cmp, prim: u16, a: &Value, b: &Value) -> Result<bool, Value> {
+pub(crate) fn cmp_slow(ctx: &mut Ctx, cmp: Cmp, prim: u16, a: &Value, b: &Value) -> Result<bool, Value> {
     if let (Value::Float(x), Value::Float(y)) = (a, b) {
         let (x, y) = (*x, *y);
         return Ok(match cmp {

@@ -12,6 +12,7 @@ pub mod rt;
 
 pub use entry::resume;
 pub(crate) use entry::{capture_backtrace, unwind};
+pub(crate) use fast::cmp_slow;
 use entry::finish;
 use fast::*;
 
@@ -290,6 +291,10 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
                 }
                 let calls = &cp.profile.calls;
                 calls.set(calls.get() + 1);
+                let entry = cp.jit.entry();
+                if entry.is_none() && calls.get() == crate::jit::threshold() {
+                    crate::jit::tier_up(cp);
+                }
                 save_pc!();
                 clo = Rc::as_ptr(&c);
                 proto = Rc::as_ptr(&c.proto);
@@ -306,6 +311,16 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
                 win = nwin;
                 ip = code;
                 poll!();
+                if let Some(e) = entry {
+                    // Compiled code runs on the frame just pushed; it returns
+                    // with the frame popped, or leaves the activation (or a
+                    // deeper one) to us at its saved pc.
+                    let r = crate::jit::runtime::enter(f, env, e, base);
+                    reload!();
+                    if let Err(v) = r {
+                        throw!(v);
+                    }
+                }
                 continue;
             }};
         }

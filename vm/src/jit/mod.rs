@@ -1,0 +1,358 @@
+//! The LLVM tier's side of the vm: per-function tier state, the compile
+//! policy (`--jit off|tiered|eager`, threshold, exclusions), the runtime
+//! ABI that generated code calls (`runtime`), and the transitions between
+//! the interpreter and compiled code.
+//!
+//! The code generator itself lives in the `codegen-llvm` crate (which
+//! depends on this one); it is installed here as a [`Backend`] by the host,
+//! so `vm` never links LLVM.
+//!
+//! Execution model (see `docs/jit.md`): a compiled function runs on the
+//! interpreter's frame — the caller pushes the same [`crate::fiber::Frame`]
+//! it would push for bytecode, and the compiled code keeps every IR value's
+//! home in that frame's register window ([`map::JitMap`]). Leaving compiled
+//! code for the interpreter at any IR position (a failed guard, a `perform`,
+//! a call the interpreter must make, an interrupt) is therefore writing the
+//! live values that are only in machine registers into their homes and
+//! setting the frame's pc: the interpreter continues the same activation,
+//! and nothing that already ran runs again.
+
+pub mod map;
+pub mod runtime;
+
+pub use map::JitMap;
+
+use crate::bytecode::Proto;
+use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// When functions are compiled.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Mode {
+    /// Never: everything runs in the interpreter.
+    Off,
+    /// When a function's call count reaches the threshold, on a background
+    /// compile thread; the interpreter runs it until the code is ready.
+    Tiered,
+    /// Every function before its first call, synchronously (for tests).
+    Eager,
+}
+
+/// A function's tier.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Tier {
+    Interpreted = 0,
+    Queued = 1,
+    Compiled = 2,
+    Excluded = 3,
+    Failed = 4,
+}
+
+impl Tier {
+    fn from_u8(v: u8) -> Tier {
+        match v {
+            1 => Tier::Queued,
+            2 => Tier::Compiled,
+            3 => Tier::Excluded,
+            4 => Tier::Failed,
+            _ => Tier::Interpreted,
+        }
+    }
+    /// Lower-case name for stats.
+    pub fn name(self) -> &'static str {
+        match self {
+            Tier::Interpreted => "interpreted",
+            Tier::Queued => "queued",
+            Tier::Compiled => "compiled",
+            Tier::Excluded => "excluded",
+            Tier::Failed => "failed",
+        }
+    }
+}
+
+/// A compiled function's entry: `fn(ctx, base) -> status` (see [`runtime`]).
+pub type Entry = unsafe extern "C" fn(*mut runtime::JitCtx, u64) -> u32;
+
+/// What the code generator is asked to compile.
+pub struct CompileJob {
+    /// Display name (for symbols, logs, perf maps).
+    pub name: String,
+    pub map: Arc<JitMap>,
+    /// Per bytecode pc: the interpreter's observed operand kinds
+    /// ([`crate::profile::kinds`]; 0 = only integers, or never run).
+    pub feedback: Vec<u8>,
+    /// Speculate on operand types (guards with side exits). Off when the
+    /// function deoptimised too often.
+    pub speculate: bool,
+    /// `SXC_JIT_STRESS_DEOPT`: make every Nth guard execution fail (0 = never).
+    pub stress_deopt: u32,
+}
+
+/// What the code generator produced.
+pub struct Compiled {
+    /// Address of the entry (an [`Entry`]).
+    pub entry: usize,
+    /// Machine code size in bytes (0 when unknown).
+    pub code_size: usize,
+}
+
+/// The code generator (implemented by `codegen-llvm`). Must be usable from
+/// any thread: the background compile thread and, under `--jit eager`, the
+/// program's own threads.
+pub trait Backend: Send + Sync {
+    /// Compiles one function. An error leaves the function interpreted; it
+    /// is logged once and never reaches the program.
+    fn compile(&self, job: &CompileJob) -> Result<Compiled, String>;
+}
+
+/// Process-wide policy, set once by the host before any isolate exists.
+pub struct Config {
+    pub mode: Mode,
+    /// Calls before a function is queued (tiered mode).
+    pub threshold: u64,
+    /// Name patterns (`*` matches any run of characters) of functions that
+    /// stay interpreted.
+    pub exclude: Vec<String>,
+    pub backend: Box<dyn Backend>,
+    pub stress_deopt: u32,
+}
+
+static CONFIG: OnceLock<Config> = OnceLock::new();
+/// The tier-up threshold read on the interpreter's call path (`u64::MAX`
+/// when the JIT is off, so the comparison never matches).
+static THRESHOLD: AtomicU64 = AtomicU64::new(u64::MAX);
+
+/// Installs the policy and backend (once per process; later calls are ignored).
+pub fn install(config: Config) {
+    let t = match config.mode {
+        Mode::Off => u64::MAX,
+        Mode::Tiered => config.threshold.max(1),
+        Mode::Eager => u64::MAX,
+    };
+    if CONFIG.set(config).is_ok() {
+        THRESHOLD.store(t, Ordering::Relaxed);
+    }
+}
+
+/// The installed policy, if any.
+pub fn config() -> Option<&'static Config> {
+    CONFIG.get()
+}
+
+/// The call count at which a function is queued for compilation.
+#[inline(always)]
+pub(crate) fn threshold() -> u64 {
+    THRESHOLD.load(Ordering::Relaxed)
+}
+
+/// Deoptimisations after which a function is recompiled without speculation.
+pub const DEOPT_LIMIT: u32 = 8;
+
+/// The tier state of one function, shared with the compile thread.
+#[derive(Debug, Default)]
+pub struct JitSlot {
+    entry: AtomicUsize,
+    tier: AtomicU8,
+    /// Side exits taken (guard failures and other deoptimisations).
+    pub deopts: AtomicU32,
+    /// Whether the current code speculates (cleared after [`DEOPT_LIMIT`] deopts).
+    pub speculating: AtomicU8,
+    /// Total compile time (ns) and machine code size (bytes).
+    pub compile_ns: AtomicU64,
+    pub code_size: AtomicUsize,
+    /// Compilations of this function (recompiles included).
+    pub compiles: AtomicU32,
+}
+
+impl JitSlot {
+    pub fn tier(&self) -> Tier {
+        Tier::from_u8(self.tier.load(Ordering::Acquire))
+    }
+    fn set_tier(&self, t: Tier) {
+        self.tier.store(t as u8, Ordering::Release)
+    }
+}
+
+/// A proto's LLVM-tier view: its IR and bytecode map, and its tier slot.
+#[derive(Debug)]
+pub struct JitInfo {
+    pub map: Arc<JitMap>,
+    pub slot: Arc<JitSlot>,
+}
+
+impl JitInfo {
+    pub(crate) fn new(map: JitMap) -> JitInfo {
+        JitInfo { map: Arc::new(map), slot: Arc::new(JitSlot::default()) }
+    }
+    /// The compiled entry, when there is one.
+    #[inline(always)]
+    pub fn entry(&self) -> Option<Entry> {
+        let e = self.slot.entry.load(Ordering::Acquire);
+        if e == 0 {
+            None
+        } else {
+            // SAFETY: only `install_code` stores non-zero values, and those
+            // are entries produced by the backend for this function.
+            Some(unsafe { std::mem::transmute::<usize, Entry>(e) })
+        }
+    }
+}
+
+fn excluded(name: &str, patterns: &[String]) -> bool {
+    patterns.iter().any(|p| glob_match(p.as_bytes(), name.as_bytes()))
+}
+
+/// `*` matches any run of bytes; everything else matches itself.
+fn glob_match(p: &[u8], s: &[u8]) -> bool {
+    match p.split_first() {
+        None => s.is_empty(),
+        Some((b'*', rest)) => (0..=s.len()).any(|i| glob_match(rest, &s[i..])),
+        Some((c, rest)) => s.first() == Some(c) && glob_match(rest, &s[1..]),
+    }
+}
+
+fn job_for(proto: &Proto, speculate: bool, cfg: &Config) -> CompileJob {
+    CompileJob {
+        name: proto.display_name().to_string(),
+        map: proto.jit.map.clone(),
+        feedback: proto.profile.feedback.iter().map(|c| c.get()).collect(),
+        speculate,
+        stress_deopt: cfg.stress_deopt,
+    }
+}
+
+fn run_job(cfg: &Config, job: &CompileJob, slot: &JitSlot) {
+    let t0 = std::time::Instant::now();
+    let r = cfg.backend.compile(job);
+    slot.compile_ns.fetch_add(t0.elapsed().as_nanos() as u64, Ordering::Relaxed);
+    slot.compiles.fetch_add(1, Ordering::Relaxed);
+    match r {
+        Ok(c) => {
+            slot.code_size.store(c.code_size, Ordering::Relaxed);
+            slot.speculating.store(job.speculate as u8, Ordering::Relaxed);
+            slot.entry.store(c.entry, Ordering::Release);
+            slot.set_tier(Tier::Compiled);
+        }
+        Err(e) => {
+            // Logged once per function; the function stays interpreted.
+            eprintln!("sxc jit: {} not compiled: {e}", job.name);
+            slot.set_tier(Tier::Failed);
+        }
+    }
+}
+
+struct Queued {
+    job: CompileJob,
+    slot: Arc<JitSlot>,
+}
+
+// SAFETY: a job is plain data (IR, maps, counters) shared through `Arc`s;
+// nothing in it refers to an isolate's heap.
+unsafe impl Send for Queued {}
+
+static QUEUE: OnceLock<Mutex<std::sync::mpsc::Sender<Queued>>> = OnceLock::new();
+
+/// Hands a job to the background compile thread (started on first use).
+fn enqueue(q: Queued) {
+    let tx = QUEUE.get_or_init(|| {
+        let (tx, rx) = std::sync::mpsc::channel::<Queued>();
+        std::thread::Builder::new()
+            .name("sxc-jit".into())
+            .spawn(move || {
+                let Some(cfg) = config() else { return };
+                for q in rx {
+                    run_job(cfg, &q.job, &q.slot);
+                }
+            })
+            .expect("spawn the JIT compile thread");
+        Mutex::new(tx)
+    });
+    let _ = tx.lock().unwrap_or_else(|e| e.into_inner()).send(q);
+}
+
+/// Called by the interpreter when `proto`'s call count reaches the threshold.
+#[cold]
+pub(crate) fn tier_up(proto: &Proto) {
+    let Some(cfg) = config() else { return };
+    let slot = &proto.jit.slot;
+    if slot.tier() != Tier::Interpreted {
+        return;
+    }
+    if excluded(proto.display_name(), &cfg.exclude) {
+        slot.set_tier(Tier::Excluded);
+        return;
+    }
+    slot.set_tier(Tier::Queued);
+    enqueue(Queued { job: job_for(proto, true, cfg), slot: slot.clone() });
+}
+
+/// Called when a bytecode module has been compiled: under `--jit eager`,
+/// compiles every function of it now.
+pub(crate) fn on_load(protos: &[std::rc::Rc<Proto>]) {
+    let Some(cfg) = config() else { return };
+    if cfg.mode != Mode::Eager {
+        return;
+    }
+    for p in protos {
+        let slot = &p.jit.slot;
+        if slot.tier() != Tier::Interpreted {
+            continue;
+        }
+        if excluded(p.display_name(), &cfg.exclude) {
+            slot.set_tier(Tier::Excluded);
+            continue;
+        }
+        run_job(cfg, &job_for(p, true, cfg), slot);
+    }
+}
+
+/// Called on a side exit: counts it, and after [`DEOPT_LIMIT`] of them has
+/// the function recompiled without speculation (the old code stays valid
+/// for activations still running it).
+pub(crate) fn on_deopt(proto: &Proto) {
+    let slot = &proto.jit.slot;
+    let n = slot.deopts.fetch_add(1, Ordering::Relaxed) + 1;
+    if n != DEOPT_LIMIT || slot.speculating.load(Ordering::Relaxed) == 0 {
+        return;
+    }
+    let Some(cfg) = config() else { return };
+    slot.speculating.store(0, Ordering::Relaxed);
+    let job = job_for(proto, false, cfg);
+    match cfg.mode {
+        Mode::Eager => run_job(cfg, &job, slot),
+        _ => enqueue(Queued { job, slot: slot.clone() }),
+    }
+}
+
+/// One line per function for `--jit-stats`.
+#[derive(Clone, Debug)]
+pub struct FunctionStats {
+    pub name: String,
+    pub tier: Tier,
+    pub calls: u64,
+    pub compile_us: u64,
+    pub code_size: usize,
+    pub deopts: u32,
+}
+
+/// Stats of `proto` and every proto below it.
+pub fn collect_stats(root: &Proto, out: &mut Vec<FunctionStats>, seen: &mut std::collections::HashSet<usize>) {
+    if !seen.insert(root as *const Proto as usize) {
+        return;
+    }
+    let s = &root.jit.slot;
+    out.push(FunctionStats {
+        name: root.display_name().to_string(),
+        tier: s.tier(),
+        calls: root.profile.calls.get(),
+        compile_us: s.compile_ns.load(Ordering::Relaxed) / 1000,
+        code_size: s.code_size.load(Ordering::Relaxed),
+        deopts: s.deopts.load(Ordering::Relaxed),
+    });
+    for c in root.children() {
+        if let Some(p) = c.get() {
+            collect_stats(&p, out, seen);
+        }
+    }
+}

@@ -1,0 +1,465 @@
+//! The runtime ABI of compiled code: `extern "C"` functions named `sx_rt_*`,
+//! registered with ORC as absolute symbols by name (never as addresses baked
+//! into code), and the context every compiled function receives.
+//!
+//! Conventions:
+//! - A compiled function is `fn(ctx: *mut JitCtx, base: u64) -> u32`; its
+//!   frame is the fiber's top frame and its register window starts at
+//!   register `base` of the fiber's register file (`ctx.regs`).
+//! - Values are passed as their two words (`tag`, `payload`; see
+//!   [`crate::abi`]) or as register indices into the window; the runtime
+//!   never takes ownership of a word pair (they are borrowed from homes).
+//! - Status codes: [`OK`] (returned: the frame is popped and its result is
+//!   in the caller's destination register), [`DEOPT`] (the top frame
+//!   continues in the interpreter at its saved pc), [`RAISE`] (the raised
+//!   value is in `ctx.raised`; every frame's pc is set), [`NEED_INTERP`]
+//!   (from [`sx_rt_call`] only: the call must be made by the interpreter).
+//!
+//! Every function here that can raise sets the top frame's pc to one past
+//! the raising instruction first, exactly as the interpreter does, so
+//! backtraces are the same in both tiers.
+
+use super::map::JitMap;
+use crate::bytecode::{Cmp, Op, Proto, ProtoRef};
+use crate::fiber::{Fiber, Frame};
+use crate::interp::{rt, Env};
+use crate::value::{Closure, Value};
+use std::mem::ManuallyDrop;
+use std::rc::Rc;
+use std::sync::atomic::AtomicU32;
+
+/// Returned / done.
+pub const OK: u32 = 0;
+/// The activation continues in the interpreter.
+pub const DEOPT: u32 = 1;
+/// An error was raised (in `ctx.raised`).
+pub const RAISE: u32 = 2;
+/// `sx_rt_call`: the interpreter must make this call.
+pub const NEED_INTERP: u32 = 3;
+
+/// Native frames (compiled → compiled calls on the machine stack) allowed
+/// before a call is handed back to the interpreter, which unwinds them all
+/// and keeps recursing on its heap frame stack: deep SX recursion never
+/// overflows the machine stack, on any thread.
+pub const MAX_NATIVE_DEPTH: u32 = 200;
+
+/// The context of compiled code (`repr(C)`: generated code reads the first
+/// three fields at the offsets below).
+#[repr(C)]
+pub struct JitCtx {
+    /// Offset 0: the fiber's register file (reloaded by generated code after
+    /// every call that may grow it).
+    pub regs: *mut Value,
+    /// Offset 8: the running fiber's interrupt word (polled at function
+    /// entry and loop back-edges; non-zero → side exit to the interpreter).
+    pub interrupt: *const AtomicU32,
+    /// Offset 16: countdown of `SXC_JIT_STRESS_DEOPT` (a guard fails when it
+    /// reaches 0, and it restarts at N).
+    pub stress: u32,
+    /// Offset 20: native call depth.
+    pub depth: u32,
+    fiber: *mut Fiber,
+    env: *mut Env<'static>,
+    /// The value of a [`RAISE`].
+    pub raised: Value,
+}
+
+/// Byte offsets of [`JitCtx`] fields read by generated code.
+pub const CTX_REGS: u32 = 0;
+pub const CTX_INTERRUPT: u32 = 8;
+pub const CTX_STRESS: u32 = 16;
+
+static NO_INTERRUPT: AtomicU32 = AtomicU32::new(0);
+
+thread_local! {
+    static STRESS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Runs the compiled `entry` of the top frame (just pushed by the
+/// interpreter, window at `base`). `Err` carries a raised value (the
+/// frames are left for the interpreter to unwind).
+pub(crate) fn enter(f: &mut Fiber, env: &mut Env, entry: super::Entry, base: usize) -> Result<(), Value> {
+    let stress = STRESS.with(|s| s.get());
+    let stress = if stress == 0 { super::config().map_or(0, |c| c.stress_deopt) } else { stress };
+    let mut ctx = JitCtx {
+        regs: f.regs.as_mut_ptr(),
+        interrupt: &NO_INTERRUPT,
+        stress,
+        depth: 0,
+        fiber: f,
+        // Lifetime erased: the context does not outlive this call.
+        env: env as *mut Env as *mut Env<'static>,
+        raised: Value::Nil,
+    };
+    // SAFETY: `entry` was produced by the backend for the top frame's proto,
+    // whose window (at `base`) holds `nregs` registers.
+    let st = unsafe { entry(&mut ctx, base as u64) };
+    STRESS.with(|s| s.set(ctx.stress));
+    match st {
+        RAISE => Err(std::mem::replace(&mut ctx.raised, Value::Nil)),
+        _ => Ok(()),
+    }
+}
+
+/// The fiber and environment behind a context.
+///
+/// SAFETY (for every `sx_rt_*`): `ctx` is the live context built by
+/// [`enter`] for this thread's running fiber; nothing else uses the fiber or
+/// environment while compiled code runs.
+unsafe fn parts<'a>(ctx: *mut JitCtx) -> (&'a mut JitCtx, &'a mut Fiber, &'a mut Env<'static>) {
+    unsafe { (&mut *ctx, &mut *(*ctx).fiber, &mut *(*ctx).env) }
+}
+
+/// A borrowed view of a value passed as its two words.
+fn borrow(tag: u64, payload: u64) -> ManuallyDrop<Value> {
+    let mut v = std::mem::MaybeUninit::<Value>::zeroed();
+    let p = v.as_mut_ptr() as *mut u8;
+    // SAFETY: writing a tag byte and a payload word produced from a valid
+    // value of that tag (the generated code only passes such pairs) gives a
+    // valid value; it is borrowed, so it is never dropped.
+    unsafe {
+        *p = tag as u8;
+        *(p.add(crate::abi::PAYLOAD_OFFSET) as *mut u64) = payload;
+        ManuallyDrop::new(v.assume_init())
+    }
+}
+
+fn top_proto(f: &Fiber) -> &Proto {
+    &f.frames.last().expect("compiled code runs in a frame").closure.proto
+}
+
+fn set_pc(f: &mut Fiber, pc: u32) {
+    if let Some(t) = f.frames.last_mut() {
+        t.pc = pc;
+    }
+}
+
+fn raise(ctx: &mut JitCtx, f: &mut Fiber, pc: u32, e: Value) -> u32 {
+    set_pc(f, pc + 1);
+    ctx.raised = e;
+    RAISE
+}
+
+/// Leaves compiled code for the interpreter at `pc` of the top frame (the
+/// live values are already in their homes).
+pub unsafe extern "C" fn sx_rt_deopt(ctx: *mut JitCtx, pc: u32) {
+    let (_, f, _) = unsafe { parts(ctx) };
+    set_pc(f, pc);
+    let p: *const Proto = top_proto(f);
+    // SAFETY: the top frame keeps its proto alive.
+    super::on_deopt(unsafe { &*p });
+}
+
+/// Returns the value of register `src` from the top frame: clears the
+/// window, pops the frame, writes the value into the caller's destination.
+pub unsafe extern "C" fn sx_rt_return(ctx: *mut JitCtx, base: u64, src: u32) {
+    let (_, f, _) = unsafe { parts(ctx) };
+    let base = base as usize;
+    let v = std::mem::replace(&mut f.regs[base + src as usize], Value::Nil);
+    let nregs = top_proto(f).nregs as usize;
+    for r in &mut f.regs[base..base + nregs] {
+        if crate::abi::tag_of(r) >= crate::abi::FIRST_HEAP_TAG {
+            *r = Value::Nil;
+        }
+    }
+    let old = f.frames.pop().expect("a returning frame");
+    let t = f.frames.last().expect("compiled code always has a caller frame");
+    let at = t.base as usize + old.ret as usize;
+    f.regs[at] = v;
+}
+
+/// Drops the value in `*slot` (a heap value) and leaves nil there.
+pub unsafe extern "C" fn sx_rt_drop(slot: *mut Value) {
+    // SAFETY: `slot` is a register of the running window.
+    unsafe { *slot = Value::Nil };
+}
+
+/// `regs[base + dst] = regs[base + src].clone()`.
+pub unsafe extern "C" fn sx_rt_copy(ctx: *mut JitCtx, base: u64, dst: u32, src: u32) {
+    let (_, f, _) = unsafe { parts(ctx) };
+    let base = base as usize;
+    let v = f.regs[base + src as usize].clone();
+    f.regs[base + dst as usize] = v;
+}
+
+/// Generic arithmetic `prim(a, b)` (or `prim(a)` for `inc`/`dec`) into
+/// register `dst`; [`OK`] or [`RAISE`].
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn sx_rt_arith(ctx: *mut JitCtx, base: u64, pc: u32, prim: u32, at: u64, ap: u64, bt: u64, bp: u64, dst: u32) -> u32 {
+    let (ctx, f, env) = unsafe { parts(ctx) };
+    let (a, b) = (borrow(at, ap), borrow(bt, bp));
+    let def = rt::prim_def(crate::value::PrimId(prim));
+    let r = if def.max == Some(1) { (def.func)(env.ctx, std::slice::from_ref(&*a)) } else { (def.func)(env.ctx, &[(*a).clone(), (*b).clone()]) };
+    match r {
+        Ok(v) => {
+            f.regs[base as usize + dst as usize] = v;
+            OK
+        }
+        Err(e) => raise(ctx, f, pc, e),
+    }
+}
+
+/// Generic comparison: 0 (false), 1 (true) or [`RAISE`].
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn sx_rt_compare(ctx: *mut JitCtx, pc: u32, prim: u32, cmp: u32, at: u64, ap: u64, bt: u64, bp: u64) -> u32 {
+    let (ctx, f, env) = unsafe { parts(ctx) };
+    let (a, b) = (borrow(at, ap), borrow(bt, bp));
+    let cmp = match cmp {
+        0 => Cmp::Lt,
+        1 => Cmp::Gt,
+        2 => Cmp::Le,
+        3 => Cmp::Ge,
+        4 => Cmp::Eq,
+        _ => Cmp::Ne,
+    };
+    match crate::interp::cmp_slow(env.ctx, cmp, prim as u16, &a, &b) {
+        Ok(t) => t as u32,
+        Err(e) => raise(ctx, f, pc, e),
+    }
+}
+
+/// Executes the data instruction at `pc` of the top frame's bytecode,
+/// writing its result into register `dst` (the IR result's home, which
+/// may differ from the instruction's own destination). [`OK`] or [`RAISE`].
+pub unsafe extern "C" fn sx_rt_op(ctx: *mut JitCtx, base: u64, pc: u32, dst: u32) -> u32 {
+    let (ctx, f, env) = unsafe { parts(ctx) };
+    let clo: *const Closure = Rc::as_ptr(&f.frames.last().expect("a frame").closure);
+    // SAFETY: the top frame keeps its closure (and proto) alive throughout.
+    let (c, p) = unsafe { (&*clo, &*(*clo).proto as &Proto) };
+    match exec_op(f, env, c, p, base as usize, pc, dst as usize) {
+        Ok(()) => OK,
+        Err(e) => raise(ctx, f, pc, e),
+    }
+}
+
+fn exec_op(f: &mut Fiber, env: &mut Env, c: &Closure, p: &Proto, base: usize, pc: u32, dst: usize) -> Result<(), Value> {
+    let reg = |f: &Fiber, r: u16| f.regs[base + r as usize].clone();
+    let args = |f: &Fiber, a: u32, n: u16| -> Vec<Value> { p.arg_pool[a as usize..a as usize + n as usize].iter().map(|&r| reg(f, r)).collect() };
+    let prim = |env: &mut Env, id: u16, argv: &[Value]| (rt::prim_def(crate::bytecode::prim_of(id)).func)(env.ctx, argv);
+    let unbound = |slot: u32, env: &Env| rt::error(format!("unbound name: {}", env.globals.name(slot)));
+    let v = match p.code[pc as usize] {
+        Op::LoadConst { idx, .. } => p.consts[idx as usize].clone(),
+        Op::LoadInt { val, .. } => Value::Int(val as i64),
+        Op::LoadNil { .. } => Value::Nil,
+        Op::LoadBool { val, .. } => Value::Bool(val),
+        Op::Capture { idx, .. } => c.captures[idx as usize].clone(),
+        Op::SelfRef { .. } => Value::Closure(f.frames.last().expect("a frame").closure.clone()),
+        Op::GlobalGet { slot, .. } => env.globals.values[slot as usize].clone().ok_or_else(|| unbound(slot, env))?,
+        Op::GlobalSet { src, slot, .. } => {
+            if env.globals.values[slot as usize].is_none() {
+                return Err(unbound(slot, env));
+            }
+            env.globals.values[slot as usize] = Some(reg(f, src));
+            Value::Nil
+        }
+        Op::GlobalDefine { src, slot, .. } => {
+            env.globals.values[slot as usize] = Some(reg(f, src));
+            Value::Nil
+        }
+        Op::MakeClosure { proto: child, args: a, n, .. } => make_closure(f, p, base, child, a, n)?,
+        Op::CellNew { src, .. } => Value::cell(reg(f, src)),
+        Op::CellGet { cell, .. } => match &f.regs[base + cell as usize] {
+            Value::Cell(c) => c.borrow().clone(),
+            other => other.clone(),
+        },
+        Op::CellSet { cell, src, .. } => {
+            let v = reg(f, src);
+            if let Value::Cell(c) = &f.regs[base + cell as usize] {
+                *c.borrow_mut() = v;
+            }
+            Value::Nil
+        }
+        // Compiled code keeps every value in its home, so the runtime passes
+        // copies: a consumed argument is not moved out (the result is the
+        // same; only the in-place reuse is the interpreter's).
+        Op::Prim { prim: id, args: a, n, .. } | Op::PrimOwned { prim: id, args: a, n, .. } => {
+            let argv = args(f, a, n);
+            prim(env, id, &argv)?
+        }
+        Op::PrimArityError { prim: id, n, .. } => {
+            let def = rt::prim_def(crate::bytecode::prim_of(id));
+            return Err(rt::error(rt::arity_message(def.name, def.min, def.max, n as usize)));
+        }
+        Op::First { a, prim: id, .. } | Op::IsEmpty { a, prim: id, .. } => {
+            let av = reg(f, a);
+            prim(env, id, std::slice::from_ref(&av))?
+        }
+        Op::Math { a, prim: id, .. } => {
+            let av = reg(f, a);
+            prim(env, id, std::slice::from_ref(&av))?
+        }
+        Op::Nth { a, b, prim: id, .. } | Op::Append { a, b, prim: id, .. } | Op::Div { a, b, prim: id, .. } => {
+            let argv = [reg(f, a), reg(f, b)];
+            prim(env, id, &argv)?
+        }
+        Op::Not { src, .. } => Value::Bool(!f.regs[base + src as usize].is_truthy()),
+        Op::Move { src, .. } | Op::Take { src, .. } => reg(f, src),
+        ref other => return Err(rt::error(format!("internal error: the JIT asked the runtime to run {other:?}"))),
+    };
+    f.regs[base + dst] = v;
+    Ok(())
+}
+
+/// `MakeClosure` exactly as the interpreter makes it (capture-free closures
+/// of strongly referenced children are shared per site).
+fn make_closure(f: &Fiber, p: &Proto, base: usize, child: u16, a: u32, n: u16) -> Result<Value, Value> {
+    if n == 0 {
+        if let (Some(ProtoRef::Strong(cp)), Some(cache)) = (p.children().get(child as usize), p.static_closures.get()) {
+            let c = cache[child as usize].get_or_init(|| Rc::new(Closure { proto: cp.clone(), captures: Default::default() }));
+            return Ok(Value::Closure(c.clone()));
+        }
+    }
+    let captures: crate::value::Captures = p.arg_pool[a as usize..a as usize + n as usize].iter().map(|&r| f.regs[base + r as usize].clone()).collect();
+    let Some(cp) = p.children()[child as usize].get() else {
+        return Err(rt::error("internal error: closure of a dropped module"));
+    };
+    Ok(Value::Closure(Rc::new(Closure { proto: cp, captures })))
+}
+
+/// Calls from compiled code: the call instruction at `pc` of the top frame
+/// (`call`/`call.g`). A closure with compiled code and exact arity is
+/// entered natively (frame pushed as the interpreter would); anything else
+/// is [`NEED_INTERP`] with nothing changed. After [`OK`] the result is in
+/// the call's destination register; the window may have moved (`ctx.regs`).
+pub unsafe extern "C" fn sx_rt_call(ctx: *mut JitCtx, base: u64, pc: u32) -> u32 {
+    let (ctxr, f, env) = unsafe { parts(ctx) };
+    if ctxr.depth >= MAX_NATIVE_DEPTH || f.frames.len() >= f.max_frames {
+        return NEED_INTERP;
+    }
+    let base = base as usize;
+    let clo: *const Closure = Rc::as_ptr(&f.frames.last().expect("a frame").closure);
+    // SAFETY: the caller's frame keeps its closure alive during the call.
+    let p: &Proto = unsafe { &(*clo).proto };
+    let (dst, callee, args, n) = match p.code[pc as usize] {
+        Op::Call { dst, callee, args, n } => (dst, f.regs[base + callee as usize].clone(), args, n),
+        Op::CallGlobal { dst, slot, args, n } => match &env.globals.values[slot as usize] {
+            Some(v) => (dst, v.clone(), args as u32, n as u16),
+            None => return NEED_INTERP,
+        },
+        _ => return NEED_INTERP,
+    };
+    let Value::Closure(c) = callee else { return NEED_INTERP };
+    if c.proto.exact_arity() != n as u32 {
+        return NEED_INTERP;
+    }
+    let Some(entry) = c.proto.jit.entry() else { return NEED_INTERP };
+    let new_base = base + p.nregs as usize;
+    let need = new_base + c.proto.nregs as usize;
+    if need > f.regs.len() {
+        if need > f.max_regs {
+            return NEED_INTERP;
+        }
+        f.regs.resize(need, Value::Nil);
+        ctxr.regs = f.regs.as_mut_ptr();
+    }
+    for i in 0..n as usize {
+        let r = p.arg_pool[args as usize + i];
+        let v = f.regs[base + r as usize].clone();
+        f.regs[new_base + i] = v;
+    }
+    let cp = &c.proto.profile.calls;
+    cp.set(cp.get() + 1);
+    set_pc(f, pc + 1);
+    f.frames.push(Frame { closure: c, pc: 0, base: new_base as u32, ret: dst, is_try: false });
+    ctxr.depth += 1;
+    // SAFETY: the entry belongs to the pushed frame's proto.
+    let st = unsafe { entry(ctx, new_base as u64) };
+    // SAFETY: `ctx` is still the live context.
+    unsafe { (*ctx).depth -= 1 };
+    st
+}
+
+/// Every runtime function by symbol name, for registration with ORC.
+pub fn symbols() -> Vec<(&'static str, usize)> {
+    vec![
+        ("sx_rt_deopt", sx_rt_deopt as *const () as usize),
+        ("sx_rt_return", sx_rt_return as *const () as usize),
+        ("sx_rt_drop", sx_rt_drop as *const () as usize),
+        ("sx_rt_copy", sx_rt_copy as *const () as usize),
+        ("sx_rt_arith", sx_rt_arith as *const () as usize),
+        ("sx_rt_compare", sx_rt_compare as *const () as usize),
+        ("sx_rt_op", sx_rt_op as *const () as usize),
+        ("sx_rt_call", sx_rt_call as *const () as usize),
+    ]
+}
+
+/// The primitive id of `name` (for generic fallbacks in generated code).
+pub fn prim_id(name: &str) -> Option<u32> {
+    rt::prim_lookup(name).map(|p| p.0)
+}
+
+/// Kinds of bytecode instruction the runtime can run for an IR instruction
+/// ([`sx_rt_op`]) or call from compiled code ([`sx_rt_call`]).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum SiteOp {
+    /// A data instruction `sx_rt_op` runs.
+    Data,
+    /// `call`/`call.g`.
+    Call,
+    /// Anything else (the site must side-exit to the interpreter).
+    Other,
+}
+
+/// What the bytecode instruction at `pc` is, for the code generator.
+pub fn site_op(map: &JitMap, pc: u32) -> SiteOp {
+    match map.ops.get(pc as usize) {
+        Some(k) => *k,
+        None => SiteOp::Other,
+    }
+}
+
+/// Classifies an instruction (recorded in [`JitMap::ops`] at compile time).
+pub(crate) fn classify(op: &Op) -> SiteOp {
+    match op {
+        Op::LoadConst { .. }
+        | Op::LoadInt { .. }
+        | Op::LoadNil { .. }
+        | Op::LoadBool { .. }
+        | Op::Capture { .. }
+        | Op::SelfRef { .. }
+        | Op::GlobalGet { .. }
+        | Op::GlobalSet { .. }
+        | Op::GlobalDefine { .. }
+        | Op::MakeClosure { .. }
+        | Op::CellNew { .. }
+        | Op::CellGet { .. }
+        | Op::CellSet { .. }
+        | Op::Prim { .. }
+        | Op::PrimArityError { .. }
+        | Op::First { .. }
+        | Op::IsEmpty { .. }
+        | Op::Nth { .. }
+        | Op::Append { .. }
+        | Op::Not { .. }
+        | Op::Move { .. }
+        | Op::Take { .. }
+        | Op::PrimOwned { .. }
+        | Op::Div { .. }
+        | Op::Math { .. } => SiteOp::Data,
+        Op::Call { .. } | Op::CallGlobal { .. } => SiteOp::Call,
+        Op::Add { .. }
+        | Op::Sub { .. }
+        | Op::Mul { .. }
+        | Op::AddImm { .. }
+        | Op::SubImm { .. }
+        | Op::BrCmpImm { .. }
+        | Op::Compare { .. }
+        | Op::BrCmp { .. }
+        | Op::BrIfCmp { .. }
+        | Op::RetCmp { .. }
+        | Op::RetCmpImm { .. }
+        | Op::JumpIfTrue { .. }
+        | Op::Jump { .. }
+        | Op::Loop { .. }
+        | Op::JumpIfFalse { .. }
+        | Op::Guard { .. }
+        | Op::TailCall { .. }
+        | Op::TailCallGlobal { .. }
+        | Op::Apply { .. }
+        | Op::TailApply { .. }
+        | Op::TryCall { .. }
+        | Op::Suspend { .. }
+        | Op::Raise { .. }
+        | Op::Return { .. } => SiteOp::Other,
+    }
+}
