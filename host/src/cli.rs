@@ -8,9 +8,10 @@ use std::path::PathBuf;
 /// s-expression language for web applications.
 ///
 /// SX source is read, macro-expanded, lowered to a typed SSA IR and run by
-/// the bytecode interpreter tier. `perform` requests (kv, persist streams,
-/// blobs, time) are served by the host's resolver over a redb database in the
-/// data directory. (The LLVM JIT tier and `sxc build` are not written yet.)
+/// the bytecode interpreter tier; hot functions are compiled to machine code
+/// by LLVM (`--jit`). `perform` requests (kv, persist streams, blobs, time)
+/// are served by the host's resolver over a redb database in the data
+/// directory. (`sxc build` is not written yet.)
 #[derive(Parser, Debug)]
 #[command(name = "sxc", version, propagate_version = true)]
 pub struct Cli {
@@ -28,9 +29,11 @@ pub enum Command {
         /// Data directory for durable storage (kv, streams, blobs).
         #[arg(long, default_value = "./data", value_name = "DIR")]
         data: PathBuf,
-        /// Execution tier. Only the interpreter exists yet; `auto` = `interp`.
-        #[arg(long, value_enum, default_value_t = Tier::Auto)]
-        tier: Tier,
+        /// Kept for old scripts: `interp` is `--jit off`, `auto` the default.
+        #[arg(long, value_enum, hide = true)]
+        tier: Option<Tier>,
+        #[command(flatten)]
+        jit: crate::jit::JitArgs,
         /// Memory the program may allocate (net), in MiB; past it the program
         /// stops with `memory limit exceeded` [default: no limit]. For an
         /// HTTP app: the per-request limit (default 256).
@@ -73,6 +76,8 @@ pub enum Command {
         /// Time to receive a request's head and body before 408.
         #[arg(long, default_value_t = 10_000, value_name = "MS")]
         read_timeout: u64,
+        #[command(flatten)]
+        jit: crate::jit::JitArgs,
     },
     /// Print a compilation stage of a program: the read AST, the
     /// macro-expanded core forms, the SSA IR before/after optimisation, or the

@@ -13,8 +13,15 @@ use vm::isolate::Isolate;
 /// Runs the parsed command line; returns the exit code.
 pub fn dispatch(cli: Cli) -> i32 {
     match cli.command {
-        Command::Run { file, data, tier: _, memory_mb } => run(&file, &data, memory_mb),
-        Command::Serve { app, addr, workers, data, dev, body_limit, handler_timeout, read_timeout, request_memory_mb } => {
+        Command::Run { file, data, tier, memory_mb, mut jit } => {
+            if tier == Some(crate::cli::Tier::Interp) {
+                jit.jit = Some(crate::jit::JitMode::Off);
+            }
+            jit.install();
+            run(&file, &data, memory_mb, jit.jit_stats)
+        }
+        Command::Serve { app, addr, workers, data, dev, body_limit, handler_timeout, read_timeout, request_memory_mb, jit } => {
+            jit.install();
             let mut cfg = ServeConfig::new(app);
             cfg.addr = addr;
             if let Some(n) = workers {
@@ -57,7 +64,7 @@ fn stderr_color() -> bool {
 /// that calls `(http-listen handler)` is served exactly as `sxc serve` would
 /// (default options), as the language reference asks. `memory_mb` limits
 /// what the program allocates (`host::memory`; for an app: per request).
-pub fn run(path: &Path, data_dir: &Path, memory_mb: Option<usize>) -> i32 {
+pub fn run(path: &Path, data_dir: &Path, memory_mb: Option<usize>, jit_stats: bool) -> i32 {
     let source = match read_source(path) {
         Ok(s) => s,
         Err(code) => return code,
@@ -80,6 +87,8 @@ pub fn run(path: &Path, data_dir: &Path, memory_mb: Option<usize>) -> i32 {
     };
     crate::serve::init_tracing();
     let store = StoreSlot::lazy(data_dir);
+    // The compiled modules, for `--jit-stats` after the run (which takes the isolate).
+    let modules = isolate.modules().to_vec();
     // The budget covers the whole run: the program and its processes share the thread.
     let result = match memory_mb {
         Some(mb) => {
@@ -89,6 +98,9 @@ pub fn run(path: &Path, data_dir: &Path, memory_mb: Option<usize>) -> i32 {
         None => crate::procs::run_main(isolate, fiber, store),
     };
     let _ = std::io::stdout().flush();
+    if jit_stats {
+        crate::jit::print_stats(&modules);
+    }
     match result {
         Ok(_) => 0,
         Err(e) => {

@@ -4,6 +4,7 @@
 pub mod cli;
 pub mod commands;
 pub mod diagnostics;
+pub mod jit;
 pub mod memory;
 pub mod procs;
 pub mod resolver;

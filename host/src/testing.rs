@@ -37,6 +37,7 @@ pub fn run_case_file(path: &Path, source: &str) -> CaseOutcome {
 }
 
 fn run(compile: impl FnOnce(&mut Isolate) -> Result<vm::fiber::Fiber, frontend::Diagnostic>) -> CaseOutcome {
+    crate::jit::install_from_env();
     let out = SharedBuf::default();
     let mut isolate = Isolate::new(Ctx::with_output(Box::new(out.clone()), Box::new(std::io::sink())));
     let stdout = SharedBuf::text;

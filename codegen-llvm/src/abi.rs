@@ -1,0 +1,88 @@
+//! The runtime functions generated code calls: one enum, mirrored by the
+//! `extern "C" fn sx_rt_*` definitions in `vm::jit::runtime`. Every module
+//! declares the ones it uses by name; ORC resolves them to the absolute
+//! symbols defined at session start (never addresses baked into code).
+
+use inkwell::context::Context;
+use inkwell::module::{Linkage, Module};
+use inkwell::values::FunctionValue;
+use inkwell::AddressSpace;
+
+/// A runtime function (see `vm::jit::runtime` for each one's contract).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum RtFn {
+    /// `(ctx, pc: i32)`: leave for the interpreter at `pc`.
+    Deopt,
+    /// `(ctx, base: i64, src: i32)`: return register `src`.
+    Return,
+    /// `(slot: ptr)`: drop the heap value in a register.
+    Drop,
+    /// `(ctx, base, dst: i32, src: i32)`: register copy.
+    Copy,
+    /// `(ctx, base, pc, prim, a_tag, a_payload, b_tag, b_payload, dst) -> status`.
+    Arith,
+    /// `(ctx, pc, prim, cmp, a_tag, a_payload, b_tag, b_payload) -> 0|1|RAISE`.
+    Compare,
+    /// `(ctx, base, pc, dst) -> status`: run the data instruction at `pc`.
+    Op,
+    /// `(ctx, base, pc) -> status`: the call instruction at `pc`.
+    Call,
+}
+
+impl RtFn {
+    /// Every runtime function.
+    pub const ALL: [RtFn; 8] = [RtFn::Deopt, RtFn::Return, RtFn::Drop, RtFn::Copy, RtFn::Arith, RtFn::Compare, RtFn::Op, RtFn::Call];
+
+    /// The symbol name.
+    pub fn name(self) -> &'static str {
+        match self {
+            RtFn::Deopt => "sx_rt_deopt",
+            RtFn::Return => "sx_rt_return",
+            RtFn::Drop => "sx_rt_drop",
+            RtFn::Copy => "sx_rt_copy",
+            RtFn::Arith => "sx_rt_arith",
+            RtFn::Compare => "sx_rt_compare",
+            RtFn::Op => "sx_rt_op",
+            RtFn::Call => "sx_rt_call",
+        }
+    }
+
+    /// Declares (or finds) the function in `m`.
+    pub fn declare<'ctx>(self, cx: &'ctx Context, m: &Module<'ctx>) -> FunctionValue<'ctx> {
+        if let Some(f) = m.get_function(self.name()) {
+            return f;
+        }
+        let p = cx.ptr_type(AddressSpace::default());
+        let (i32t, i64t, void) = (cx.i32_type(), cx.i64_type(), cx.void_type());
+        let ty = match self {
+            RtFn::Deopt => void.fn_type(&[p.into(), i32t.into()], false),
+            RtFn::Return => void.fn_type(&[p.into(), i64t.into(), i32t.into()], false),
+            RtFn::Drop => void.fn_type(&[p.into()], false),
+            RtFn::Copy => void.fn_type(&[p.into(), i64t.into(), i32t.into(), i32t.into()], false),
+            RtFn::Arith => i32t.fn_type(
+                &[p.into(), i64t.into(), i32t.into(), i32t.into(), i64t.into(), i64t.into(), i64t.into(), i64t.into(), i32t.into()],
+                false,
+            ),
+            RtFn::Compare => {
+                i32t.fn_type(&[p.into(), i32t.into(), i32t.into(), i32t.into(), i64t.into(), i64t.into(), i64t.into(), i64t.into()], false)
+            }
+            RtFn::Op => i32t.fn_type(&[p.into(), i64t.into(), i32t.into(), i32t.into()], false),
+            RtFn::Call => i32t.fn_type(&[p.into(), i64t.into(), i32t.into()], false),
+        };
+        m.add_function(self.name(), ty, Some(Linkage::External))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_runtime_function_exists_in_vm() {
+        let vm_syms: Vec<&str> = vm::jit::runtime::symbols().iter().map(|(n, _)| *n).collect();
+        for f in RtFn::ALL {
+            assert!(vm_syms.contains(&f.name()), "{} missing from vm::jit::runtime::symbols", f.name());
+        }
+        assert_eq!(vm_syms.len(), RtFn::ALL.len(), "vm defines a runtime function codegen does not know");
+    }
+}

@@ -1,0 +1,105 @@
+//! The LLVM tier: SX IR → LLVM IR (inkwell) → machine code loaded into an
+//! ORC LLJIT session, behind `vm::jit::Backend`.
+//!
+//! - `abi`: the runtime functions generated code calls (one enum).
+//! - `lower`: IR → LLVM IR for one function (frames, side exits, guards).
+//! - `orc`: the LLJIT session (absolute runtime symbols, object files).
+//!
+//! Each function is its own LLVM module in a fresh context (one context per
+//! compile, on the compiling thread: contexts are never shared between
+//! threads), optimised with LLVM's `default<O2>` pipeline, compiled to a
+//! position-independent object and added to the process-wide session.
+
+pub mod abi;
+mod lower;
+pub mod orc;
+
+use inkwell::context::Context;
+use inkwell::passes::PassBuilderOptions;
+use inkwell::targets::{CodeModel, FileType, InitializationConfig, RelocMode, Target, TargetMachine};
+use inkwell::OptimizationLevel;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use vm::jit::{Backend, CompileJob, Compiled};
+
+/// The LLVM backend: one ORC session for the process.
+pub struct LlvmBackend {
+    jit: orc::Jit,
+    next: AtomicUsize,
+    /// Write `/tmp/perf-PID.map` lines for compiled functions (`SXC_PERF_MAP=1`).
+    perf_map: bool,
+}
+
+fn target_machine() -> Result<TargetMachine, String> {
+    Target::initialize_native(&InitializationConfig::default()).map_err(|e| e.to_string())?;
+    let triple = TargetMachine::get_default_triple();
+    let target = Target::from_triple(&triple).map_err(|e| e.to_string())?;
+    let cpu = TargetMachine::get_host_cpu_name();
+    let features = TargetMachine::get_host_cpu_features();
+    target
+        .create_target_machine(
+            &triple,
+            cpu.to_str().unwrap_or("generic"),
+            features.to_str().unwrap_or(""),
+            OptimizationLevel::Default,
+            RelocMode::PIC,
+            CodeModel::Small,
+        )
+        .ok_or_else(|| "no target machine for this host".to_string())
+}
+
+thread_local! {
+    static TM: Result<TargetMachine, String> = target_machine();
+}
+
+impl LlvmBackend {
+    /// A backend with the runtime functions of `vm::jit::runtime` registered.
+    pub fn new() -> Result<LlvmBackend, String> {
+        Target::initialize_native(&InitializationConfig::default()).map_err(|e| e.to_string())?;
+        let jit = orc::Jit::new(&vm::jit::runtime::symbols()).map_err(|e| e.to_string())?;
+        Ok(LlvmBackend { jit, next: AtomicUsize::new(0), perf_map: std::env::var("SXC_PERF_MAP").is_ok_and(|v| v == "1") })
+    }
+
+    /// The LLVM IR of `job`'s function (optimised when `optimise`), for `sxc inspect`.
+    pub fn llvm_ir(job: &CompileJob, optimise: bool) -> Result<String, String> {
+        let cx = Context::create();
+        let m = cx.create_module("sx");
+        lower::FnGen::new(&cx, &m, job, "sx_fn").emit()?;
+        m.verify().map_err(|e| e.to_string())?;
+        if optimise {
+            TM.with(|tm| {
+                let tm = tm.as_ref().map_err(|e| e.clone())?;
+                m.run_passes("default<O2>", tm, PassBuilderOptions::create()).map_err(|e| e.to_string())
+            })?;
+        }
+        Ok(m.print_to_string().to_string())
+    }
+}
+
+impl Backend for LlvmBackend {
+    fn compile(&self, job: &CompileJob) -> Result<Compiled, String> {
+        let n = self.next.fetch_add(1, Ordering::Relaxed);
+        let symbol = format!("sx_fn_{n}");
+        let cx = Context::create();
+        let m = cx.create_module(&symbol);
+        lower::FnGen::new(&cx, &m, job, &symbol).emit()?;
+        m.verify().map_err(|e| format!("LLVM verifier: {e}"))?;
+        let obj = TM.with(|tm| {
+            let tm = tm.as_ref().map_err(|e| e.clone())?;
+            m.set_triple(&tm.get_triple());
+            m.set_data_layout(&tm.get_target_data().get_data_layout());
+            m.run_passes("default<O2>", tm, PassBuilderOptions::create()).map_err(|e| e.to_string())?;
+            tm.write_to_memory_buffer(&m, FileType::Object).map_err(|e| e.to_string())
+        })?;
+        let size = obj.get_size();
+        self.jit.add_object(obj).map_err(|e| e.to_string())?;
+        let entry = self.jit.lookup(&symbol).map_err(|e| e.to_string())?;
+        if self.perf_map {
+            use std::io::Write;
+            let path = format!("/tmp/perf-{}.map", std::process::id());
+            if let Ok(mut f) = std::fs::OpenOptions::new().create(true).append(true).open(path) {
+                let _ = writeln!(f, "{entry:x} {size:x} sx:{}", job.name);
+            }
+        }
+        Ok(Compiled { entry, code_size: size })
+    }
+}

@@ -1,0 +1,875 @@
+//! IR → LLVM IR for one function.
+//!
+//! The compiled function runs on the interpreter's frame (`vm::jit`): each
+//! IR value has a home register in the window. Values the code computes
+//! inline (integers, floats, booleans) stay in machine registers and are
+//! written to their homes only at sites that need them there (a side exit,
+//! a call, a runtime instruction reading its operands); everything else
+//! lives in its home (written by the runtime) and is loaded where used.
+//! Block parameters always live in their homes: edges copy into them.
+//!
+//! Sites that leave for the interpreter (side exits) flush the values live
+//! there — those whose register interval contains the position and whose
+//! definition dominates it — then call `sx_rt_deopt(pc)` and return DEOPT.
+//! `perform`, `try`, `apply`, tail calls to other functions and `raise` are
+//! such exits by design: the interpreter performs them and finishes the
+//! activation (the suspension, the handler frame and the backtrace are the
+//! interpreter's own).
+
+use crate::abi::RtFn;
+use frontend::ast::Const;
+use inkwell::builder::Builder;
+use inkwell::context::Context;
+use inkwell::intrinsics::Intrinsic;
+use inkwell::module::{Linkage, Module};
+use inkwell::basic_block::BasicBlock;
+use inkwell::values::{BasicMetadataValueEnum, BasicValue, FloatValue, FunctionValue, IntValue, PointerValue};
+use inkwell::{FloatPredicate, IntPredicate};
+use ir::{Block, InstData, Terminator, ValueDef};
+use vm::abi::{FIRST_HEAP_TAG, TAG_BOOL, TAG_FLOAT, TAG_INT, TAG_NIL};
+use vm::jit::runtime::{SiteOp, CTX_INTERRUPT, CTX_REGS, CTX_STRESS, DEOPT, NEED_INTERP, OK, RAISE};
+use vm::jit::{CompileJob, JitMap};
+
+type R<T> = Result<T, String>;
+
+fn e<E: std::fmt::Debug>(err: E) -> String {
+    format!("{err:?}")
+}
+
+/// How an IR value is held by the compiled code.
+#[derive(Copy, Clone)]
+enum Repr<'ctx> {
+    Int(IntValue<'ctx>),
+    Float(FloatValue<'ctx>),
+    Bool(IntValue<'ctx>),
+    Nil,
+    /// In its home register.
+    Home,
+    /// Has no home and is only used by the instruction it was fused into.
+    Fused,
+    /// Defined in code after an unconditional side exit (never runs).
+    Dead,
+}
+
+#[derive(Copy, Clone)]
+enum Arith {
+    Add,
+    Sub,
+    Mul,
+}
+
+/// Comparison codes shared with `sx_rt_compare` (the order of `vm`'s `Cmp`).
+#[derive(Copy, Clone)]
+enum CmpK {
+    Lt = 0,
+    Gt = 1,
+    Le = 2,
+    Ge = 3,
+    Eq = 4,
+}
+
+pub(crate) struct FnGen<'a, 'ctx> {
+    cx: &'ctx Context,
+    m: &'a Module<'ctx>,
+    b: Builder<'ctx>,
+    job: &'a CompileJob,
+    map: &'a JitMap,
+    f: &'a ir::Function,
+    func: FunctionValue<'ctx>,
+    ctx: PointerValue<'ctx>,
+    base: IntValue<'ctx>,
+    bbs: Vec<BasicBlock<'ctx>>,
+    vals: Vec<Option<Repr<'ctx>>>,
+    idom: Vec<Option<Block>>,
+    inst_block: Vec<Block>,
+    cur: Block,
+    header: Option<BasicBlock<'ctx>>,
+    /// The rest of the current block follows an unconditional side exit.
+    dead: bool,
+}
+
+impl<'a, 'ctx> FnGen<'a, 'ctx> {
+    pub(crate) fn new(cx: &'ctx Context, m: &'a Module<'ctx>, job: &'a CompileJob, symbol: &str) -> FnGen<'a, 'ctx> {
+        let map = &*job.map;
+        let f = &map.ir;
+        let p = cx.ptr_type(inkwell::AddressSpace::default());
+        let ty = cx.i32_type().fn_type(&[p.into(), cx.i64_type().into()], false);
+        let func = m.add_function(symbol, ty, Some(Linkage::External));
+        let ctx = func.get_nth_param(0).unwrap().into_pointer_value();
+        let base = func.get_nth_param(1).unwrap().into_int_value();
+        let mut inst_block = vec![Block(0); f.insts.len()];
+        for (bi, bd) in f.blocks.iter().enumerate() {
+            for &i in &bd.insts {
+                inst_block[i.index()] = Block::new(bi);
+            }
+        }
+        FnGen {
+            cx,
+            m,
+            b: cx.create_builder(),
+            job,
+            map,
+            f,
+            func,
+            ctx,
+            base,
+            bbs: Vec::new(),
+            vals: vec![None; f.values.len()],
+            idom: ir::verify::dominators(f),
+            inst_block,
+            cur: Block(0),
+            header: None,
+            dead: false,
+        }
+    }
+
+    // ----- types and constants -------------------------------------------
+
+    fn i8c(&self, v: u8) -> IntValue<'ctx> {
+        self.cx.i8_type().const_int(v as u64, false)
+    }
+    fn i32c(&self, v: u32) -> IntValue<'ctx> {
+        self.cx.i32_type().const_int(v as u64, false)
+    }
+    fn i64c(&self, v: i64) -> IntValue<'ctx> {
+        self.cx.i64_type().const_int(v as u64, true)
+    }
+
+    fn call(&self, f: RtFn, args: &[BasicMetadataValueEnum<'ctx>]) -> R<Option<IntValue<'ctx>>> {
+        let fv = f.declare(self.cx, self.m);
+        let c = self.b.build_call(fv, args, "").map_err(e)?;
+        Ok(c.try_as_basic_value().basic().map(|v| v.into_int_value()))
+    }
+
+    // ----- registers ------------------------------------------------------
+
+    /// Address of register `r` of the window (the register file is reloaded
+    /// from the context each time: a call may have moved it).
+    fn reg_ptr(&self, r: u16) -> R<PointerValue<'ctx>> {
+        let p = self.cx.ptr_type(inkwell::AddressSpace::default());
+        let slot = unsafe { self.b.build_in_bounds_gep(self.cx.i8_type(), self.ctx, &[self.i64c(CTX_REGS as i64)], "") }.map_err(e)?;
+        let regs = self.b.build_load(p, slot, "regs").map_err(e)?.into_pointer_value();
+        let idx = self.b.build_int_add(self.base, self.i64c(r as i64), "").map_err(e)?;
+        let off = self.b.build_int_mul(idx, self.i64c(16), "").map_err(e)?;
+        unsafe { self.b.build_in_bounds_gep(self.cx.i8_type(), regs, &[off], "r") }.map_err(e)
+    }
+
+    fn load_pair(&self, r: u16) -> R<(IntValue<'ctx>, IntValue<'ctx>)> {
+        let p = self.reg_ptr(r)?;
+        let tag = self.b.build_load(self.cx.i8_type(), p, "tag").map_err(e)?.into_int_value();
+        let pp = unsafe { self.b.build_in_bounds_gep(self.cx.i8_type(), p, &[self.i64c(8)], "") }.map_err(e)?;
+        let pay = self.b.build_load(self.cx.i64_type(), pp, "pay").map_err(e)?.into_int_value();
+        Ok((tag, pay))
+    }
+
+    /// Writes an immediate into register `r`, dropping a heap value there.
+    fn store_imm(&self, r: u16, tag: u8, pay: IntValue<'ctx>) -> R<()> {
+        let p = self.reg_ptr(r)?;
+        let old = self.b.build_load(self.cx.i8_type(), p, "old").map_err(e)?.into_int_value();
+        let heap = self.b.build_int_compare(IntPredicate::UGE, old, self.i8c(FIRST_HEAP_TAG), "").map_err(e)?;
+        let drop_bb = self.cx.append_basic_block(self.func, "drop");
+        let cont = self.cx.append_basic_block(self.func, "stored");
+        self.b.build_conditional_branch(heap, drop_bb, cont).map_err(e)?;
+        self.b.position_at_end(drop_bb);
+        self.call(RtFn::Drop, &[p.into()])?;
+        self.b.build_unconditional_branch(cont).map_err(e)?;
+        self.b.position_at_end(cont);
+        self.b.build_store(p, self.i8c(tag)).map_err(e)?;
+        let pp = unsafe { self.b.build_in_bounds_gep(self.cx.i8_type(), p, &[self.i64c(8)], "") }.map_err(e)?;
+        self.b.build_store(pp, pay).map_err(e)?;
+        Ok(())
+    }
+
+    fn home(&self, v: ir::Value) -> Option<u16> {
+        if self.map.has_reg[v.index()] {
+            Some(self.map.reg_of[v.index()])
+        } else {
+            None
+        }
+    }
+
+    /// Where an instruction's result goes: its home, or the scratch register.
+    fn dst(&self, v: ir::Value) -> u16 {
+        self.home(v).unwrap_or(self.map.tmp)
+    }
+
+    fn repr(&self, v: ir::Value) -> R<Repr<'ctx>> {
+        self.vals[v.index()].ok_or_else(|| format!("value v{} used before it was generated", v.index()))
+    }
+
+    /// Tag and payload of `v`.
+    fn pair(&self, v: ir::Value) -> R<(IntValue<'ctx>, IntValue<'ctx>)> {
+        Ok(match self.repr(v)? {
+            Repr::Int(x) => (self.i8c(TAG_INT), x),
+            Repr::Float(x) => (self.i8c(TAG_FLOAT), self.b.build_bit_cast(x, self.cx.i64_type(), "").map_err(e)?.into_int_value()),
+            Repr::Bool(x) => (self.i8c(TAG_BOOL), self.b.build_int_z_extend(x, self.cx.i64_type(), "").map_err(e)?),
+            Repr::Nil => (self.i8c(TAG_NIL), self.i64c(0)),
+            Repr::Home => self.load_pair(self.home(v).ok_or("a value in its home has no register")?)?,
+            Repr::Fused => return Err(format!("fused value v{} used as an operand", v.index())),
+            Repr::Dead => (self.i8c(TAG_NIL), self.i64c(0)),
+        })
+    }
+
+    /// Writes `v` into its home if it is only in machine registers.
+    fn flush(&self, v: ir::Value) -> R<()> {
+        let Some(r) = self.home(v) else { return Ok(()) };
+        self.flush_to(v, r)
+    }
+
+    fn flush_to(&self, v: ir::Value, r: u16) -> R<()> {
+        match self.repr(v)? {
+            Repr::Int(x) => self.store_imm(r, TAG_INT, x),
+            Repr::Float(x) => {
+                let bits = self.b.build_bit_cast(x, self.cx.i64_type(), "").map_err(e)?.into_int_value();
+                self.store_imm(r, TAG_FLOAT, bits)
+            }
+            Repr::Bool(x) => {
+                let z = self.b.build_int_z_extend(x, self.cx.i64_type(), "").map_err(e)?;
+                self.store_imm(r, TAG_BOOL, z)
+            }
+            Repr::Nil => self.store_imm(r, TAG_NIL, self.i64c(0)),
+            Repr::Home | Repr::Fused | Repr::Dead => Ok(()),
+        }
+    }
+
+    fn def_block(&self, v: ir::Value) -> Block {
+        match self.f.values[v.index()].def {
+            ValueDef::Inst(i) => self.inst_block[i.index()],
+            ValueDef::Param(b, _) => b,
+        }
+    }
+
+    /// Writes every value live at position `pos` of the current block into its home.
+    fn flush_live(&self, pos: u32) -> R<()> {
+        for vi in 0..self.f.values.len() {
+            let v = ir::Value::new(vi);
+            if self.vals[vi].is_none() || !self.map.live_at(v, pos) {
+                continue;
+            }
+            if !ir::verify::dominates(&self.idom, self.def_block(v), self.cur) {
+                continue;
+            }
+            if let ValueDef::Inst(i) = self.f.values[vi].def {
+                if self.inst_block[i.index()] == self.cur && self.map.pos.inst[i.index()] >= pos {
+                    continue;
+                }
+            }
+            self.flush(v)?;
+        }
+        Ok(())
+    }
+
+    /// Leaves for the interpreter at `pc` (position `pos`).
+    fn side_exit(&self, pos: u32, pc: u32) -> R<()> {
+        self.flush_live(pos)?;
+        self.call(RtFn::Deopt, &[self.ctx.into(), self.i32c(pc).into()])?;
+        self.b.build_return(Some(&self.i32c(DEOPT))).map_err(e)?;
+        Ok(())
+    }
+
+    /// Branches to a fresh block that side-exits when `fail` holds.
+    fn exit_if(&self, fail: IntValue<'ctx>, pos: u32, pc: u32) -> R<()> {
+        let exit = self.cx.append_basic_block(self.func, "exit");
+        let cont = self.cx.append_basic_block(self.func, "ok");
+        self.b.build_conditional_branch(fail, exit, cont).map_err(e)?;
+        self.b.position_at_end(exit);
+        self.side_exit(pos, pc)?;
+        self.b.position_at_end(cont);
+        Ok(())
+    }
+
+    /// Returns RAISE when `st == RAISE`.
+    fn check_raise(&self, st: IntValue<'ctx>) -> R<()> {
+        let is = self.b.build_int_compare(IntPredicate::EQ, st, self.i32c(RAISE), "").map_err(e)?;
+        let out = self.cx.append_basic_block(self.func, "raise");
+        let cont = self.cx.append_basic_block(self.func, "ok");
+        self.b.build_conditional_branch(is, out, cont).map_err(e)?;
+        self.b.position_at_end(out);
+        self.b.build_return(Some(&self.i32c(RAISE))).map_err(e)?;
+        self.b.position_at_end(cont);
+        Ok(())
+    }
+
+    /// A speculation guard: `fail` (or the stress countdown) side-exits.
+    fn guard(&self, fail: IntValue<'ctx>, pos: u32, pc: u32) -> R<()> {
+        let fail = if self.job.stress_deopt > 0 {
+            let i32t = self.cx.i32_type();
+            let sp = unsafe { self.b.build_in_bounds_gep(self.cx.i8_type(), self.ctx, &[self.i64c(CTX_STRESS as i64)], "") }.map_err(e)?;
+            let n = self.b.build_load(i32t, sp, "stress").map_err(e)?.into_int_value();
+            let n1 = self.b.build_int_sub(n, self.i32c(1), "").map_err(e)?;
+            let hit = self.b.build_int_compare(IntPredicate::EQ, n1, self.i32c(0), "").map_err(e)?;
+            let next = self.b.build_select(hit, self.i32c(self.job.stress_deopt), n1, "").map_err(e)?;
+            self.b.build_store(sp, next).map_err(e)?;
+            self.b.build_or(fail, hit, "").map_err(e)?
+        } else {
+            fail
+        };
+        self.exit_if(fail, pos, pc)
+    }
+
+    /// Polls the interrupt word; non-zero → side exit at `pc`.
+    fn poll(&self, pos: u32, pc: u32) -> R<()> {
+        let p = self.cx.ptr_type(inkwell::AddressSpace::default());
+        let slot = unsafe { self.b.build_in_bounds_gep(self.cx.i8_type(), self.ctx, &[self.i64c(CTX_INTERRUPT as i64)], "") }.map_err(e)?;
+        let word = self.b.build_load(p, slot, "iw").map_err(e)?.into_pointer_value();
+        let w = self.b.build_load(self.cx.i32_type(), word, "interrupt").map_err(e)?;
+        if let Some(i) = w.as_instruction_value() {
+            i.set_volatile(true).map_err(e)?;
+        }
+        let set = self.b.build_int_compare(IntPredicate::NE, w.into_int_value(), self.i32c(0), "").map_err(e)?;
+        self.exit_if(set, pos, pc)
+    }
+
+    // ----- the function ---------------------------------------------------
+
+    pub(crate) fn emit(mut self) -> R<FunctionValue<'ctx>> {
+        let f = self.f;
+        let start = self.cx.append_basic_block(self.func, "start");
+        self.bbs = (0..f.blocks.len()).map(|i| self.cx.append_basic_block(self.func, &format!("b{i}"))).collect();
+        self.b.position_at_end(start);
+        self.cur = Block(0);
+        self.poll(0, 0)?;
+        self.b.build_unconditional_branch(self.bbs[0]).map_err(e)?;
+        for b in f.reverse_post_order() {
+            self.block(b)?;
+        }
+        // Blocks never reached (unreachable in the IR) still need a terminator.
+        for bb in &self.bbs {
+            if bb.get_terminator().is_none() {
+                self.b.position_at_end(*bb);
+                self.b.build_unreachable().map_err(e)?;
+            }
+        }
+        Ok(self.func)
+    }
+
+    fn block(&mut self, b: Block) -> R<()> {
+        let f = self.f;
+        self.cur = b;
+        self.b.position_at_end(self.bbs[b.index()]);
+        let bd = f.block(b);
+        for &p in &bd.params {
+            self.vals[p.index()] = Some(Repr::Home);
+        }
+        let prologue = match self.map.self_loop {
+            Some(_) if b.index() == 0 => bd.insts.iter().take_while(|&&i| matches!(f.inst(i).data, InstData::Capture(_) | InstData::SelfRef)).count(),
+            _ => usize::MAX,
+        };
+        self.dead = false;
+        for (k, &i) in bd.insts.iter().enumerate() {
+            if k == prologue {
+                self.loop_header()?;
+            }
+            self.inst(i)?;
+            if self.dead {
+                for &j in &bd.insts[k + 1..] {
+                    self.vals[f.inst(j).result.index()] = Some(Repr::Dead);
+                }
+                self.b.build_unreachable().map_err(e)?;
+                return Ok(());
+            }
+        }
+        if prologue != usize::MAX && prologue >= bd.insts.len() {
+            self.loop_header()?;
+        }
+        self.term(b)
+    }
+
+    /// Starts the loop header of a function whose self tail calls loop.
+    fn loop_header(&mut self) -> R<()> {
+        let Some((_, pc)) = self.map.self_loop else { return Ok(()) };
+        let h = self.cx.append_basic_block(self.func, "header");
+        self.b.build_unconditional_branch(h).map_err(e)?;
+        self.b.position_at_end(h);
+        self.header = Some(h);
+        let pos = self.map.pos.block_start[0];
+        self.poll(pos, pc)
+    }
+
+    fn inst(&mut self, i: ir::Inst) -> R<()> {
+        let node = self.f.inst(i);
+        let res = node.result;
+        let pos = self.map.pos.inst[i.index()];
+        let pc = self.map.inst_pc[i.index()];
+        let unused = self.map.uses[res.index()] == 0;
+        let site = vm::jit::runtime::site_op(self.map, pc);
+        let repr = match &node.data {
+            InstData::Const(c) => match c {
+                Const::Nil => Repr::Nil,
+                Const::Bool(x) => Repr::Bool(self.cx.bool_type().const_int(*x as u64, false)),
+                Const::Int(x) => Repr::Int(self.i64c(*x)),
+                Const::Float(x) => Repr::Float(self.cx.f64_type().const_float(*x)),
+                _ if unused => Repr::Fused,
+                _ => self.data_op(i, pos, pc, site)?,
+            },
+            InstData::Capture(_) | InstData::SelfRef if unused || !self.map.has_reg[res.index()] => Repr::Fused,
+            InstData::GlobalGet(_) if !self.map.has_reg[res.index()] && !unused => Repr::Fused,
+            InstData::Capture(_)
+            | InstData::SelfRef
+            | InstData::GlobalGet(_)
+            | InstData::GlobalSet(..)
+            | InstData::GlobalDefine(..)
+            | InstData::MakeClosure(..)
+            | InstData::CellNew(_)
+            | InstData::CellGet(_)
+            | InstData::CellSet(..) => self.data_op(i, pos, pc, site)?,
+            InstData::Prim(name, args) => match (name.as_str(), args.as_slice()) {
+                ("+", [a, b2]) => self.arith(Arith::Add, "+", *a, Some(*b2), res, pos, pc)?,
+                ("-", [a, b2]) => self.arith(Arith::Sub, "-", *a, Some(*b2), res, pos, pc)?,
+                ("*", [a, b2]) => self.arith(Arith::Mul, "*", *a, Some(*b2), res, pos, pc)?,
+                ("inc", [a]) => self.arith(Arith::Add, "inc", *a, None, res, pos, pc)?,
+                ("dec", [a]) => self.arith(Arith::Sub, "dec", *a, None, res, pos, pc)?,
+                ("<", [a, b2]) => self.compare(CmpK::Lt, *a, *b2, pos, pc)?,
+                (">", [a, b2]) => self.compare(CmpK::Gt, *a, *b2, pos, pc)?,
+                ("<=", [a, b2]) => self.compare(CmpK::Le, *a, *b2, pos, pc)?,
+                (">=", [a, b2]) => self.compare(CmpK::Ge, *a, *b2, pos, pc)?,
+                ("=", [a, b2]) => self.compare(CmpK::Eq, *a, *b2, pos, pc)?,
+                ("not", [a]) => Repr::Bool(self.not_truthy(*a)?),
+                _ => self.data_op(i, pos, pc, site)?,
+            },
+            InstData::IAddOvf(a, b2) => self.arith(Arith::Add, "+", *a, Some(*b2), res, pos, pc)?,
+            InstData::ISubOvf(a, b2) => self.arith(Arith::Sub, "-", *a, Some(*b2), res, pos, pc)?,
+            InstData::IMulOvf(a, b2) => self.arith(Arith::Mul, "*", *a, Some(*b2), res, pos, pc)?,
+            InstData::ICmp(op, a, b2) => match op {
+                ir::CmpOp::Lt => self.compare(CmpK::Lt, *a, *b2, pos, pc)?,
+                ir::CmpOp::Gt => self.compare(CmpK::Gt, *a, *b2, pos, pc)?,
+                ir::CmpOp::Le => self.compare(CmpK::Le, *a, *b2, pos, pc)?,
+                ir::CmpOp::Ge => self.compare(CmpK::Ge, *a, *b2, pos, pc)?,
+                ir::CmpOp::Eq => self.compare(CmpK::Eq, *a, *b2, pos, pc)?,
+                ir::CmpOp::Ne => match self.compare(CmpK::Eq, *a, *b2, pos, pc)? {
+                    Repr::Bool(x) => Repr::Bool(self.b.build_not(x, "").map_err(e)?),
+                    other => other,
+                },
+            },
+            InstData::Call(..) => {
+                if site == SiteOp::Call {
+                    self.call_site(pos, pc)?;
+                    Repr::Home
+                } else {
+                    self.exit_here(pos, pc)?;
+                    Repr::Dead
+                }
+            }
+            InstData::Guard { .. } => {
+                // Type guards are not produced by today's passes; the
+                // interpreter runs the bytecode guard and its deopt stub.
+                self.exit_here(pos, pc)?;
+                Repr::Dead
+            }
+        };
+        self.vals[res.index()] = Some(repr);
+        Ok(())
+    }
+
+    /// Side-exits unconditionally and continues generating into a dead block
+    /// (the rest of the IR block is unreachable in compiled code).
+    fn exit_here(&mut self, pos: u32, pc: u32) -> R<()> {
+        self.side_exit(pos, pc)?;
+        let dead = self.cx.append_basic_block(self.func, "dead");
+        self.b.position_at_end(dead);
+        self.dead = true;
+        Ok(())
+    }
+
+    /// A data instruction run by the runtime (`sx_rt_op`), result in its home.
+    fn data_op(&mut self, i: ir::Inst, pos: u32, pc: u32, site: SiteOp) -> R<Repr<'ctx>> {
+        if site != SiteOp::Data {
+            self.exit_here(pos, pc)?;
+            return Ok(Repr::Dead);
+        }
+        let mut err = Ok(());
+        inst_uses(&self.f.inst(i).data, &mut |v| {
+            if err.is_ok() {
+                err = self.flush(v);
+            }
+        });
+        err?;
+        let dst = self.dst(self.f.inst(i).result);
+        let st = self
+            .call(RtFn::Op, &[self.ctx.into(), self.base.into(), self.i32c(pc).into(), self.i32c(dst as u32).into()])?
+            .ok_or("sx_rt_op returns a status")?;
+        self.check_raise(st)?;
+        Ok(Repr::Home)
+    }
+
+    /// A call through `sx_rt_call`; the result lands in the call's destination.
+    fn call_site(&self, pos: u32, pc: u32) -> R<()> {
+        self.flush_live(pos)?;
+        let st = self.call(RtFn::Call, &[self.ctx.into(), self.base.into(), self.i32c(pc).into()])?.ok_or("sx_rt_call returns a status")?;
+        let ok = self.cx.append_basic_block(self.func, "returned");
+        let interp = self.cx.append_basic_block(self.func, "interp");
+        let pass = self.cx.append_basic_block(self.func, "pass");
+        self.b
+            .build_switch(st, pass, &[(self.i32c(OK), ok), (self.i32c(NEED_INTERP), interp)])
+            .map_err(e)?;
+        self.b.position_at_end(pass);
+        // DEOPT or RAISE from the callee: hand the same status up.
+        self.b.build_return(Some(&st)).map_err(e)?;
+        self.b.position_at_end(interp);
+        self.call(RtFn::Deopt, &[self.ctx.into(), self.i32c(pc).into()])?;
+        self.b.build_return(Some(&self.i32c(DEOPT))).map_err(e)?;
+        self.b.position_at_end(ok);
+        Ok(())
+    }
+
+    /// Truthiness of `v`, negated (`not`).
+    fn not_truthy(&self, v: ir::Value) -> R<IntValue<'ctx>> {
+        if let Repr::Bool(x) = self.repr(v)? {
+            return self.b.build_not(x, "").map_err(e);
+        }
+        let t = self.truthy(v)?;
+        self.b.build_not(t, "").map_err(e)
+    }
+
+    fn truthy(&self, v: ir::Value) -> R<IntValue<'ctx>> {
+        match self.repr(v)? {
+            Repr::Bool(x) => Ok(x),
+            Repr::Nil => Ok(self.cx.bool_type().const_int(0, false)),
+            Repr::Int(_) | Repr::Float(_) => Ok(self.cx.bool_type().const_int(1, false)),
+            Repr::Dead => Ok(self.cx.bool_type().const_int(0, false)),
+            _ => {
+                let (tag, pay) = self.pair(v)?;
+                let is_nil = self.b.build_int_compare(IntPredicate::EQ, tag, self.i8c(TAG_NIL), "").map_err(e)?;
+                let is_bool = self.b.build_int_compare(IntPredicate::EQ, tag, self.i8c(TAG_BOOL), "").map_err(e)?;
+                let low = self.b.build_and(pay, self.i64c(0xff), "").map_err(e)?;
+                let is_false_b = self.b.build_int_compare(IntPredicate::EQ, low, self.i64c(0), "").map_err(e)?;
+                let is_false = self.b.build_and(is_bool, is_false_b, "").map_err(e)?;
+                let falsy = self.b.build_or(is_nil, is_false, "").map_err(e)?;
+                self.b.build_not(falsy, "").map_err(e)
+            }
+        }
+    }
+
+    fn speculate(&self, pc: u32) -> Option<u8> {
+        if !self.job.speculate {
+            return None;
+        }
+        match self.job.feedback.get(pc as usize).copied().unwrap_or(0) {
+            0 => Some(TAG_INT),
+            k if k == vm::profile::kinds::FLOAT => Some(TAG_FLOAT),
+            _ => None,
+        }
+    }
+
+    /// `v` as an i64 after a guard that it is an integer.
+    fn guarded_int(&self, v: ir::Value, pos: u32, pc: u32) -> R<IntValue<'ctx>> {
+        if let Repr::Int(x) = self.repr(v)? {
+            return Ok(x);
+        }
+        let (tag, pay) = self.pair(v)?;
+        let bad = self.b.build_int_compare(IntPredicate::NE, tag, self.i8c(TAG_INT), "").map_err(e)?;
+        self.guard(bad, pos, pc)?;
+        Ok(pay)
+    }
+
+    fn guarded_float(&self, v: ir::Value, pos: u32, pc: u32) -> R<FloatValue<'ctx>> {
+        if let Repr::Float(x) = self.repr(v)? {
+            return Ok(x);
+        }
+        let (tag, pay) = self.pair(v)?;
+        let bad = self.b.build_int_compare(IntPredicate::NE, tag, self.i8c(TAG_FLOAT), "").map_err(e)?;
+        self.guard(bad, pos, pc)?;
+        Ok(self.b.build_bit_cast(pay, self.cx.f64_type(), "").map_err(e)?.into_float_value())
+    }
+
+    fn int_op_ovf(&self, op: Arith, x: IntValue<'ctx>, y: IntValue<'ctx>) -> R<(IntValue<'ctx>, IntValue<'ctx>)> {
+        let name = match op {
+            Arith::Add => "llvm.sadd.with.overflow",
+            Arith::Sub => "llvm.ssub.with.overflow",
+            Arith::Mul => "llvm.smul.with.overflow",
+        };
+        let intr = Intrinsic::find(name).ok_or("overflow intrinsic")?;
+        let decl = intr.get_declaration(self.m, &[self.cx.i64_type().into()]).ok_or("overflow intrinsic declaration")?;
+        let r = self.b.build_call(decl, &[x.into(), y.into()], "").map_err(e)?;
+        let sv = r.try_as_basic_value().basic().ok_or("intrinsic result")?.into_struct_value();
+        let z = self.b.build_extract_value(sv, 0, "").map_err(e)?.into_int_value();
+        let o = self.b.build_extract_value(sv, 1, "").map_err(e)?.into_int_value();
+        Ok((z, o))
+    }
+
+    /// `a op b` (`b` absent: `inc`/`dec`, i.e. `a op 1`).
+    #[allow(clippy::too_many_arguments)]
+    fn arith(&mut self, op: Arith, prim: &str, a: ir::Value, b: Option<ir::Value>, res: ir::Value, pos: u32, pc: u32) -> R<Repr<'ctx>> {
+        let one = || Repr::Int(self.i64c(1));
+        let b_repr = match b {
+            Some(b) => self.repr(b)?,
+            None => one(),
+        };
+        match self.speculate(pc) {
+            Some(TAG_INT) => {
+                let x = self.guarded_int(a, pos, pc)?;
+                let y = match (b, b_repr) {
+                    (_, Repr::Int(y)) => y,
+                    (Some(b), _) => self.guarded_int(b, pos, pc)?,
+                    (None, _) => unreachable!(),
+                };
+                let (z, o) = self.int_op_ovf(op, x, y)?;
+                // Overflow: the interpreter raises `integer overflow` there.
+                self.exit_if(o, pos, pc)?;
+                return Ok(Repr::Int(z));
+            }
+            Some(_) if b.is_some() && !matches!(self.repr(a)?, Repr::Int(_)) && !matches!(b_repr, Repr::Int(_)) => {
+                let x = self.guarded_float(a, pos, pc)?;
+                let y = self.guarded_float(b.unwrap(), pos, pc)?;
+                let z = match op {
+                    Arith::Add => self.b.build_float_add(x, y, "").map_err(e)?,
+                    Arith::Sub => self.b.build_float_sub(x, y, "").map_err(e)?,
+                    Arith::Mul => self.b.build_float_mul(x, y, "").map_err(e)?,
+                };
+                return Ok(Repr::Float(z));
+            }
+            _ => {}
+        }
+        // Generic: integers inline, anything else through the primitive.
+        let (at, ap) = self.pair(a)?;
+        let (bt, bp) = match b {
+            Some(b) => self.pair(b)?,
+            None => (self.i8c(TAG_INT), self.i64c(1)),
+        };
+        let both = {
+            let x = self.b.build_int_compare(IntPredicate::EQ, at, self.i8c(TAG_INT), "").map_err(e)?;
+            let y = self.b.build_int_compare(IntPredicate::EQ, bt, self.i8c(TAG_INT), "").map_err(e)?;
+            self.b.build_and(x, y, "").map_err(e)?
+        };
+        let fast = self.cx.append_basic_block(self.func, "int");
+        let slow = self.cx.append_basic_block(self.func, "generic");
+        let join = self.cx.append_basic_block(self.func, "joined");
+        let store = self.cx.append_basic_block(self.func, "store");
+        self.b.build_conditional_branch(both, fast, slow).map_err(e)?;
+        self.b.position_at_end(fast);
+        let (z, o) = self.int_op_ovf(op, ap, bp)?;
+        self.b.build_conditional_branch(o, slow, store).map_err(e)?;
+        self.b.position_at_end(store);
+        let dst = self.dst(res);
+        self.store_imm(dst, TAG_INT, z)?;
+        self.b.build_unconditional_branch(join).map_err(e)?;
+        self.b.position_at_end(slow);
+        let pid = vm::jit::runtime::prim_id(prim).ok_or_else(|| format!("no primitive {prim}"))?;
+        let i64t = self.cx.i64_type();
+        let at64 = self.b.build_int_z_extend(at, i64t, "").map_err(e)?;
+        let bt64 = self.b.build_int_z_extend(bt, i64t, "").map_err(e)?;
+        let st = self
+            .call(
+                RtFn::Arith,
+                &[
+                    self.ctx.into(),
+                    self.base.into(),
+                    self.i32c(pc).into(),
+                    self.i32c(pid).into(),
+                    at64.into(),
+                    ap.into(),
+                    bt64.into(),
+                    bp.into(),
+                    self.i32c(dst as u32).into(),
+                ],
+            )?
+            .ok_or("sx_rt_arith returns a status")?;
+        self.check_raise(st)?;
+        self.b.build_unconditional_branch(join).map_err(e)?;
+        self.b.position_at_end(join);
+        Ok(if self.map.has_reg[res.index()] { Repr::Home } else { Repr::Fused })
+    }
+
+    fn compare(&mut self, k: CmpK, a: ir::Value, b: ir::Value, pos: u32, pc: u32) -> R<Repr<'ctx>> {
+        let ip = match k {
+            CmpK::Lt => IntPredicate::SLT,
+            CmpK::Gt => IntPredicate::SGT,
+            CmpK::Le => IntPredicate::SLE,
+            CmpK::Ge => IntPredicate::SGE,
+            CmpK::Eq => IntPredicate::EQ,
+        };
+        let fp = match k {
+            CmpK::Lt => FloatPredicate::OLT,
+            CmpK::Gt => FloatPredicate::OGT,
+            CmpK::Le => FloatPredicate::OLE,
+            CmpK::Ge => FloatPredicate::OGE,
+            CmpK::Eq => FloatPredicate::OEQ,
+        };
+        match self.speculate(pc) {
+            Some(TAG_INT) => {
+                let x = self.guarded_int(a, pos, pc)?;
+                let y = self.guarded_int(b, pos, pc)?;
+                return Ok(Repr::Bool(self.b.build_int_compare(ip, x, y, "").map_err(e)?));
+            }
+            Some(_) if !matches!(self.repr(a)?, Repr::Int(_)) && !matches!(self.repr(b)?, Repr::Int(_)) => {
+                let x = self.guarded_float(a, pos, pc)?;
+                let y = self.guarded_float(b, pos, pc)?;
+                return Ok(Repr::Bool(self.b.build_float_compare(fp, x, y, "").map_err(e)?));
+            }
+            _ => {}
+        }
+        let (at, ap) = self.pair(a)?;
+        let (bt, bp) = self.pair(b)?;
+        let both = {
+            let x = self.b.build_int_compare(IntPredicate::EQ, at, self.i8c(TAG_INT), "").map_err(e)?;
+            let y = self.b.build_int_compare(IntPredicate::EQ, bt, self.i8c(TAG_INT), "").map_err(e)?;
+            self.b.build_and(x, y, "").map_err(e)?
+        };
+        let here = self.b.get_insert_block().ok_or("no block")?;
+        let slow = self.cx.append_basic_block(self.func, "generic");
+        let join = self.cx.append_basic_block(self.func, "compared");
+        let fast_r = self.b.build_int_compare(ip, ap, bp, "").map_err(e)?;
+        self.b.build_conditional_branch(both, join, slow).map_err(e)?;
+        self.b.position_at_end(slow);
+        let name = match k {
+            CmpK::Lt => "<",
+            CmpK::Gt => ">",
+            CmpK::Le => "<=",
+            CmpK::Ge => ">=",
+            CmpK::Eq => "=",
+        };
+        let pid = vm::jit::runtime::prim_id(name).ok_or_else(|| format!("no primitive {name}"))?;
+        let i64t = self.cx.i64_type();
+        let at64 = self.b.build_int_z_extend(at, i64t, "").map_err(e)?;
+        let bt64 = self.b.build_int_z_extend(bt, i64t, "").map_err(e)?;
+        let st = self
+            .call(
+                RtFn::Compare,
+                &[self.ctx.into(), self.i32c(pc).into(), self.i32c(pid).into(), self.i32c(k as u32).into(), at64.into(), ap.into(), bt64.into(), bp.into()],
+            )?
+            .ok_or("sx_rt_compare returns a status")?;
+        self.check_raise(st)?;
+        let slow_r = self.b.build_int_compare(IntPredicate::EQ, st, self.i32c(1), "").map_err(e)?;
+        let slow_end = self.b.get_insert_block().ok_or("no block")?;
+        self.b.build_unconditional_branch(join).map_err(e)?;
+        self.b.position_at_end(join);
+        let phi = self.b.build_phi(self.cx.bool_type(), "cmp").map_err(e)?;
+        phi.add_incoming(&[(&fast_r, here), (&slow_r, slow_end)]);
+        Ok(Repr::Bool(phi.as_basic_value().into_int_value()))
+    }
+
+    // ----- terminators and edges -------------------------------------------
+
+    /// Copies `args` into `target`'s parameters (all in their homes).
+    fn edge(&self, target: Block, args: &[ir::Value]) -> R<()> {
+        let params = &self.f.block(target).params;
+        let mut boxed: Vec<(u16, u16)> = Vec::new();
+        let mut typed: Vec<(u16, ir::Value)> = Vec::new();
+        for (p, a) in params.iter().zip(args) {
+            if self.map.uses[p.index()] == 0 {
+                continue;
+            }
+            let Some(to) = self.home(*p) else { continue };
+            match self.repr(*a)? {
+                Repr::Home => {
+                    let from = self.home(*a).ok_or("a value in its home has no register")?;
+                    if from != to {
+                        boxed.push((to, from));
+                    }
+                }
+                Repr::Fused => return Err(format!("fused value v{} passed to a block", a.index())),
+                Repr::Dead => {}
+                _ => typed.push((to, *a)),
+            }
+        }
+        // Register copies as parallel moves (cycles broken through the
+        // scratch register, as the bytecode compiler does), then the
+        // immediates, which read no register.
+        while !boxed.is_empty() {
+            let ready = (0..boxed.len()).find(|&i| !boxed.iter().any(|&(_, s)| s == boxed[i].0));
+            match ready {
+                Some(i) => {
+                    let (d, s) = boxed.remove(i);
+                    self.copy(d, s)?;
+                }
+                None => {
+                    let d0 = boxed[0].0;
+                    self.copy(self.map.tmp, d0)?;
+                    for m in boxed.iter_mut() {
+                        if m.1 == d0 {
+                            m.1 = self.map.tmp;
+                        }
+                    }
+                }
+            }
+        }
+        for (to, a) in typed {
+            self.flush_to(a, to)?;
+        }
+        Ok(())
+    }
+
+    fn copy(&self, d: u16, s: u16) -> R<()> {
+        self.call(RtFn::Copy, &[self.ctx.into(), self.base.into(), self.i32c(d as u32).into(), self.i32c(s as u32).into()])?;
+        Ok(())
+    }
+
+    fn jump(&self, target: Block, args: &[ir::Value]) -> R<()> {
+        self.edge(target, args)?;
+        self.b.build_unconditional_branch(self.bbs[target.index()]).map_err(e)?;
+        Ok(())
+    }
+
+    fn term(&mut self, b: Block) -> R<()> {
+        let bd = self.f.block(b);
+        let pos = self.map.pos.term[b.index()];
+        let pc = self.map.term_pc[b.index()];
+        match &bd.term {
+            Terminator::Jump(bc) => self.jump(bc.block, &bc.args),
+            Terminator::Branch { cond, then_dest, else_dest } => {
+                let c = self.truthy(*cond)?;
+                let t = self.cx.append_basic_block(self.func, "then");
+                let el = self.cx.append_basic_block(self.func, "else");
+                self.b.build_conditional_branch(c, t, el).map_err(e)?;
+                self.b.position_at_end(t);
+                self.jump(then_dest.block, &then_dest.args)?;
+                self.b.position_at_end(el);
+                self.jump(else_dest.block, &else_dest.args)
+            }
+            Terminator::Return(v) => {
+                let src = match self.home(*v) {
+                    Some(r) => {
+                        self.flush(*v)?;
+                        r
+                    }
+                    None => {
+                        self.flush_to(*v, self.map.tmp)?;
+                        self.map.tmp
+                    }
+                };
+                self.call(RtFn::Return, &[self.ctx.into(), self.base.into(), self.i32c(src as u32).into()])?;
+                self.b.build_return(Some(&self.i32c(OK))).map_err(e)?;
+                Ok(())
+            }
+            Terminator::TailCall { callee, args } if self.map.self_loop.is_some_and(|(s, _)| s == *callee) && self.header.is_some() => {
+                self.edge(Block(0), args)?;
+                self.b.build_unconditional_branch(self.header.unwrap()).map_err(e)?;
+                Ok(())
+            }
+            Terminator::CallK { cont, .. } if vm::jit::runtime::site_op(self.map, pc) == SiteOp::Call => {
+                self.call_site(pos, pc)?;
+                self.b.build_unconditional_branch(self.bbs[cont.index()]).map_err(e)?;
+                Ok(())
+            }
+            Terminator::TailCall { .. }
+            | Terminator::CallK { .. }
+            | Terminator::Suspend { .. }
+            | Terminator::TryCall { .. }
+            | Terminator::ApplyK { .. }
+            | Terminator::TailApply { .. }
+            | Terminator::Raise(_) => self.side_exit(pos, pc),
+            Terminator::Unterminated => Err("unterminated block".into()),
+        }
+    }
+}
+
+/// Operands an instruction reads (exhaustive: a new instruction must say).
+fn inst_uses(d: &InstData, f: &mut dyn FnMut(ir::Value)) {
+    match d {
+        InstData::Const(_) | InstData::Capture(_) | InstData::SelfRef | InstData::GlobalGet(_) => {}
+        InstData::GlobalSet(_, v) | InstData::GlobalDefine(_, v) | InstData::CellNew(v) | InstData::CellGet(v) => f(*v),
+        InstData::MakeClosure(_, vs) | InstData::Prim(_, vs) => vs.iter().for_each(|v| f(*v)),
+        InstData::CellSet(a, b) | InstData::IAddOvf(a, b) | InstData::ISubOvf(a, b) | InstData::IMulOvf(a, b) | InstData::ICmp(_, a, b) => {
+            f(*a);
+            f(*b)
+        }
+        InstData::Call(c, vs) => {
+            f(*c);
+            vs.iter().for_each(|v| f(*v))
+        }
+        InstData::Guard { value, live, .. } => {
+            f(*value);
+            live.iter().for_each(|v| f(*v))
+        }
+    }
+}

@@ -1,0 +1,107 @@
+//! The JIT policy flags of `sxc run`/`sxc serve` and the installation of the
+//! LLVM backend (`codegen-llvm`) into `vm::jit`, once per process, before
+//! any isolate exists.
+
+use clap::{Args, ValueEnum};
+use std::io::Write;
+use vm::jit::{Config, Mode, Tier};
+
+/// `--jit` modes.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, ValueEnum)]
+pub enum JitMode {
+    /// Interpret everything.
+    Off,
+    /// Compile hot functions on a background thread.
+    Tiered,
+    /// Compile every function before its first call (for tests).
+    Eager,
+}
+
+/// JIT options shared by `run` and `serve`.
+#[derive(Args, Debug, Clone)]
+pub struct JitArgs {
+    /// When functions are compiled to machine code by LLVM [env: SXC_JIT].
+    #[arg(long, value_enum, value_name = "MODE")]
+    pub jit: Option<JitMode>,
+    /// Calls after which a function is compiled (tiered) [env: SXC_JIT_THRESHOLD; default 1000].
+    #[arg(long, value_name = "N")]
+    pub jit_threshold: Option<u64>,
+    /// Functions whose name matches stay interpreted (`*` wildcard; repeatable).
+    #[arg(long, value_name = "GLOB")]
+    pub jit_exclude: Vec<String>,
+    /// Print per-function tier, calls, compile time, code size and deopts to stderr at exit.
+    #[arg(long)]
+    pub jit_stats: bool,
+}
+
+/// Default tier-up threshold (calls).
+pub const DEFAULT_THRESHOLD: u64 = 1000;
+
+impl JitArgs {
+    /// The mode: the flag, else `SXC_JIT`, else tiered.
+    pub fn mode(&self) -> Mode {
+        let from_env = std::env::var("SXC_JIT").ok().and_then(|v| JitMode::from_str(&v, true).ok());
+        match self.jit.or(from_env).unwrap_or(JitMode::Tiered) {
+            JitMode::Off => Mode::Off,
+            JitMode::Tiered => Mode::Tiered,
+            JitMode::Eager => Mode::Eager,
+        }
+    }
+
+    /// Installs the policy and the LLVM backend (a backend that cannot start
+    /// leaves everything interpreted, with one warning).
+    pub fn install(&self) {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        ONCE.call_once(|| self.install_now());
+    }
+
+    fn install_now(&self) {
+        let mode = self.mode();
+        if mode == Mode::Off {
+            return;
+        }
+        let threshold = self
+            .jit_threshold
+            .or_else(|| std::env::var("SXC_JIT_THRESHOLD").ok().and_then(|v| v.parse().ok()))
+            .unwrap_or(DEFAULT_THRESHOLD);
+        let stress_deopt = std::env::var("SXC_JIT_STRESS_DEOPT").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
+        let backend = match codegen_llvm::LlvmBackend::new() {
+            Ok(b) => b,
+            Err(e) => {
+                eprintln!("sxc: the LLVM tier is unavailable ({e}); running interpreted");
+                return;
+            }
+        };
+        vm::jit::install(Config { mode, threshold, exclude: self.jit_exclude.clone(), backend: Box::new(backend), stress_deopt });
+    }
+}
+
+/// Writes the `--jit-stats` report for an isolate's compiled `modules` to stderr.
+pub fn print_stats(modules: &[std::rc::Rc<vm::bytecode::Proto>]) {
+    let mut stats = Vec::new();
+    let mut seen = std::collections::HashSet::new();
+    for m in modules {
+        vm::jit::collect_stats(m, &mut stats, &mut seen);
+    }
+    let mut err = std::io::stderr().lock();
+    let count = |t: Tier| stats.iter().filter(|s| s.tier == t).count();
+    let _ = writeln!(err, "{:<32} {:<12} {:>10} {:>12} {:>9} {:>7}", "function", "tier", "calls", "compile-us", "code", "deopts");
+    for s in &stats {
+        let _ = writeln!(err, "{:<32} {:<12} {:>10} {:>12} {:>9} {:>7}", s.name, s.tier.name(), s.calls, s.compile_us, s.code_size, s.deopts);
+    }
+    let deopts: u64 = stats.iter().map(|s| s.deopts as u64).sum();
+    let _ = writeln!(
+        err,
+        "jit: {} compiled, {} failed, {} excluded, {} deopts",
+        count(Tier::Compiled),
+        count(Tier::Failed),
+        count(Tier::Excluded),
+        deopts
+    );
+}
+
+/// Installs the JIT as the environment says (`SXC_JIT`, `SXC_JIT_THRESHOLD`,
+/// `SXC_JIT_STRESS_DEOPT`): for tests that run programs in-process.
+pub fn install_from_env() {
+    JitArgs { jit: None, jit_threshold: None, jit_exclude: Vec::new(), jit_stats: false }.install();
+}
