@@ -72,7 +72,7 @@ impl JitArgs {
                 return;
             }
         };
-        vm::jit::install(Config { mode, threshold, exclude: self.jit_exclude.clone(), backend: Box::new(backend), stress_deopt });
+        vm::jit::install(Config { mode, threshold, exclude: self.jit_exclude.clone(), backend: Box::new(backend), stress_deopt, compile_at_load: std::env::var("SXC_JIT_COMPILE_ALL").is_ok_and(|v| v == "1") });
     }
 }
 

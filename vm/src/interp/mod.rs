@@ -291,9 +291,10 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
                 }
                 let calls = &cp.profile.calls;
                 calls.set(calls.get() + 1);
-                let entry = cp.jit.entry();
+                let mut entry = cp.jit.entry();
                 if entry.is_none() && calls.get() == crate::jit::threshold() {
                     crate::jit::tier_up(cp);
+                    entry = cp.jit.entry();
                 }
                 save_pc!();
                 clo = Rc::as_ptr(&c);
@@ -352,6 +353,28 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
         }
         // The generic call path (any callee: `&rest`, wrong arity, primitives,
         // components, non-functions): calls `cv` with `argv`, result to `dst`.
+        // After a frame was pushed (or replaced) by a generic path: when its
+        // function has (or, at the threshold, gets) compiled code, runs it.
+        // Never on the fiber's bottom frame (compiled code returns into a
+        // caller frame).
+        macro_rules! try_native {
+            () => {{
+                // SAFETY: `proto` is the top frame's (just reloaded).
+                let cp: &Proto = unsafe { &*proto };
+                let mut entry = cp.jit.entry();
+                if entry.is_none() && cp.profile.calls.get() == crate::jit::threshold() {
+                    crate::jit::tier_up(cp);
+                    entry = cp.jit.entry();
+                }
+                if let Some(e) = entry.filter(|_| f.frames.len() >= 2 && cur_pc!() == 0) {
+                    let r = crate::jit::runtime::enter(f, env, e, base);
+                    reload!();
+                    if let Err(v) = r {
+                        throw!(v);
+                    }
+                }
+            }};
+        }
         macro_rules! call_generic {
             ($cv:expr, $argv:expr, $dst:expr) => {{
                 let dst = $dst;
@@ -360,6 +383,7 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
                     Ok(Outcome::Pushed) => {
                         reload!();
                         poll!();
+                        try_native!();
                     }
                     Ok(Outcome::Value(v)) => {
                         rewin!();
@@ -378,6 +402,7 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
                     Ok(Outcome::Pushed) => {
                         reload!();
                         poll!();
+                        try_native!();
                     }
                     Ok(Outcome::Value(v)) => {
                         rewin!();
@@ -457,6 +482,7 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
                 // SAFETY: `top` is the live top frame.
                 unsafe { (*top).closure = c };
                 poll!();
+                try_native!();
                 continue;
             }};
         }

@@ -116,6 +116,9 @@ pub struct Config {
     pub exclude: Vec<String>,
     pub backend: Box<dyn Backend>,
     pub stress_deopt: u32,
+    /// Compile every function of a module as soon as it is loaded (not only
+    /// before its first call): used to check that every function compiles.
+    pub compile_at_load: bool,
 }
 
 static CONFIG: OnceLock<Config> = OnceLock::new();
@@ -128,7 +131,7 @@ pub fn install(config: Config) {
     let t = match config.mode {
         Mode::Off => u64::MAX,
         Mode::Tiered => config.threshold.max(1),
-        Mode::Eager => u64::MAX,
+        Mode::Eager => 1,
     };
     if CONFIG.set(config).is_ok() {
         THRESHOLD.store(t, Ordering::Relaxed);
@@ -222,9 +225,37 @@ fn job_for(proto: &Proto, speculate: bool, cfg: &Config) -> CompileJob {
     }
 }
 
+/// Code already compiled in this process, by everything that determines it
+/// (IR, bytecode map, feedback, speculation): a function is compiled once
+/// per process, however many isolates (server workers, test cases) load it.
+/// Compiled code reaches its isolate only through its context argument, so
+/// one copy serves them all.
+static CODE_CACHE: OnceLock<Mutex<std::collections::HashMap<u64, (usize, usize)>>> = OnceLock::new();
+
+fn job_key(job: &CompileJob) -> u64 {
+    use std::hash::{Hash, Hasher};
+    let mut h = std::collections::hash_map::DefaultHasher::new();
+    format!("{:?}", job.map).hash(&mut h);
+    job.feedback.hash(&mut h);
+    job.speculate.hash(&mut h);
+    job.stress_deopt.hash(&mut h);
+    h.finish()
+}
+
+fn compile_cached(cfg: &Config, job: &CompileJob) -> Result<Compiled, String> {
+    let key = job_key(job);
+    let cache = CODE_CACHE.get_or_init(|| Mutex::new(std::collections::HashMap::new()));
+    if let Some(&(entry, code_size)) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
+        return Ok(Compiled { entry, code_size });
+    }
+    let c = cfg.backend.compile(job)?;
+    cache.lock().unwrap_or_else(|e| e.into_inner()).insert(key, (c.entry, c.code_size));
+    Ok(c)
+}
+
 fn run_job(cfg: &Config, job: &CompileJob, slot: &JitSlot) {
     let t0 = std::time::Instant::now();
-    let r = cfg.backend.compile(job);
+    let r = compile_cached(cfg, job);
     slot.compile_ns.fetch_add(t0.elapsed().as_nanos() as u64, Ordering::Relaxed);
     slot.compiles.fetch_add(1, Ordering::Relaxed);
     match r {
@@ -283,6 +314,10 @@ pub(crate) fn tier_up(proto: &Proto) {
         slot.set_tier(Tier::Excluded);
         return;
     }
+    if cfg.mode == Mode::Eager {
+        run_job(cfg, &job_for(proto, true, cfg), slot);
+        return;
+    }
     slot.set_tier(Tier::Queued);
     enqueue(Queued { job: job_for(proto, true, cfg), slot: slot.clone() });
 }
@@ -291,7 +326,7 @@ pub(crate) fn tier_up(proto: &Proto) {
 /// compiles every function of it now.
 pub(crate) fn on_load(protos: &[std::rc::Rc<Proto>]) {
     let Some(cfg) = config() else { return };
-    if cfg.mode != Mode::Eager {
+    if !cfg.compile_at_load || cfg.mode == Mode::Off {
         return;
     }
     for p in protos {
