@@ -69,8 +69,6 @@ pub const CTX_REGS: u32 = 0;
 pub const CTX_INTERRUPT: u32 = 8;
 pub const CTX_STRESS: u32 = 16;
 
-static NO_INTERRUPT: AtomicU32 = AtomicU32::new(0);
-
 thread_local! {
     static STRESS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
 }
@@ -83,7 +81,8 @@ pub(crate) fn enter(f: &mut Fiber, env: &mut Env, entry: super::Entry, base: usi
     let stress = if stress == 0 { super::config().map_or(0, |c| c.stress_deopt) } else { stress };
     let mut ctx = JitCtx {
         regs: f.regs.as_mut_ptr(),
-        interrupt: &NO_INTERRUPT,
+        // The same word the interpreter polls (see `vm::interrupt`).
+        interrupt: f.interrupt.word(),
         stress,
         depth: 0,
         fiber: f,
