@@ -21,6 +21,13 @@ use inkwell::OptimizationLevel;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use vm::jit::{Backend, CompileJob, Compiled};
 
+#[derive(Copy, Clone, PartialEq, Eq)]
+enum Dump {
+    Ir,
+    Optimised,
+    Asm,
+}
+
 /// The LLVM backend: one ORC session for the process.
 pub struct LlvmBackend {
     jit: orc::Jit,
@@ -61,17 +68,33 @@ impl LlvmBackend {
 
     /// The LLVM IR of `job`'s function (optimised when `optimise`), for `sxc inspect`.
     pub fn llvm_ir(job: &CompileJob, optimise: bool) -> Result<String, String> {
+        Self::dump(job, if optimise { Dump::Optimised } else { Dump::Ir })
+    }
+
+    /// The machine code of `job`'s function as assembly, for `sxc inspect`.
+    pub fn asm(job: &CompileJob) -> Result<String, String> {
+        Self::dump(job, Dump::Asm)
+    }
+
+    fn dump(job: &CompileJob, what: Dump) -> Result<String, String> {
         let cx = Context::create();
         let m = cx.create_module("sx");
         lower::FnGen::new(&cx, &m, job, "sx_fn").emit()?;
         m.verify().map_err(|e| e.to_string())?;
-        if optimise {
-            TM.with(|tm| {
-                let tm = tm.as_ref().map_err(|e| e.clone())?;
-                m.run_passes("default<O2>", tm, PassBuilderOptions::create()).map_err(|e| e.to_string())
-            })?;
+        if what == Dump::Ir {
+            return Ok(m.print_to_string().to_string());
         }
-        Ok(m.print_to_string().to_string())
+        TM.with(|tm| {
+            let tm = tm.as_ref().map_err(|e| e.clone())?;
+            m.set_triple(&tm.get_triple());
+            m.set_data_layout(&tm.get_target_data().get_data_layout());
+            m.run_passes("default<O2>", tm, PassBuilderOptions::create()).map_err(|e| e.to_string())?;
+            if what == Dump::Optimised {
+                return Ok(m.print_to_string().to_string());
+            }
+            let buf = tm.write_to_memory_buffer(&m, FileType::Assembly).map_err(|e| e.to_string())?;
+            Ok(String::from_utf8_lossy(buf.as_slice()).into_owned())
+        })
     }
 }
 

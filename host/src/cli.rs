@@ -116,4 +116,10 @@ pub enum StageArg {
     IrOpt,
     /// Register bytecode.
     Bytecode,
+    /// LLVM IR as generated from the optimised IR (before LLVM's passes).
+    Llvm,
+    /// LLVM IR after LLVM's `default<O2>` pipeline.
+    LlvmOpt,
+    /// Machine code (assembly) for this machine.
+    Asm,
 }

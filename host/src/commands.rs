@@ -114,12 +114,40 @@ pub fn run(path: &Path, data_dir: &Path, memory_mb: Option<usize>, jit_stats: bo
 }
 
 /// `sxc inspect FILE --stage S [--fn NAME]`.
+/// `sxc inspect --stage llvm|llvm-opt|asm`: each function's LLVM IR or machine code.
+fn inspect_llvm(path: &Path, source: &str, stage: StageArg, func: Option<&str>) -> i32 {
+    let jobs = match vm::pipeline::jit_jobs(path, source, func) {
+        Ok(j) => j,
+        Err((map, d)) => {
+            eprint!("{}", diagnostics::render(&map, &d, stderr_color()));
+            return 1;
+        }
+    };
+    let mut status = 0;
+    for job in &jobs {
+        let r = match stage {
+            StageArg::Llvm => codegen_llvm::LlvmBackend::llvm_ir(job, false),
+            StageArg::LlvmOpt => codegen_llvm::LlvmBackend::llvm_ir(job, true),
+            _ => codegen_llvm::LlvmBackend::asm(job),
+        };
+        match r {
+            Ok(text) => print!("; function {}\n{text}\n", job.name),
+            Err(e) => {
+                eprintln!("error: {} does not compile: {e}", job.name);
+                status = 1;
+            }
+        }
+    }
+    status
+}
+
 pub fn inspect(path: &Path, stage: StageArg, func: Option<&str>) -> i32 {
     let source = match read_source(path) {
         Ok(s) => s,
         Err(code) => return code,
     };
     let stage = match stage {
+        StageArg::Llvm | StageArg::LlvmOpt | StageArg::Asm => return inspect_llvm(path, &source, stage, func),
         StageArg::Ast => vm::pipeline::Stage::Ast,
         StageArg::Expanded => vm::pipeline::Stage::Expanded,
         StageArg::Ir => vm::pipeline::Stage::Ir,

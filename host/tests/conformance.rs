@@ -584,7 +584,7 @@ fn tail(path: &Path, max: usize) -> String {
     format!("...{}", &s[start..])
 }
 
-fn run_in_child(case: &Case, exe: &Path, dir: &Path, n: usize, timeout: Duration) -> Actual {
+fn run_in_child(case: &Case, exe: &Path, dir: &Path, n: usize, timeout: Duration, jit_env: &[(&str, &str)]) -> Actual {
     let result = dir.join(format!("case-{n}.result"));
     let out_path = dir.join(format!("case-{n}.stdout"));
     let err_path = dir.join(format!("case-{n}.stderr"));
@@ -617,6 +617,7 @@ fn run_in_child(case: &Case, exe: &Path, dir: &Path, n: usize, timeout: Duration
         .arg("--test-threads=1")
         .env(ENV_CHILD_CASE, format!("{}\t{}", case.file, case.name))
         .env(ENV_CHILD_RESULT, &result)
+        .envs(jit_env.iter().copied())
         .env_remove(ENV_FILTER)
         .env("RUST_BACKTRACE", "0")
         .stdin(Stdio::null())
@@ -691,8 +692,40 @@ fn conformance_child_case() {
 
 #[test]
 fn conformance_all_cases() {
+    run_suite(&[]);
+}
+
+/// The whole suite with every function compiled by LLVM before its first call.
+#[test]
+fn conformance_all_cases_jit_eager() {
+    run_suite(&[("SXC_JIT", "eager")]);
+}
+
+/// The whole suite tiering up after one call (compiles race with the program).
+#[test]
+fn conformance_all_cases_jit_tiered_threshold_1() {
+    run_suite(&[("SXC_JIT", "tiered"), ("SXC_JIT_THRESHOLD", "1")]);
+}
+
+/// The whole suite with every third guard failing on purpose (deoptimisation
+/// everywhere, then recompilation without speculation).
+#[test]
+fn conformance_all_cases_jit_stress_deopt() {
+    run_suite(&[("SXC_JIT", "eager"), ("SXC_JIT_STRESS_DEOPT", "3")]);
+}
+
+/// Runs every case (in child processes with `jit_env` set, unless
+/// `SXC_CONFORMANCE_INPROCESS`) and fails with a report of every mismatch.
+fn run_suite(jit_env: &[(&str, &str)]) {
     if std::env::var_os(ENV_CHILD_CASE).is_some() {
         return; // we are a child process running a single case
+    }
+    // One suite at a time (each already uses every core): the timing-sensitive
+    // end-to-end tests of this binary run beside at most one of them.
+    static ONE_SUITE: Mutex<()> = Mutex::new(());
+    let _one = ONE_SUITE.lock().unwrap_or_else(|e| e.into_inner());
+    if !jit_env.is_empty() && std::env::var_os("SXC_JIT").is_some() {
+        return; // the caller chose one mode for the whole run
     }
     let (all, problems) = load_corpus();
     let filter = std::env::var(ENV_FILTER).ok().filter(|f| !f.is_empty());
@@ -721,6 +754,9 @@ fn conformance_all_cases() {
         })
         .max(1);
     let in_process = std::env::var(ENV_INPROCESS).is_ok_and(|v| !v.is_empty() && v != "0");
+    if in_process && !jit_env.is_empty() {
+        return; // the JIT policy is per process: set SXC_JIT for an in-process run instead
+    }
     let exe = std::env::current_exe().ok();
     let tmp = tempfile::Builder::new()
         .prefix("sxc-conformance-")
@@ -742,6 +778,7 @@ fn conformance_all_cases() {
                         tmp.as_ref().unwrap().path(),
                         i,
                         timeout,
+                        jit_env,
                     )
                 } else {
                     run_in_process(case)

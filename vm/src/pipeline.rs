@@ -86,3 +86,28 @@ pub fn dump(
         }
     })
 }
+
+/// Compile jobs for the LLVM tier of every function of `source` (named
+/// `func_filter` when given), in the order the bytecode disassembler lists
+/// them: what `sxc inspect --stage llvm|llvm-opt|asm` prints. The jobs
+/// speculate as a function compiled before its first call does.
+#[allow(clippy::result_large_err)]
+pub fn jit_jobs(path: impl AsRef<Path>, source: &str, func_filter: Option<&str>) -> Result<Vec<crate::jit::CompileJob>, (SourceMap, Diagnostic)> {
+    let path = path.as_ref();
+    let mut iso = Isolate::new(Ctx::with_output(Box::new(std::io::sink()), Box::new(std::io::sink())));
+    let file = iso.source_map_mut().add_file(path.display().to_string(), std::fs::canonicalize(path).ok(), source);
+    let mut host = crate::macros::MacroExpander::new();
+    let program = match frontend::compile_to_ast(iso.source_map_mut(), file, &mut host) {
+        Ok((_, p)) => p,
+        Err(d) => return Err((iso.source_map().clone(), d)),
+    };
+    let m = iso.lower(&program);
+    let proto = compile_module(&m, iso.globals_mut());
+    let mut jobs = Vec::new();
+    proto.walk(&mut |p| {
+        if func_filter.is_none_or(|f| p.display_name() == f) {
+            jobs.push(crate::jit::compile_job(p, true, 0));
+        }
+    });
+    Ok(jobs)
+}

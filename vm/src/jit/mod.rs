@@ -216,12 +216,17 @@ fn glob_match(p: &[u8], s: &[u8]) -> bool {
 }
 
 fn job_for(proto: &Proto, speculate: bool, cfg: &Config) -> CompileJob {
+    compile_job(proto, speculate, cfg.stress_deopt)
+}
+
+/// The compile job of `proto` with its current profile.
+pub fn compile_job(proto: &Proto, speculate: bool, stress_deopt: u32) -> CompileJob {
     CompileJob {
         name: proto.display_name().to_string(),
         map: proto.jit.map.clone(),
         feedback: proto.profile.feedback.iter().map(|c| c.get()).collect(),
         speculate,
-        stress_deopt: cfg.stress_deopt,
+        stress_deopt,
     }
 }
 
