@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Benchmark sxc against Python, Lua 5.4, LuaJIT, Guile and Chez Scheme.
+# Benchmark sxc (interpreter: `--jit off`; LLVM tier: `--jit tiered`, column
+# sxc-jit) against Python, Lua 5.4, LuaJIT, Guile and Chez Scheme.
 #
 #   bash bench/run.sh [--install-peers] [--quick] [--only NAME[,NAME...]]
 #                     [--tools TOOL[,TOOL...]] [--no-build]
@@ -48,7 +49,7 @@ LONG="${BENCH_LONG:-5}"
 # the measurement (keeps the whole suite well under 15 minutes).
 REUSE="${BENCH_REUSE:-20}"
 
-WORKLOADS=(startup fib tak nqueens closure-map dict-churn datalog-tc mandelbrot)
+WORKLOADS=(startup fib tak nqueens closure-map dict-churn datalog-tc collatz mandelbrot)
 declare -A EXPECT=(
   [startup]="ok"
   [fib]="2178309"
@@ -57,9 +58,10 @@ declare -A EXPECT=(
   [closure-map]="500010000000"
   [dict-churn]="19999900000"
   [datalog-tc]="3554908"
+  [collatz]="35669725"
   [mandelbrot]="22777"
 )
-TOOLS=(sxc python3 lua5.4 luajit guile chez)
+TOOLS=(sxc sxc-jit python3 lua5.4 luajit guile chez)
 if [ -n "$tools_only" ]; then IFS=',' read -r -a TOOLS <<< "$tools_only"; fi
 
 if [ -n "$only" ]; then
@@ -95,6 +97,7 @@ else CMD[chez]=""; fi
 
 sxc="${SXC:-$root/target/release/sxc}"
 CMD[sxc]=""
+CMD[sxc-jit]=""
 if [ -n "${SXC:-}" ]; then
   echo "== using SXC=$SXC (no build)"
 elif [ "$build" = 1 ] && [[ " ${TOOLS[*]} " == *" sxc "* ]]; then
@@ -103,11 +106,11 @@ elif [ "$build" = 1 ] && [[ " ${TOOLS[*]} " == *" sxc "* ]]; then
     echo "!! FAILURE: cargo build --release -p host failed; the sxc column is skipped" >&2
   fi
 fi
-[ -x "$sxc" ] && CMD[sxc]="$sxc run"
+if [ -x "$sxc" ]; then CMD[sxc]="$sxc run --jit off"; CMD[sxc-jit]="$sxc run --jit tiered"; fi
 
 file_for() { # tool workload -> program path
   case "$1" in
-    sxc) echo "$here/sx/$2.sx" ;;
+    sxc|sxc-jit) echo "$here/sx/$2.sx" ;;
     python3) echo "$here/py/$2.py" ;;
     lua5.4|luajit) echo "$here/lua/$2.lua" ;;
     guile) echo "$here/guile/$2.scm" ;;
@@ -117,7 +120,7 @@ file_for() { # tool workload -> program path
 
 version_of() {
   case "$1" in
-    sxc) if [ -n "${SXC:-}" ]; then echo "$SXC"; else echo "sxc built at $(git -C "$root" rev-parse --short HEAD 2>/dev/null)"; fi ;;
+    sxc|sxc-jit) if [ -n "${SXC:-}" ]; then echo "$SXC"; else echo "sxc built at $(git -C "$root" rev-parse --short HEAD 2>/dev/null)"; fi ;;
     python3) python3 --version 2>&1 ;;
     lua5.4) lua5.4 -v 2>&1 | cut -d' ' -f1-2 ;;
     luajit) luajit -v 2>&1 | cut -d' ' -f1-2 ;;
@@ -198,7 +201,7 @@ echo
 python3 - "$tsv" "$out/results.md" "$(uptime | sed 's/.*load average: //')" "$(nproc)" <<'EOF'
 import csv, sys
 tsv, md_path, load, ncpu = sys.argv[1:5]
-tools = ["sxc", "python3", "lua5.4", "luajit", "guile", "chez"]
+tools = ["sxc", "sxc-jit", "python3", "lua5.4", "luajit", "guile", "chez"]
 rows = list(csv.DictReader(open(tsv), delimiter="\t"))
 workloads = []
 cell = {}
@@ -222,21 +225,23 @@ lines.append("|---|" + "---:|" * len(tools))
 for w in workloads:
     lines.append("| %s | %s |" % (w, " | ".join(med(w, t)[1] for t in tools)))
 lines.append("")
-lines.append("Ratio sxc / peer (above 1: sxc is slower; below 1: sxc is faster)")
-lines.append("")
-peers = tools[1:]
-lines.append("| workload | " + " | ".join(peers) + " |")
-lines.append("|---|" + "---:|" * len(peers))
-for w in workloads:
-    s, _ = med(w, "sxc")
-    cells = []
-    for p in peers:
-        v, txt = med(w, p)
-        if s is None or v is None or v == 0:
-            cells.append("—")
-        else:
-            cells.append("%.2f" % (s / v))
-    lines.append("| %s | %s |" % (w, " | ".join(cells)))
+for mine in ["sxc", "sxc-jit"]:
+    lines.append("Ratio %s / peer (above 1: %s is slower; below 1: faster)" % (mine, mine))
+    lines.append("")
+    peers = [t for t in tools if t != mine]
+    lines.append("| workload | " + " | ".join(peers) + " |")
+    lines.append("|---|" + "---:|" * len(peers))
+    for w in workloads:
+        s, _ = med(w, mine)
+        cells = []
+        for p in peers:
+            v, txt = med(w, p)
+            if s is None or v is None or v == 0:
+                cells.append("—")
+            else:
+                cells.append("%.2f" % (s / v))
+        lines.append("| %s | %s |" % (w, " | ".join(cells)))
+    lines.append("")
 lines.append("")
 lines.append("(%s CPUs, load average at the end: %s)" % (ncpu, load))
 text = "\n".join(lines)
