@@ -11,7 +11,8 @@ use inkwell::AddressSpace;
 /// A runtime function (see `vm::jit::runtime` for each one's contract).
 #[derive(Copy, Clone, Debug, PartialEq, Eq)]
 pub enum RtFn {
-    /// `(ctx, pc: i32)`: leave for the interpreter at `pc`.
+    /// `(ctx, pc: i32, speculation: i32)`: leave for the interpreter at `pc`
+    /// (`speculation` 1: a failed guard, counted as a deoptimisation).
     Deopt,
     /// `(ctx, base: i64, src: i32)`: return register `src`.
     Return,
@@ -27,11 +28,14 @@ pub enum RtFn {
     Op,
     /// `(ctx, base, pc) -> status`: the call instruction at `pc`.
     Call,
+    /// `(ctx, base, pc) -> status`: the tail call instruction at `pc`.
+    TailCall,
 }
 
 impl RtFn {
     /// Every runtime function.
-    pub const ALL: [RtFn; 8] = [RtFn::Deopt, RtFn::Return, RtFn::Drop, RtFn::Copy, RtFn::Arith, RtFn::Compare, RtFn::Op, RtFn::Call];
+    pub const ALL: [RtFn; 9] =
+        [RtFn::Deopt, RtFn::Return, RtFn::Drop, RtFn::Copy, RtFn::Arith, RtFn::Compare, RtFn::Op, RtFn::Call, RtFn::TailCall];
 
     /// The symbol name.
     pub fn name(self) -> &'static str {
@@ -44,6 +48,7 @@ impl RtFn {
             RtFn::Compare => "sx_rt_compare",
             RtFn::Op => "sx_rt_op",
             RtFn::Call => "sx_rt_call",
+            RtFn::TailCall => "sx_rt_tail_call",
         }
     }
 
@@ -55,7 +60,7 @@ impl RtFn {
         let p = cx.ptr_type(AddressSpace::default());
         let (i32t, i64t, void) = (cx.i32_type(), cx.i64_type(), cx.void_type());
         let ty = match self {
-            RtFn::Deopt => void.fn_type(&[p.into(), i32t.into()], false),
+            RtFn::Deopt => void.fn_type(&[p.into(), i32t.into(), i32t.into()], false),
             RtFn::Return => void.fn_type(&[p.into(), i64t.into(), i32t.into()], false),
             RtFn::Drop => void.fn_type(&[p.into()], false),
             RtFn::Copy => void.fn_type(&[p.into(), i64t.into(), i32t.into(), i32t.into()], false),
@@ -67,7 +72,7 @@ impl RtFn {
                 i32t.fn_type(&[p.into(), i32t.into(), i32t.into(), i32t.into(), i64t.into(), i64t.into(), i64t.into(), i64t.into()], false)
             }
             RtFn::Op => i32t.fn_type(&[p.into(), i64t.into(), i32t.into(), i32t.into()], false),
-            RtFn::Call => i32t.fn_type(&[p.into(), i64t.into(), i32t.into()], false),
+            RtFn::Call | RtFn::TailCall => i32t.fn_type(&[p.into(), i64t.into(), i32t.into()], false),
         };
         m.add_function(self.name(), ty, Some(Linkage::External))
     }

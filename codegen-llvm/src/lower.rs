@@ -259,21 +259,30 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
         Ok(())
     }
 
-    /// Leaves for the interpreter at `pc` (position `pos`).
+    /// Leaves for the interpreter at `pc` (position `pos`), by design.
     fn side_exit(&self, pos: u32, pc: u32) -> R<()> {
+        self.side_exit_as(pos, pc, false)
+    }
+
+    /// Leaves for the interpreter at `pc`; `speculation`: a guard failed.
+    fn side_exit_as(&self, pos: u32, pc: u32, speculation: bool) -> R<()> {
         self.flush_live(pos)?;
-        self.call(RtFn::Deopt, &[self.ctx.into(), self.i32c(pc).into()])?;
+        self.call(RtFn::Deopt, &[self.ctx.into(), self.i32c(pc).into(), self.i32c(speculation as u32).into()])?;
         self.b.build_return(Some(&self.i32c(DEOPT))).map_err(e)?;
         Ok(())
     }
 
     /// Branches to a fresh block that side-exits when `fail` holds.
     fn exit_if(&self, fail: IntValue<'ctx>, pos: u32, pc: u32) -> R<()> {
+        self.exit_if_as(fail, pos, pc, false)
+    }
+
+    fn exit_if_as(&self, fail: IntValue<'ctx>, pos: u32, pc: u32, speculation: bool) -> R<()> {
         let exit = self.cx.append_basic_block(self.func, "exit");
         let cont = self.cx.append_basic_block(self.func, "ok");
         self.b.build_conditional_branch(fail, exit, cont).map_err(e)?;
         self.b.position_at_end(exit);
-        self.side_exit(pos, pc)?;
+        self.side_exit_as(pos, pc, speculation)?;
         self.b.position_at_end(cont);
         Ok(())
     }
@@ -304,7 +313,7 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
         } else {
             fail
         };
-        self.exit_if(fail, pos, pc)
+        self.exit_if_as(fail, pos, pc, true)
     }
 
     /// Polls the interrupt word; non-zero → side exit at `pc`.
@@ -506,7 +515,7 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
         // DEOPT or RAISE from the callee: hand the same status up.
         self.b.build_return(Some(&st)).map_err(e)?;
         self.b.position_at_end(interp);
-        self.call(RtFn::Deopt, &[self.ctx.into(), self.i32c(pc).into()])?;
+        self.call(RtFn::Deopt, &[self.ctx.into(), self.i32c(pc).into(), self.i32c(0).into()])?;
         self.b.build_return(Some(&self.i32c(DEOPT))).map_err(e)?;
         self.b.position_at_end(ok);
         Ok(())
@@ -839,6 +848,23 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
             Terminator::CallK { cont, .. } if vm::jit::runtime::site_op(self.map, pc) == SiteOp::Call => {
                 self.call_site(pos, pc)?;
                 self.b.build_unconditional_branch(self.bbs[cont.index()]).map_err(e)?;
+                Ok(())
+            }
+            Terminator::TailCall { .. } if vm::jit::runtime::site_op(self.map, pc) == SiteOp::TailCall => {
+                // Another function (or this one through its global): the
+                // runtime replaces the frame and runs the callee natively;
+                // its status is ours. Otherwise the interpreter makes the call.
+                self.flush_live(pos)?;
+                let st = self.call(RtFn::TailCall, &[self.ctx.into(), self.base.into(), self.i32c(pc).into()])?.ok_or("sx_rt_tail_call returns a status")?;
+                let interp = self.cx.append_basic_block(self.func, "interp");
+                let pass = self.cx.append_basic_block(self.func, "pass");
+                let is_interp = self.b.build_int_compare(IntPredicate::EQ, st, self.i32c(NEED_INTERP), "").map_err(e)?;
+                self.b.build_conditional_branch(is_interp, interp, pass).map_err(e)?;
+                self.b.position_at_end(pass);
+                self.b.build_return(Some(&st)).map_err(e)?;
+                self.b.position_at_end(interp);
+                self.call(RtFn::Deopt, &[self.ctx.into(), self.i32c(pc).into(), self.i32c(0).into()])?;
+                self.b.build_return(Some(&self.i32c(DEOPT))).map_err(e)?;
                 Ok(())
             }
             Terminator::TailCall { .. }

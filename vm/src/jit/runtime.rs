@@ -140,13 +140,17 @@ fn raise(ctx: &mut JitCtx, f: &mut Fiber, pc: u32, e: Value) -> u32 {
 }
 
 /// Leaves compiled code for the interpreter at `pc` of the top frame (the
-/// live values are already in their homes).
-pub unsafe extern "C" fn sx_rt_deopt(ctx: *mut JitCtx, pc: u32) {
+/// live values are already in their homes). `speculation` is 1 when a
+/// guard failed (counted towards recompiling without speculation), 0 for
+/// exits by design (a `perform`, an interrupt, a call the interpreter makes).
+pub unsafe extern "C" fn sx_rt_deopt(ctx: *mut JitCtx, pc: u32, speculation: u32) {
     let (_, f, _) = unsafe { parts(ctx) };
     set_pc(f, pc);
-    let p: *const Proto = top_proto(f);
-    // SAFETY: the top frame keeps its proto alive.
-    super::on_deopt(unsafe { &*p });
+    if speculation != 0 {
+        let p: *const Proto = top_proto(f);
+        // SAFETY: the top frame keeps its proto alive.
+        super::on_deopt(unsafe { &*p });
+    }
 }
 
 /// Returns the value of register `src` from the top frame: clears the
@@ -368,6 +372,60 @@ pub unsafe extern "C" fn sx_rt_call(ctx: *mut JitCtx, base: u64, pc: u32) -> u32
     st
 }
 
+/// A tail call from compiled code: the `tailcall`/`tailcall.g` at `pc` of
+/// the top frame. A closure with compiled code and exact arity replaces the
+/// frame (as the interpreter's tail call does) and runs natively; its
+/// status is returned as this activation's. Anything else, or more than
+/// [`MAX_NATIVE_DEPTH`] native frames, is [`NEED_INTERP`] with nothing
+/// changed (the interpreter makes the call: constant stack either way).
+pub unsafe extern "C" fn sx_rt_tail_call(ctx: *mut JitCtx, base: u64, pc: u32) -> u32 {
+    let (ctxr, f, env) = unsafe { parts(ctx) };
+    if ctxr.depth >= MAX_NATIVE_DEPTH {
+        return NEED_INTERP;
+    }
+    let base = base as usize;
+    let clo: *const Closure = Rc::as_ptr(&f.frames.last().expect("a frame").closure);
+    // SAFETY: the frame keeps its closure alive until it is replaced below.
+    let p: &Proto = unsafe { &(*clo).proto };
+    let (callee, args, n) = match p.code[pc as usize] {
+        Op::TailCall { callee, args, n, .. } => (f.regs[base + callee as usize].clone(), args, n),
+        Op::TailCallGlobal { slot, args, n, .. } => match &env.globals.values[slot as usize] {
+            Some(v) => (v.clone(), args as u32, n as u16),
+            None => return NEED_INTERP,
+        },
+        _ => return NEED_INTERP,
+    };
+    let Value::Closure(c) = callee else { return NEED_INTERP };
+    if c.proto.exact_arity() != n as u32 {
+        return NEED_INTERP;
+    }
+    let Some(entry) = c.proto.jit.entry() else { return NEED_INTERP };
+    let need = base + c.proto.nregs as usize;
+    if need > f.regs.len() {
+        if need > f.max_regs {
+            return NEED_INTERP;
+        }
+        f.regs.resize(need, Value::Nil);
+        ctxr.regs = f.regs.as_mut_ptr();
+    }
+    let argv: Vec<Value> = p.arg_pool[args as usize..args as usize + n as usize].iter().map(|&r| f.regs[base + r as usize].clone()).collect();
+    for (i, v) in argv.into_iter().enumerate() {
+        f.regs[base + i] = v;
+    }
+    let cp = &c.proto.profile.calls;
+    cp.set(cp.get() + 1);
+    let t = f.frames.last_mut().expect("a frame");
+    t.pc = 0;
+    // `p` (the old proto) is not used after this: the frame now runs `c`.
+    t.closure = c;
+    ctxr.depth += 1;
+    // SAFETY: the entry belongs to the frame's new proto.
+    let st = unsafe { entry(ctx, base as u64) };
+    // SAFETY: `ctx` is still the live context.
+    unsafe { (*ctx).depth -= 1 };
+    st
+}
+
 /// Every runtime function by symbol name, for registration with ORC.
 pub fn symbols() -> Vec<(&'static str, usize)> {
     vec![
@@ -379,6 +437,7 @@ pub fn symbols() -> Vec<(&'static str, usize)> {
         ("sx_rt_compare", sx_rt_compare as *const () as usize),
         ("sx_rt_op", sx_rt_op as *const () as usize),
         ("sx_rt_call", sx_rt_call as *const () as usize),
+        ("sx_rt_tail_call", sx_rt_tail_call as *const () as usize),
     ]
 }
 
@@ -395,6 +454,8 @@ pub enum SiteOp {
     Data,
     /// `call`/`call.g`.
     Call,
+    /// `tailcall`/`tailcall.g`.
+    TailCall,
     /// Anything else (the site must side-exit to the interpreter).
     Other,
 }
@@ -436,6 +497,7 @@ pub(crate) fn classify(op: &Op) -> SiteOp {
         | Op::Div { .. }
         | Op::Math { .. } => SiteOp::Data,
         Op::Call { .. } | Op::CallGlobal { .. } => SiteOp::Call,
+        Op::TailCall { .. } | Op::TailCallGlobal { .. } => SiteOp::TailCall,
         Op::Add { .. }
         | Op::Sub { .. }
         | Op::Mul { .. }
@@ -452,8 +514,6 @@ pub(crate) fn classify(op: &Op) -> SiteOp {
         | Op::Loop { .. }
         | Op::JumpIfFalse { .. }
         | Op::Guard { .. }
-        | Op::TailCall { .. }
-        | Op::TailCallGlobal { .. }
         | Op::Apply { .. }
         | Op::TailApply { .. }
         | Op::TryCall { .. }
