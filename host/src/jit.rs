@@ -20,7 +20,8 @@ pub enum JitMode {
 /// JIT options shared by `run` and `serve`.
 #[derive(Args, Debug, Clone)]
 pub struct JitArgs {
-    /// When functions are compiled to machine code by LLVM [env: SXC_JIT].
+    /// When functions are compiled to machine code by LLVM [env: SXC_JIT;
+    /// default off until compiled calls beat the interpreter's: docs/jit.md].
     #[arg(long, value_enum, value_name = "MODE")]
     pub jit: Option<JitMode>,
     /// Calls after which a function is compiled (tiered) [env: SXC_JIT_THRESHOLD; default 1000].
@@ -38,10 +39,11 @@ pub struct JitArgs {
 pub const DEFAULT_THRESHOLD: u64 = 1000;
 
 impl JitArgs {
-    /// The mode: the flag, else `SXC_JIT`, else tiered.
+    /// The mode: the flag, else `SXC_JIT`, else off (compiled loops are
+    /// faster, compiled calls still slower than the interpreter's: docs/jit.md).
     pub fn mode(&self) -> Mode {
         let from_env = std::env::var("SXC_JIT").ok().and_then(|v| JitMode::from_str(&v, true).ok());
-        match self.jit.or(from_env).unwrap_or(JitMode::Tiered) {
+        match self.jit.or(from_env).unwrap_or(JitMode::Off) {
             JitMode::Off => Mode::Off,
             JitMode::Tiered => Mode::Tiered,
             JitMode::Eager => Mode::Eager,
