@@ -487,7 +487,7 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
             return Ok(Repr::Dead);
         }
         let mut err = Ok(());
-        inst_uses(&self.f.inst(i).data, &mut |v| {
+        self.f.inst(i).data.for_each_operand(|v| {
             if err.is_ok() {
                 err = self.flush(v);
             }
@@ -875,27 +875,6 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
             | Terminator::TailApply { .. }
             | Terminator::Raise(_) => self.side_exit(pos, pc),
             Terminator::Unterminated => Err("unterminated block".into()),
-        }
-    }
-}
-
-/// Operands an instruction reads (exhaustive: a new instruction must say).
-fn inst_uses(d: &InstData, f: &mut dyn FnMut(ir::Value)) {
-    match d {
-        InstData::Const(_) | InstData::Capture(_) | InstData::SelfRef | InstData::GlobalGet(_) => {}
-        InstData::GlobalSet(_, v) | InstData::GlobalDefine(_, v) | InstData::CellNew(v) | InstData::CellGet(v) => f(*v),
-        InstData::MakeClosure(_, vs) | InstData::Prim(_, vs) => vs.iter().for_each(|v| f(*v)),
-        InstData::CellSet(a, b) | InstData::IAddOvf(a, b) | InstData::ISubOvf(a, b) | InstData::IMulOvf(a, b) | InstData::ICmp(_, a, b) => {
-            f(*a);
-            f(*b)
-        }
-        InstData::Call(c, vs) => {
-            f(*c);
-            vs.iter().for_each(|v| f(*v))
-        }
-        InstData::Guard { value, live, .. } => {
-            f(*value);
-            live.iter().for_each(|v| f(*v))
         }
     }
 }
