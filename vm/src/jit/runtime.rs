@@ -319,6 +319,28 @@ fn make_closure(f: &Fiber, p: &Proto, base: usize, child: u16, a: u32, n: u16) -
     Ok(Value::Closure(Rc::new(Closure { proto: cp, captures })))
 }
 
+/// `callee` as a closure that compiled code can enter natively with `n`
+/// arguments in a window at `window` (compiled, exact arity), with the
+/// register file grown to hold that window (`ctx.regs` follows it); `None`
+/// (nothing changed but possibly the file's size) when the interpreter
+/// must make the call.
+fn native_callee(ctx: &mut JitCtx, f: &mut Fiber, callee: Value, n: u16, window: usize) -> Option<(Rc<Closure>, super::Entry)> {
+    let Value::Closure(c) = callee else { return None };
+    if c.proto.exact_arity() != n as u32 {
+        return None;
+    }
+    let entry = c.proto.jit.entry()?;
+    let need = window + c.proto.nregs as usize;
+    if need > f.regs.len() {
+        if need > f.max_regs {
+            return None;
+        }
+        f.regs.resize(need, Value::Nil);
+        ctx.regs = f.regs.as_mut_ptr();
+    }
+    Some((c, entry))
+}
+
 /// Calls from compiled code: the call instruction at `pc` of the top frame
 /// (`call`/`call.g`). A closure with compiled code and exact arity is
 /// entered natively (frame pushed as the interpreter would); anything else
@@ -341,20 +363,8 @@ pub unsafe extern "C" fn sx_rt_call(ctx: *mut JitCtx, base: u64, pc: u32) -> u32
         },
         _ => return NEED_INTERP,
     };
-    let Value::Closure(c) = callee else { return NEED_INTERP };
-    if c.proto.exact_arity() != n as u32 {
-        return NEED_INTERP;
-    }
-    let Some(entry) = c.proto.jit.entry() else { return NEED_INTERP };
     let new_base = base + p.nregs as usize;
-    let need = new_base + c.proto.nregs as usize;
-    if need > f.regs.len() {
-        if need > f.max_regs {
-            return NEED_INTERP;
-        }
-        f.regs.resize(need, Value::Nil);
-        ctxr.regs = f.regs.as_mut_ptr();
-    }
+    let Some((c, entry)) = native_callee(ctxr, f, callee, n, new_base) else { return NEED_INTERP };
     for i in 0..n as usize {
         let r = p.arg_pool[args as usize + i];
         let v = f.regs[base + r as usize].clone();
@@ -395,19 +405,7 @@ pub unsafe extern "C" fn sx_rt_tail_call(ctx: *mut JitCtx, base: u64, pc: u32) -
         },
         _ => return NEED_INTERP,
     };
-    let Value::Closure(c) = callee else { return NEED_INTERP };
-    if c.proto.exact_arity() != n as u32 {
-        return NEED_INTERP;
-    }
-    let Some(entry) = c.proto.jit.entry() else { return NEED_INTERP };
-    let need = base + c.proto.nregs as usize;
-    if need > f.regs.len() {
-        if need > f.max_regs {
-            return NEED_INTERP;
-        }
-        f.regs.resize(need, Value::Nil);
-        ctxr.regs = f.regs.as_mut_ptr();
-    }
+    let Some((c, entry)) = native_callee(ctxr, f, callee, n, base) else { return NEED_INTERP };
     let argv: Vec<Value> = p.arg_pool[args as usize..args as usize + n as usize].iter().map(|&r| f.regs[base + r as usize].clone()).collect();
     for (i, v) in argv.into_iter().enumerate() {
         f.regs[base + i] = v;
