@@ -8,5 +8,7 @@ use clap::Parser;
 fn main() {
     let cli = host::cli::Cli::parse();
     let code = host::commands::dispatch(cli);
+    // No compile may be running while `exit` tears down LLVM's statics.
+    vm::jit::shutdown();
     std::process::exit(code);
 }

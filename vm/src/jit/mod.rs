@@ -23,7 +23,7 @@ pub mod runtime;
 pub use map::JitMap;
 
 use crate::bytecode::Proto;
-use std::sync::atomic::{AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, OnceLock};
 
 /// When functions are compiled.
@@ -253,9 +253,36 @@ fn compile_cached(cfg: &Config, job: &CompileJob) -> Result<Compiled, String> {
     if let Some(&(entry, code_size)) = cache.lock().unwrap_or_else(|e| e.into_inner()).get(&key) {
         return Ok(Compiled { entry, code_size });
     }
-    let c = cfg.backend.compile(job)?;
+    let c = {
+        let _compiling = COMPILING.lock().unwrap_or_else(|e| e.into_inner());
+        if STOPPING.load(Ordering::Acquire) {
+            return Err("the process is exiting".into());
+        }
+        cfg.backend.compile(job)?
+    };
     cache.lock().unwrap_or_else(|e| e.into_inner()).insert(key, (c.entry, c.code_size));
     Ok(c)
+}
+
+/// Held while the backend compiles (on the compile thread or, under
+/// `--jit eager`, on a program thread). [`shutdown`] takes it for good.
+static COMPILING: Mutex<()> = Mutex::new(());
+static STOPPING: AtomicBool = AtomicBool::new(false);
+
+/// Stops compilation for the rest of the process: waits for a compile in
+/// progress to finish and makes every later one fail without touching the
+/// backend. The host calls it just before the process exits: LLVM's global
+/// state is torn down by the C++ static destructors `exit` runs, and a
+/// compile still running on the background thread then crashes inside LLVM
+/// (seen as segfaults and "Scalarization of scalable vectors is not
+/// supported" in instruction selection on `sxc-jit`, in ~3 of 4 runs of a
+/// program that ended while functions were queued). An `atexit` handler is
+/// too late: LLVM registers the destructors of its function-local statics
+/// lazily, after any handler the host could register at start-up.
+pub fn shutdown() {
+    STOPPING.store(true, Ordering::Release);
+    // Keep the lock held until the process is gone.
+    std::mem::forget(COMPILING.lock().unwrap_or_else(|e| e.into_inner()));
 }
 
 fn run_job(cfg: &Config, job: &CompileJob, slot: &JitSlot) {
@@ -270,6 +297,7 @@ fn run_job(cfg: &Config, job: &CompileJob, slot: &JitSlot) {
             slot.entry.store(c.entry, Ordering::Release);
             slot.set_tier(Tier::Compiled);
         }
+        Err(_) if STOPPING.load(Ordering::Acquire) => {}
         Err(e) => {
             // Logged once per function; the function stays interpreted.
             eprintln!("sxc jit: {} not compiled: {e}", job.name);
