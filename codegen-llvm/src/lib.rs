@@ -4,6 +4,7 @@
 //! - `abi`: the runtime functions generated code calls (one enum).
 //! - `lower`: IR → LLVM IR for one function (frames, side exits, guards).
 //! - `orc`: the LLJIT session (absolute runtime symbols, object files).
+//! - `object`: object code for `sxc build` bundles (emit now, load later).
 //!
 //! Each function is its own LLVM module in a fresh context (one context per
 //! compile, on the compiling thread: contexts are never shared between
@@ -12,6 +13,7 @@
 
 pub mod abi;
 mod lower;
+pub mod object;
 pub mod orc;
 
 use inkwell::context::Context;
@@ -102,17 +104,7 @@ impl Backend for LlvmBackend {
     fn compile(&self, job: &CompileJob) -> Result<Compiled, String> {
         let n = self.next.fetch_add(1, Ordering::Relaxed);
         let symbol = format!("sx_fn_{n}");
-        let cx = Context::create();
-        let m = cx.create_module(&symbol);
-        lower::FnGen::new(&cx, &m, job, &symbol).emit()?;
-        m.verify().map_err(|e| format!("LLVM verifier: {e}"))?;
-        let obj = TM.with(|tm| {
-            let tm = tm.as_ref().map_err(|e| e.clone())?;
-            m.set_triple(&tm.get_triple());
-            m.set_data_layout(&tm.get_target_data().get_data_layout());
-            m.run_passes("default<O2>", tm, PassBuilderOptions::create()).map_err(|e| e.to_string())?;
-            tm.write_to_memory_buffer(&m, FileType::Object).map_err(|e| e.to_string())
-        })?;
+        let obj = object::emit_buffer(job, &symbol)?;
         let size = obj.get_size();
         self.jit.add_object(obj).map_err(|e| e.to_string())?;
         let entry = self.jit.lookup(&symbol).map_err(|e| e.to_string())?;
@@ -124,5 +116,9 @@ impl Backend for LlvmBackend {
             }
         }
         Ok(Compiled { entry, code_size: size })
+    }
+
+    fn load_objects(&self, objects: &[(&[u8], &str)]) -> Result<Vec<Compiled>, String> {
+        self.load(objects)
     }
 }

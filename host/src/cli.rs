@@ -11,7 +11,8 @@ use std::path::PathBuf;
 /// the bytecode interpreter tier; hot functions are compiled to machine code
 /// by LLVM (`--jit`). `perform` requests (kv, persist streams, blobs, time)
 /// are served by the host's resolver over a redb database in the data
-/// directory. (`sxc build` is not written yet.)
+/// directory. `sxc build` compiles an app ahead of time into a bundle
+/// (`APP.sxb`) that `run`, `serve` and `inspect` take in place of sources.
 #[derive(Parser, Debug)]
 #[command(name = "sxc", version, propagate_version = true)]
 pub struct Cli {
@@ -24,7 +25,7 @@ pub enum Command {
     /// Run an SX program: exit 0 on success; an uncaught error prints
     /// `error: MESSAGE` and an SX backtrace on stderr and exits 1.
     Run {
-        /// The program (`.sx` file).
+        /// The program (`.sx` file, or a bundle made by `sxc build`).
         file: PathBuf,
         /// Data directory for durable storage (kv, streams, blobs).
         #[arg(long, default_value = "./data", value_name = "DIR")]
@@ -45,7 +46,7 @@ pub enum Command {
     /// Every request runs as its own computation on one of N worker isolates;
     /// SIGTERM/SIGINT drain in-flight requests and exit 0.
     Serve {
-        /// The app file or directory.
+        /// The app file or directory, or a bundle made by `sxc build`.
         app: PathBuf,
         /// Address to listen on (port 0 picks a free port).
         #[arg(long, default_value = "127.0.0.1:8080", value_name = "HOST:PORT")]
@@ -79,19 +80,41 @@ pub enum Command {
         #[command(flatten)]
         jit: crate::jit::JitArgs,
     },
+    /// Compile an app ahead of time into one bundle file: its optimised IR,
+    /// every function's machine code (LLVM, this machine's target), its
+    /// sources and static files, under a checksummed, versioned manifest.
+    /// `sxc run`/`serve` start from the machine code and still tier up.
+    Build(BuildArgs),
     /// Print a compilation stage of a program: the read AST, the
     /// macro-expanded core forms, the SSA IR before/after optimisation, or the
     /// register bytecode.
+    ///
+    /// For a bundle (`APP.sxb`): its manifest and each function's object
+    /// code size; `--stage ir-opt|bytecode` print its IR and bytecode.
     Inspect {
-        /// The program (`.sx` file).
+        /// The program (`.sx` file, or a bundle).
         file: PathBuf,
-        /// Which stage to print.
-        #[arg(long, value_enum, default_value_t = StageArg::Ir)]
-        stage: StageArg,
+        /// Which stage to print [default: ir; for a bundle, the manifest].
+        #[arg(long, value_enum)]
+        stage: Option<StageArg>,
         /// Only print the function with this name (IR and bytecode stages).
         #[arg(long = "fn", value_name = "NAME")]
         func: Option<String>,
     },
+}
+
+/// Arguments of `sxc build`.
+#[derive(clap::Args, Debug)]
+pub struct BuildArgs {
+    /// The app: an `.sx` file, or a directory with `app.sx` (its `static/`
+    /// folder goes into the bundle).
+    pub app: PathBuf,
+    /// The bundle to write [default: APP.sxb, or DIR.sxb for a directory].
+    #[arg(short = 'o', long = "output", value_name = "FILE")]
+    pub output: Option<PathBuf>,
+    /// Functions compiled in parallel [default: cores].
+    #[arg(long, value_name = "N")]
+    pub jobs: Option<usize>,
 }
 
 /// Execution tiers (`--tier`).

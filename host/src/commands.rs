@@ -17,11 +17,19 @@ pub fn dispatch(cli: Cli) -> i32 {
             if tier == Some(crate::cli::Tier::Interp) {
                 jit.jit = Some(crate::jit::JitMode::Off);
             }
+            if crate::build::is_bundle(&file) {
+                jit.install_for_bundle();
+                return run_bundle(&file, &data, memory_mb, jit.jit_stats);
+            }
             jit.install();
             run(&file, &data, memory_mb, jit.jit_stats)
         }
         Command::Serve { app, addr, workers, data, dev, body_limit, handler_timeout, read_timeout, request_memory_mb, jit } => {
-            jit.install();
+            if crate::build::is_bundle(&app) {
+                jit.install_for_bundle();
+            } else {
+                jit.install();
+            }
             let mut cfg = ServeConfig::new(app);
             cfg.addr = addr;
             if let Some(n) = workers {
@@ -35,7 +43,17 @@ pub fn dispatch(cli: Cli) -> i32 {
             cfg.request_memory = request_memory_mb.saturating_mul(1 << 20);
             serve(cfg)
         }
-        Command::Inspect { file, stage, func } => inspect(&file, stage, func.as_deref()),
+        Command::Inspect { file, stage, func } => {
+            if crate::build::is_bundle(&file) {
+                return inspect_bundle(&file, stage, func.as_deref());
+            }
+            inspect(&file, stage.unwrap_or(StageArg::Ir), func.as_deref())
+        }
+        Command::Build(args) => {
+            let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+            let out = args.output.clone().unwrap_or_else(|| crate::build::default_output(&args.app));
+            crate::build::build(&crate::build::BuildOptions { app: args.app, out, jobs })
+        }
     }
 }
 
@@ -85,6 +103,42 @@ pub fn run(path: &Path, data_dir: &Path, memory_mb: Option<usize>, jit_stats: bo
             return 1;
         }
     };
+    run_compiled(isolate, fiber, data_dir, memory_mb, jit_stats)
+}
+
+/// `sxc run APP.sxb`: verify the bundle, rebuild its bytecode, install its
+/// machine code and run it (an app bundle is served, as `sxc run` serves an
+/// app's source).
+pub fn run_bundle(path: &Path, data_dir: &Path, memory_mb: Option<usize>, jit_stats: bool) -> i32 {
+    let bundle = match crate::build::Bundle::open(path) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 1;
+        }
+    };
+    if bundle.manifest.kind == crate::build::Kind::App {
+        let mut cfg = ServeConfig::new(path.to_path_buf());
+        cfg.data_dir = data_dir.to_path_buf();
+        if let Some(mb) = memory_mb {
+            cfg.request_memory = mb.saturating_mul(1 << 20);
+        }
+        return serve(cfg);
+    }
+    let (isolate, fiber, root) = match crate::build::program::instantiate(&bundle, Ctx::stdio()) {
+        Ok(x) => x,
+        Err(e) => {
+            eprintln!("error: {}: {e}", path.display());
+            return 1;
+        }
+    };
+    let native = crate::build::native::install(&bundle, &root);
+    crate::build::native::report(path, &native);
+    run_compiled(isolate, fiber, data_dir, memory_mb, jit_stats)
+}
+
+/// Runs a compiled program's top level (and its processes) to completion.
+fn run_compiled(isolate: Isolate, fiber: vm::fiber::Fiber, data_dir: &Path, memory_mb: Option<usize>, jit_stats: bool) -> i32 {
     crate::serve::init_tracing();
     let store = StoreSlot::lazy(data_dir);
     // The compiled modules, for `--jit-stats` after the run (which takes the isolate).
@@ -139,6 +193,27 @@ fn inspect_llvm(path: &Path, source: &str, stage: StageArg, func: Option<&str>) 
         }
     }
     status
+}
+
+/// `sxc inspect APP.sxb [--stage ir-opt|bytecode] [--fn NAME]`.
+fn inspect_bundle(path: &Path, stage: Option<StageArg>, func: Option<&str>) -> i32 {
+    let bundle = match crate::build::Bundle::open(path) {
+        Ok(b) => b,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 1;
+        }
+    };
+    match crate::build::inspect::render(&bundle, stage, func) {
+        Ok(text) => {
+            print!("{text}");
+            0
+        }
+        Err(e) => {
+            eprintln!("error: {}: {e}", path.display());
+            1
+        }
+    }
 }
 
 pub fn inspect(path: &Path, stage: StageArg, func: Option<&str>) -> i32 {

@@ -57,8 +57,26 @@ impl JitArgs {
         ONCE.call_once(|| self.install_now());
     }
 
+    /// [`JitArgs::install`] for a bundle (`sxc build`): the LLVM tier is on
+    /// unless `--jit off` (or `SXC_JIT=off`) says otherwise — a bundle
+    /// starts from its machine code and hot functions tier up (`tiered`) —
+    /// and off means running the bundle's bytecode.
+    pub fn install_for_bundle(&self) {
+        static ONCE: std::sync::Once = std::sync::Once::new();
+        let from_env = std::env::var("SXC_JIT").ok().and_then(|v| JitMode::from_str(&v, true).ok());
+        let mode = match self.jit.or(from_env).unwrap_or(JitMode::Tiered) {
+            JitMode::Off => Mode::Off,
+            JitMode::Tiered => Mode::Tiered,
+            JitMode::Eager => Mode::Eager,
+        };
+        ONCE.call_once(|| self.install_mode(mode));
+    }
+
     fn install_now(&self) {
-        let mode = self.mode();
+        self.install_mode(self.mode())
+    }
+
+    fn install_mode(&self, mode: Mode) {
         if mode == Mode::Off {
             return;
         }

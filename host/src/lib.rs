@@ -1,6 +1,7 @@
 //! The `sxc` host: command implementations, the IO resolver over the redb
 //! store, and (later) the HTTP server. Contains no language semantics.
 
+pub mod build;
 pub mod cli;
 pub mod commands;
 pub mod diagnostics;

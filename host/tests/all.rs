@@ -10,3 +10,4 @@ mod browser;
 mod tier_props;
 mod soak;
 mod procs;
+mod bundles;

@@ -25,6 +25,13 @@ const PRELUDE: &str = "(define %http-handler nil) (define (http-listen handler) 
 /// Appended after the app: the program's value is the registered handler.
 const EPILOGUE: &str = "\n%http-handler\n";
 
+/// The program text `sxc serve` compiles for an app whose main file is
+/// `source`: the `http-listen` prelude, the app, the epilogue. Bundles of
+/// apps are built from this text too.
+pub(crate) fn app_source(source: &str) -> String {
+    format!("{PRELUDE}{source}{EPILOGUE}")
+}
+
 /// A loaded app on one worker thread.
 pub(crate) struct App {
     /// This worker's isolate and its fibers' driver (requests and processes).
@@ -192,8 +199,16 @@ impl App {
 /// `load`ed file) without running it: the isolate and its top-level fiber.
 /// Errors: the rendered diagnostic.
 fn compile(spec: &AppSpec) -> Result<(Isolate, vm::fiber::Fiber), ServeError> {
+    if let Some(served) = &spec.bundle {
+        // A bundle: bytecode from its IR, its machine code installed.
+        let (isolate, fiber, root) = crate::build::program::instantiate(&served.bundle, Ctx::stdio())
+            .map_err(|e| ServeError::Load(format!("{}: {e}", spec.file.display())))?;
+        let native = crate::build::native::install(&served.bundle, &root);
+        crate::build::native::report(&spec.file, &native);
+        return Ok((isolate, fiber));
+    }
     let mut isolate = Isolate::new(Ctx::stdio());
-    let source = format!("{PRELUDE}{}{EPILOGUE}", spec.source);
+    let source = app_source(&spec.source);
     match isolate.compile_path(&spec.file, &source) {
         Ok(f) => Ok((isolate, f)),
         Err(d) => {

@@ -133,19 +133,27 @@ impl Signals {
 /// Reads the app, opens the store, binds the socket, loads the app in every
 /// worker and lets them accept.
 pub(crate) fn start(cfg: ServeConfig) -> Result<RunningServer, ServeError> {
-    let file = app_file(&cfg.app);
-    let source = std::fs::read_to_string(&file).map_err(|error| ServeError::App { path: file.clone(), error })?;
+    let bundle = crate::build::Served::open_if_bundle(&cfg.app, cfg.dev)?;
+    let file = if bundle.is_some() { cfg.app.clone() } else { app_file(&cfg.app) };
+    let source = match bundle {
+        Some(_) => String::new(),
+        None => std::fs::read_to_string(&file).map_err(|error| ServeError::App { path: file.clone(), error })?,
+    };
     let store = Store::open(&cfg.data_dir)
         .map_err(|e| ServeError::Store { path: cfg.data_dir.clone(), error: e.to_string() })?;
     let store = Arc::new(store);
     let listener = bind(cfg.addr).map_err(|error| ServeError::Bind { addr: cfg.addr, error })?;
     let addr = listener.local_addr().map_err(|error| ServeError::Bind { addr: cfg.addr, error })?;
-    let static_files = StaticFiles::for_app(&file);
+    let static_files = match &bundle {
+        Some(b) => b.static_files(),
+        None => StaticFiles::for_app(&file),
+    };
     let watchdog = super::watchdog::Watchdog::start().map_err(|e| ServeError::Runtime(format!("cannot start the watchdog: {e}")))?;
     let gate = cfg.dev.then(|| watch::channel(false).0);
     let spec = AppSpec {
         file,
         source: Arc::from(source.as_str()),
+        bundle,
         dev: cfg.dev,
         watchdog: Arc::new(watchdog),
         memory_limit: cfg.request_memory,

@@ -182,6 +182,12 @@ pub fn app_file(app: &Path) -> PathBuf {
 /// app. `sxc run` serves such a file as `sxc serve` would. A source that does
 /// not read is not an app (`sxc run` reports its error).
 pub fn is_http_app(source: &str) -> bool {
+    is_http_app_inner(source)
+}
+
+pub(crate) use app::app_source;
+
+fn is_http_app_inner(source: &str) -> bool {
     fn calls(d: &frontend::Datum) -> bool {
         d.as_list().is_some_and(|items| {
             items.first().and_then(|h| h.as_symbol()) == Some("http-listen") || items.iter().any(calls)

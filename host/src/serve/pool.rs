@@ -21,8 +21,10 @@ const WORKER_STACK: usize = 64 << 20;
 pub(crate) struct AppSpec {
     /// The app file (after resolving a directory to `app.sx`).
     pub file: PathBuf,
-    /// Its source text (read once, before the workers start).
+    /// Its source text (read once, before the workers start; empty for a bundle).
     pub source: Arc<str>,
+    /// The bundle `sxc build` made of the app, when serving one.
+    pub bundle: Option<Arc<crate::build::Served>>,
     /// Send SX error details to clients.
     pub dev: bool,
     /// The server's watchdog (handler timeouts, time slices).

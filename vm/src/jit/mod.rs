@@ -17,6 +17,7 @@
 //! setting the frame's pc: the interpreter continues the same activation,
 //! and nothing that already ran runs again.
 
+pub mod aot;
 pub mod map;
 pub mod runtime;
 
@@ -104,6 +105,14 @@ pub trait Backend: Send + Sync {
     /// Compiles one function. An error leaves the function interpreted; it
     /// is logged once and never reaches the program.
     fn compile(&self, job: &CompileJob) -> Result<Compiled, String>;
+
+    /// Adds relocatable objects this backend emitted ahead of time (`sxc
+    /// build`), each `(object bytes, entry symbol)`, and returns their
+    /// entries in order. Backends without object code refuse.
+    fn load_objects(&self, objects: &[(&[u8], &str)]) -> Result<Vec<Compiled>, String> {
+        let _ = objects;
+        Err("this backend cannot load object code".into())
+    }
 }
 
 /// Process-wide policy, set once by the host before any isolate exists.

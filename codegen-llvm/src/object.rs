@@ -1,0 +1,131 @@
+//! Object code for ahead-of-time bundles (`sxc build`): the JIT's compile
+//! path split in two — emit a function's relocatable object under a chosen
+//! symbol (at build time, on any thread), and later add such objects to the
+//! process's ORC session and look their entries up (at load time).
+//!
+//! Both halves are the JIT's own: the same lowering, the same `default<O2>`
+//! pipeline, the same position-independent small-code-model `TargetMachine`
+//! and the same JITLink session, so code from a bundle and code compiled in
+//! the process are interchangeable. Runtime functions are referenced by name
+//! only ([`crate::abi::RtFn`]), so an object carries no address of the
+//! process that built it.
+
+use crate::abi::RtFn;
+use crate::{lower, LlvmBackend, TM};
+use inkwell::context::Context;
+use inkwell::memory_buffer::MemoryBuffer;
+use inkwell::passes::PassBuilderOptions;
+use inkwell::targets::{FileType, TargetMachine};
+use vm::jit::{CompileJob, Compiled};
+
+/// Bump when the runtime's contract with generated code changes in a way the
+/// functions' signatures do not show (the meaning of an operand, a status, a
+/// frame field): bundles built before then then run from their bytecode.
+pub const ABI_REVISION: u32 = 1;
+
+/// The machine the object code is emitted for (this host's).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TargetInfo {
+    /// LLVM target triple, e.g. `x86_64-unknown-linux-gnu`.
+    pub triple: String,
+    /// LLVM CPU name, e.g. `znver3`.
+    pub cpu: String,
+    /// LLVM feature string, e.g. `+sse2,+avx2,-avx512f` (comma-separated).
+    pub features: String,
+}
+
+/// This host's target: what [`emit`] compiles for and what loaded code must match.
+pub fn host_target() -> TargetInfo {
+    TargetInfo {
+        triple: TargetMachine::get_default_triple().as_str().to_string_lossy().into_owned(),
+        cpu: TargetMachine::get_host_cpu_name().to_string(),
+        features: TargetMachine::get_host_cpu_features().to_string(),
+    }
+}
+
+/// The features (`+name`) of `needed` (an LLVM feature string) that `have`
+/// does not enable: empty when code built for `needed` runs on `have`.
+pub fn missing_features(needed: &str, have: &str) -> Vec<String> {
+    let enabled: std::collections::HashSet<&str> = have.split(',').filter_map(|f| f.strip_prefix('+')).collect();
+    needed
+        .split(',')
+        .filter_map(|f| f.strip_prefix('+'))
+        .filter(|f| !enabled.contains(f))
+        .map(str::to_string)
+        .collect()
+}
+
+/// A text that changes whenever generated code and the runtime could
+/// disagree: the crate version, [`ABI_REVISION`] and every runtime
+/// function's name and LLVM signature. Bundles record a hash of it.
+pub fn abi_text() -> String {
+    let cx = Context::create();
+    let m = cx.create_module("abi");
+    let mut s = format!("sxc {} abi {}\n", env!("CARGO_PKG_VERSION"), ABI_REVISION);
+    for f in RtFn::ALL {
+        let fv = f.declare(&cx, &m);
+        s.push_str(&format!("{} {}\n", f.name(), fv.get_type().print_to_string().to_string()));
+    }
+    s
+}
+
+/// Compiles `job` to a relocatable object (this host's target) whose entry
+/// is the global function `symbol`: the bytes of an ELF (or the host's)
+/// object file. Deterministic: the same job and symbol give the same bytes.
+/// Uses this thread's LLVM context and target machine.
+pub fn emit(job: &CompileJob, symbol: &str) -> Result<Vec<u8>, String> {
+    Ok(emit_buffer(job, symbol)?.as_slice().to_vec())
+}
+
+/// [`emit`], as the memory buffer LLVM wrote.
+pub(crate) fn emit_buffer(job: &CompileJob, symbol: &str) -> Result<MemoryBuffer<'static>, String> {
+    let cx = Context::create();
+    let m = cx.create_module(symbol);
+    lower::FnGen::new(&cx, &m, job, symbol).emit()?;
+    m.verify().map_err(|e| format!("LLVM verifier: {e}"))?;
+    TM.with(|tm| {
+        let tm = tm.as_ref().map_err(|e| e.clone())?;
+        m.set_triple(&tm.get_triple());
+        m.set_data_layout(&tm.get_target_data().get_data_layout());
+        m.run_passes("default<O2>", tm, PassBuilderOptions::create()).map_err(|e| e.to_string())?;
+        tm.write_to_memory_buffer(&m, FileType::Object).map_err(|e| e.to_string())
+    })
+}
+
+impl LlvmBackend {
+    /// Adds `objects` (object bytes, entry symbol) to the session and looks
+    /// every entry up (linking them). The symbols must be unique in the
+    /// process. An error names the first object that failed; objects added
+    /// before it stay in the session (unused).
+    pub fn load(&self, objects: &[(&[u8], &str)]) -> Result<Vec<Compiled>, String> {
+        for (bytes, symbol) in objects {
+            let buf = MemoryBuffer::create_from_memory_range_copy(bytes, symbol);
+            self.jit.add_object(buf).map_err(|e| format!("{symbol}: {e}"))?;
+        }
+        let mut out = Vec::with_capacity(objects.len());
+        for (bytes, symbol) in objects {
+            let entry = self.jit.lookup(symbol).map_err(|e| e.to_string())?;
+            out.push(Compiled { entry, code_size: bytes.len() });
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn missing_features_lists_only_enabled_ones_absent_here() {
+        assert!(missing_features("+sse2,-avx512f", "+sse2,+avx2").is_empty());
+        assert_eq!(missing_features("+sse2,+avx512f", "+sse2,-avx512f"), vec!["avx512f".to_string()]);
+    }
+
+    #[test]
+    fn abi_text_names_every_runtime_function() {
+        let t = abi_text();
+        for f in RtFn::ALL {
+            assert!(t.contains(f.name()));
+        }
+    }
+}

@@ -1,0 +1,240 @@
+//! The contents of a bundle (format version 1) and their encoding into the
+//! container of [`super::format`]: the manifest, the program's source texts
+//! (for backtraces and error positions), its optimised IR as text with a
+//! span table beside it, one object per function, and the app's static
+//! files.
+//!
+//! Sections, in order: `MANI` (manifest, `key = value` lines), `SRCS`,
+//! `IRTX`, `SPAN`, `FUNC`, `STAT`.
+
+use super::format::{self, BundleError, Reader, Writer};
+use std::path::Path;
+
+/// What a bundle says about itself (printed by `sxc inspect APP.sxb`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Manifest {
+    /// The sxc version that built it.
+    pub sxc_version: String,
+    /// `script` (run to completion) or `app` (calls `http-listen`: served).
+    pub kind: Kind,
+    /// The main file's name as given to `sxc build`.
+    pub entry: String,
+    /// LLVM target triple of the object code.
+    pub target: String,
+    /// LLVM CPU name and feature string the object code was compiled for.
+    pub cpu: String,
+    pub cpu_features: String,
+    /// SHA-256 (hex, 16 digits) of `codegen_llvm::object::abi_text()`.
+    pub abi: String,
+    /// Identifies the program (hash of its IR): the prefix of its object symbols.
+    pub id: String,
+    /// Source files: `(sha256 hex, name)`, main file first.
+    pub sources: Vec<(String, String)>,
+    /// Where the type feedback compiled in came from (`none`, or a profile file's hash).
+    pub profile: String,
+}
+
+/// What kind of program a bundle holds.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Kind {
+    Script,
+    App,
+}
+
+impl Kind {
+    fn name(self) -> &'static str {
+        match self {
+            Kind::Script => "script",
+            Kind::App => "app",
+        }
+    }
+}
+
+impl Manifest {
+    /// The manifest as `key = value` lines (repeated keys for lists).
+    pub fn to_text(&self) -> String {
+        let mut s = format!(
+            "sxc-version = {}\nformat = {}\nkind = {}\nentry = {}\ntarget = {}\ncpu = {}\ncpu-features = {}\nabi = {}\nid = {}\nprofile = {}\n",
+            self.sxc_version,
+            format::FORMAT_VERSION,
+            self.kind.name(),
+            self.entry,
+            self.target,
+            self.cpu,
+            self.cpu_features,
+            self.abi,
+            self.id,
+            self.profile
+        );
+        for (hash, name) in &self.sources {
+            s.push_str(&format!("source = {hash} {name}\n"));
+        }
+        s
+    }
+
+    /// Parses [`Manifest::to_text`]; `err` makes the error for a missing or bad key.
+    pub fn parse(text: &str, err: impl Fn(String) -> BundleError) -> Result<Manifest, BundleError> {
+        let mut kv: Vec<(&str, &str)> = Vec::new();
+        for line in text.lines() {
+            let (k, v) = line.split_once(" = ").ok_or_else(|| err(format!("manifest line `{line}`")))?;
+            kv.push((k, v));
+        }
+        let get = |k: &str| kv.iter().find(|(key, _)| *key == k).map(|(_, v)| v.to_string()).ok_or_else(|| err(format!("manifest has no `{k}`")));
+        let kind = match get("kind")?.as_str() {
+            "script" => Kind::Script,
+            "app" => Kind::App,
+            other => return Err(err(format!("manifest kind `{other}`"))),
+        };
+        let sources = kv
+            .iter()
+            .filter(|(k, _)| *k == "source")
+            .map(|(_, v)| v.split_once(' ').map(|(h, n)| (h.to_string(), n.to_string())).ok_or_else(|| err(format!("manifest source `{v}`"))))
+            .collect::<Result<_, _>>()?;
+        Ok(Manifest {
+            sxc_version: get("sxc-version")?,
+            kind,
+            entry: get("entry")?,
+            target: get("target")?,
+            cpu: get("cpu")?,
+            cpu_features: get("cpu-features")?,
+            abi: get("abi")?,
+            id: get("id")?,
+            sources,
+            profile: get("profile")?,
+        })
+    }
+}
+
+/// One source file of the program, as the build's source map had it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Source {
+    /// Its id in the build's source map (spans refer to it).
+    pub build_id: u32,
+    pub name: String,
+    pub text: String,
+}
+
+/// A span as stored: build-time file id, byte range.
+pub type SpanRec = (u32, u32, u32);
+
+/// One function's object code.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Function {
+    /// Display name (`lambda` for anonymous ones).
+    pub name: String,
+    /// `vm::jit::aot::fingerprint` of the bytecode map it was compiled against.
+    pub fingerprint: u64,
+    /// The entry symbol in `object`.
+    pub symbol: String,
+    /// The relocatable object (empty when the function did not compile).
+    pub object: Vec<u8>,
+}
+
+/// A decoded bundle.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Bundle {
+    pub manifest: Manifest,
+    /// Every file of the build's source map except the prelude.
+    pub sources: Vec<Source>,
+    /// The optimised IR module as printed by `ir::print`.
+    pub ir: String,
+    /// Spans of the IR (`super::spans` order).
+    pub spans: Vec<SpanRec>,
+    /// Functions in `Proto::walk` order of the module's bytecode.
+    pub functions: Vec<Function>,
+    /// Static files: path relative to the app's `static/` folder (`/`-separated), contents.
+    pub statics: Vec<(String, Vec<u8>)>,
+}
+
+impl Bundle {
+    /// The bundle file's bytes.
+    pub fn encode(&self) -> Vec<u8> {
+        let mut w = Writer::default();
+        w.section(b"MANI", |w| w.str(&self.manifest.to_text()));
+        w.section(b"SRCS", |w| {
+            w.u32(self.sources.len() as u32);
+            for s in &self.sources {
+                w.u32(s.build_id);
+                w.str(&s.name);
+                w.str(&s.text);
+            }
+        });
+        w.section(b"IRTX", |w| w.str(&self.ir));
+        w.section(b"SPAN", |w| {
+            w.u32(self.spans.len() as u32);
+            for &(f, lo, hi) in &self.spans {
+                w.u32(f);
+                w.u32(lo);
+                w.u32(hi);
+            }
+        });
+        w.section(b"FUNC", |w| {
+            w.u32(self.functions.len() as u32);
+            for f in &self.functions {
+                w.str(&f.name);
+                w.u64(f.fingerprint);
+                w.str(&f.symbol);
+                w.bytes(&f.object);
+            }
+        });
+        w.section(b"STAT", |w| {
+            w.u32(self.statics.len() as u32);
+            for (p, b) in &self.statics {
+                w.str(p);
+                w.bytes(b);
+            }
+        });
+        w.finish()
+    }
+
+    /// Reads the bundle file at `path`: verified ([`format::verify`]),
+    /// decoded, and checked to be for this machine's target triple.
+    pub fn open(path: &Path) -> Result<Bundle, BundleError> {
+        let file = std::fs::read(path).map_err(|error| BundleError::Io { path: path.display().to_string(), error })?;
+        let b = Bundle::decode(path, &file)?;
+        let here = codegen_llvm::object::host_target().triple;
+        if b.manifest.target != here {
+            return Err(BundleError::Target { path: path.display().to_string(), built: b.manifest.target, here });
+        }
+        Ok(b)
+    }
+
+    /// Verifies and decodes a bundle file's bytes (`path` for messages).
+    pub fn decode(path: &Path, file: &[u8]) -> Result<Bundle, BundleError> {
+        let payload = format::verify(path, file)?;
+        let mut r = Reader::new(path, payload);
+        let mani = r.section(b"MANI")?.str("manifest")?;
+        let manifest = Manifest::parse(&mani, |what| r.error(what))?;
+        let mut s = r.section(b"SRCS")?;
+        let n = s.u32("source count")?;
+        let mut sources = Vec::new();
+        for _ in 0..n {
+            sources.push(Source { build_id: s.u32("source id")?, name: s.str("source name")?, text: s.str("source text")? });
+        }
+        let ir = r.section(b"IRTX")?.str("IR")?;
+        let mut s = r.section(b"SPAN")?;
+        let n = s.u32("span count")?;
+        let mut spans = Vec::new();
+        for _ in 0..n {
+            spans.push((s.u32("span")?, s.u32("span")?, s.u32("span")?));
+        }
+        let mut s = r.section(b"FUNC")?;
+        let n = s.u32("function count")?;
+        let mut functions = Vec::new();
+        for _ in 0..n {
+            functions.push(Function {
+                name: s.str("function name")?,
+                fingerprint: s.u64("fingerprint")?,
+                symbol: s.str("symbol")?,
+                object: s.bytes("object")?.to_vec(),
+            });
+        }
+        let mut s = r.section(b"STAT")?;
+        let n = s.u32("static file count")?;
+        let mut statics = Vec::new();
+        for _ in 0..n {
+            statics.push((s.str("static path")?, s.bytes("static file")?.to_vec()));
+        }
+        Ok(Bundle { manifest, sources, ir, spans, functions, statics })
+    }
+}

@@ -1,0 +1,155 @@
+//! `sxc build` bundles through the real binary: built, run natively,
+//! inspected, refused when damaged, reproducible.
+
+use host::build::Bundle;
+use std::path::Path;
+use std::process::{Command, Output};
+
+fn sxc(args: &[&str], dir: &Path) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_sxc")).args(args).current_dir(dir).env_remove("SXC_JIT").output().expect("run sxc")
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+const FIB: &str = "(define (fib n)\n  (if (< n 2) n (+ (fib (- n 1)) (fib (- n 2)))))\n(println (fib 20))\n";
+
+/// Builds `name` (already written in `dir`) into `out`; panics with stderr on failure.
+fn build(dir: &Path, name: &str, out: &str) {
+    let o = sxc(&["build", name, "-o", out], dir);
+    assert_eq!(o.status.code(), Some(0), "sxc build {name}: {}", text(&o.stderr));
+}
+
+/// The tier `--jit-stats` reports for the last row named `name` (the
+/// program's own functions come after the prelude's).
+fn tier_of(stats: &str, name: &str) -> String {
+    stats.lines().filter(|l| l.split_whitespace().next() == Some(name)).last().and_then(|l| l.split_whitespace().nth(1)).unwrap_or("none").to_string()
+}
+
+#[test]
+fn a_built_bundle_runs_from_machine_code() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("fib.sx"), FIB).unwrap();
+    build(dir.path(), "fib.sx", "fib.sxb");
+    let o = sxc(&["run", "--jit-stats", "fib.sxb"], dir.path());
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert_eq!(text(&o.stdout), "6765\n");
+    let err = text(&o.stderr);
+    assert_eq!(tier_of(&err, "fib"), "compiled", "{err}");
+    assert_eq!(tier_of(&err, "<toplevel>"), "compiled", "{err}");
+    // Every function of the program has object code, and inspect says so.
+    let o = sxc(&["inspect", "fib.sxb"], dir.path());
+    let out = text(&o.stdout);
+    assert!(out.contains("functions = 2 (2 with object code"), "{out}");
+    assert!(out.contains("kind = script") && out.contains("native = yes"), "{out}");
+    // `--jit off` runs the bundle's bytecode.
+    let o = sxc(&["run", "--jit", "off", "--jit-stats", "fib.sxb"], dir.path());
+    assert_eq!(text(&o.stdout), "6765\n");
+    assert_eq!(tier_of(&text(&o.stderr), "fib"), "interpreted");
+}
+
+#[test]
+fn backtraces_from_a_bundle_name_source_positions() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("bad.sx"),
+        "(define (g x) (if (> x 100) (g (- x 1)) (+ 1 (/ x 0))))\n(define (f x) (if (> x 100) (f (- x 1)) (+ 1 (g x))))\n(println \"before\")\n(f 1)\n",
+    )
+    .unwrap();
+    build(dir.path(), "bad.sx", "bad.sxb");
+    let o = sxc(&["run", "bad.sxb"], dir.path());
+    let err = text(&o.stderr);
+    assert_eq!(o.status.code(), Some(1));
+    assert_eq!(text(&o.stdout), "before\n");
+    assert!(err.starts_with("error: division by zero\n"), "{err}");
+    assert!(err.contains("at g (bad.sx:1:46)\n  at f (bad.sx:2:46)"), "{err}");
+}
+
+#[test]
+fn the_same_sources_give_the_same_bytes() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("fib.sx"), FIB).unwrap();
+    build(dir.path(), "fib.sx", "a.sxb");
+    build(dir.path(), "fib.sx", "b.sxb");
+    let (a, b) = (std::fs::read(dir.path().join("a.sxb")).unwrap(), std::fs::read(dir.path().join("b.sxb")).unwrap());
+    assert!(a == b, "two builds of the same source differ");
+    // With one compile thread too.
+    let o = sxc(&["build", "--jobs", "1", "fib.sx", "-o", "c.sxb"], dir.path());
+    assert_eq!(o.status.code(), Some(0));
+    assert!(std::fs::read(dir.path().join("c.sxb")).unwrap() == a, "--jobs 1 and --jobs N differ");
+}
+
+/// Writes `fib.sxb` into a fresh directory and returns the directory and the bytes.
+fn fib_bundle() -> (tempfile::TempDir, Vec<u8>) {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("fib.sx"), FIB).unwrap();
+    build(dir.path(), "fib.sx", "fib.sxb");
+    let bytes = std::fs::read(dir.path().join("fib.sxb")).unwrap();
+    (dir, bytes)
+}
+
+/// Runs the bundle `bytes` (written as `x.sxb`): (exit code, stdout, stderr).
+fn run_bytes(dir: &Path, bytes: &[u8], args: &[&str]) -> (Option<i32>, String, String) {
+    std::fs::write(dir.join("x.sxb"), bytes).unwrap();
+    let mut all = vec!["run"];
+    all.extend_from_slice(args);
+    all.push("x.sxb");
+    let o = sxc(&all, dir);
+    (o.status.code(), text(&o.stdout), text(&o.stderr))
+}
+
+#[test]
+fn damaged_bundles_are_refused_each_with_its_own_message() {
+    let (dir, good) = fib_bundle();
+    let d = dir.path();
+    // A flipped byte in the object code.
+    let mut v = good.clone();
+    let i = v.len() - 100;
+    v[i] ^= 0x40;
+    let (code, out, err) = run_bytes(d, &v, &[]);
+    assert_eq!((code, out.as_str()), (Some(1), ""), "{err}");
+    assert!(err.contains("x.sxb is corrupt: its checksum does not match"), "{err}");
+    // Truncated.
+    let (code, _, err) = run_bytes(d, &good[..good.len() / 2], &[]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains(&format!("x.sxb is truncated: {} bytes, the header says {}", good.len() / 2, good.len())), "{err}");
+    // Another format version.
+    let mut v = good.clone();
+    v[8..12].copy_from_slice(&7u32.to_le_bytes());
+    let (code, _, err) = run_bytes(d, &v, &[]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("x.sxb is bundle format version 7; this sxc reads version 1"), "{err}");
+    // Another target triple (a well-formed bundle otherwise).
+    let mut b = Bundle::decode(Path::new("x.sxb"), &good).unwrap();
+    b.manifest.target = "riscv64gc-unknown-linux-gnu".into();
+    let (code, _, err) = run_bytes(d, &b.encode(), &[]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains("x.sxb was built for riscv64gc-unknown-linux-gnu; this machine is"), "{err}");
+    // Not a bundle at all (run treats it as source; inspect too) and an
+    // empty file: never a crash.
+    for bytes in [&b"SXBUND"[..], &b""[..]] {
+        let (code, _, err) = run_bytes(d, bytes, &[]);
+        assert!(code == Some(0) || code == Some(1), "{err}");
+    }
+}
+
+#[test]
+fn object_code_for_another_abi_or_cpu_falls_back_to_bytecode() {
+    let (dir, good) = fib_bundle();
+    let d = dir.path();
+    let b = Bundle::decode(Path::new("x.sxb"), &good).unwrap();
+    let mut abi = b.clone();
+    abi.manifest.abi = "0000000000000000".into();
+    let (code, out, err) = run_bytes(d, &abi.encode(), &["--jit-stats"]);
+    assert_eq!((code, out.as_str()), (Some(0), "6765\n"), "{err}");
+    assert!(err.contains("x.sxb: its object code was built against another runtime ABI"), "{err}");
+    assert_eq!(err.matches("running its bytecode").count(), 1, "said once: {err}");
+    let mut cpu = b.clone();
+    cpu.manifest.cpu_features.push_str(",+sxc-imaginary-feature");
+    let (code, out, err) = run_bytes(d, &cpu.encode(), &["--jit-stats"]);
+    assert_eq!((code, out.as_str()), (Some(0), "6765\n"), "{err}");
+    assert!(err.contains("needs CPU features this CPU lacks (sxc-imaginary-feature;"), "{err}");
+    // Nothing compiled from the bundle; fib still tiers up as from source.
+    assert_ne!(tier_of(&err, "<toplevel>"), "compiled", "{err}");
+}

@@ -1,0 +1,131 @@
+//! Ahead-of-time object code (`sxc build` bundles): the jobs a bundle
+//! compiles, a fingerprint that ties each object to the exact bytecode it
+//! was compiled against, and the installation of loaded entries into a
+//! freshly compiled module's protos.
+//!
+//! A bundle carries a program's optimised IR; loading it compiles the IR to
+//! bytecode again (the bytecode compiler is deterministic) and installs the
+//! objects by the protos' walk order ([`Proto::walk`]). Compiled code bakes
+//! in the bytecode's pcs and register homes ([`JitMap`]), so an object is
+//! installed only when the proto's map has the fingerprint recorded at build
+//! time; any other proto keeps running its bytecode (and tiers up as usual).
+
+use super::{config, CompileJob, JitMap, Tier, COMPILING, STOPPING};
+use crate::bytecode::Proto;
+use std::collections::HashMap;
+use std::rc::Rc;
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, Mutex, OnceLock};
+
+/// The compile jobs of every function of a module, in walk order, as a
+/// function compiled before its first call speculates (no profile yet).
+pub fn jobs(root: &Rc<Proto>) -> Vec<CompileJob> {
+    let mut out = Vec::new();
+    root.walk(&mut |p| out.push(super::compile_job(p, true, 0)));
+    out
+}
+
+/// A stable 64-bit fingerprint (FNV-1a) of everything in `map` that the code
+/// generator reads: the IR as printed (no spans, so not where the source
+/// was loaded from), the register homes, live intervals, positions, pcs and
+/// site kinds. Equal fingerprints mean an object compiled for one map is
+/// valid for the other.
+pub fn fingerprint(map: &JitMap) -> u64 {
+    let text = format!(
+        "{}\n{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{}/{}",
+        map.ir,
+        map.reg_of,
+        map.has_reg,
+        map.lo,
+        map.hi,
+        map.pos,
+        map.inst_pc,
+        map.term_pc,
+        map.uses,
+        map.self_loop,
+        map.ops,
+        map.tmp,
+        map.nregs
+    );
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for b in text.bytes() {
+        h ^= b as u64;
+        h = h.wrapping_mul(0x0100_0000_01b3);
+    }
+    h
+}
+
+/// Loaded entries of one bundle: per function (walk order), its entry
+/// address and code size, or `None` when it has no object.
+pub type Entries = Arc<Vec<Option<(usize, usize)>>>;
+
+/// Bundles whose objects are in this process's session, by key.
+static LOADED: OnceLock<Mutex<HashMap<String, Entries>>> = OnceLock::new();
+
+/// Adds the objects of the bundle `key` to the JIT session — once per
+/// process, whichever isolate (server worker) asks first — and returns the
+/// entries per function. `objects[i]` is function `i`'s `(object bytes,
+/// entry symbol)`, or `None`. Errors: no backend is installed (`--jit
+/// off`), the process is exiting, or the backend refused an object.
+pub fn load(key: &str, objects: &[Option<(&[u8], &str)>]) -> Result<Entries, String> {
+    let cache = LOADED.get_or_init(|| Mutex::new(HashMap::new()));
+    let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
+    if let Some(e) = cache.get(key) {
+        return Ok(e.clone());
+    }
+    let cfg = config().ok_or("the LLVM tier is off")?;
+    let present: Vec<(&[u8], &str)> = objects.iter().flatten().copied().collect();
+    let compiled = {
+        let _compiling = COMPILING.lock().unwrap_or_else(|e| e.into_inner());
+        if STOPPING.load(Ordering::Acquire) {
+            return Err("the process is exiting".into());
+        }
+        cfg.backend.load_objects(&present)?
+    };
+    let mut it = compiled.into_iter();
+    let entries: Entries =
+        Arc::new(objects.iter().map(|o| o.as_ref().and_then(|_| it.next()).map(|c| (c.entry, c.code_size))).collect());
+    cache.insert(key.to_string(), entries.clone());
+    Ok(entries)
+}
+
+/// What [`install`] did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Installed {
+    /// Functions now running loaded code.
+    pub native: usize,
+    /// Functions without object code in the bundle.
+    pub missing: usize,
+    /// Functions whose bytecode differs from the one their object was built
+    /// against (by name): they run their bytecode.
+    pub mismatched: Vec<String>,
+}
+
+/// Installs `entries` (from [`load`]) into the protos of `root` (walk
+/// order), each only if its map's [`fingerprint`] is `fingerprints[i]`.
+pub fn install(root: &Rc<Proto>, fingerprints: &[u64], entries: &[Option<(usize, usize)>]) -> Installed {
+    let mut out = Installed::default();
+    let mut i = 0;
+    root.walk(&mut |p| {
+        let k = i;
+        i += 1;
+        let Some(Some((entry, size))) = entries.get(k).copied() else {
+            out.missing += 1;
+            return;
+        };
+        if fingerprints.get(k).copied() != Some(fingerprint(&p.jit.map)) {
+            out.mismatched.push(p.display_name().to_string());
+            return;
+        }
+        let slot = &p.jit.slot;
+        slot.code_size.store(size, Ordering::Relaxed);
+        slot.speculating.store(1, Ordering::Relaxed);
+        slot.compiles.fetch_add(1, Ordering::Relaxed);
+        // The entry was produced by the backend for a function with this
+        // very map (same fingerprint), which is what `JitInfo::entry` relies on.
+        slot.entry.store(entry, Ordering::Release);
+        slot.set_tier(Tier::Compiled);
+        out.native += 1;
+    });
+    out
+}
