@@ -8,6 +8,7 @@ mod limits;
 mod e2e_files;
 mod browser;
 mod tier_props;
+mod jit_diff;
 mod soak;
 mod procs;
 mod bundles;
