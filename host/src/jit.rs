@@ -96,27 +96,61 @@ impl JitArgs {
     }
 }
 
-/// Writes the `--jit-stats` report for an isolate's compiled `modules` to stderr.
-pub fn print_stats(modules: &[std::rc::Rc<vm::bytecode::Proto>]) {
+/// The stats of every function of an isolate's compiled `modules` (each
+/// function once, in walk order). Must run on the isolate's thread.
+pub fn collect(modules: &[std::rc::Rc<vm::bytecode::Proto>]) -> Vec<vm::jit::FunctionStats> {
     let mut stats = Vec::new();
     let mut seen = std::collections::HashSet::new();
     for m in modules {
         vm::jit::collect_stats(m, &mut stats, &mut seen);
     }
+    stats
+}
+
+/// The counts of the `--jit-stats` last line (and of `/__sxc/tiers`).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct Summary {
+    pub compiled: usize,
+    pub failed: usize,
+    pub excluded: usize,
+    pub deopts: u64,
+}
+
+impl Summary {
+    /// Counts over `stats`.
+    pub fn of(stats: &[vm::jit::FunctionStats]) -> Summary {
+        let count = |t: Tier| stats.iter().filter(|s| s.tier == t).count();
+        Summary {
+            compiled: count(Tier::Compiled),
+            failed: count(Tier::Failed),
+            excluded: count(Tier::Excluded),
+            deopts: stats.iter().map(|s| s.deopts as u64).sum(),
+        }
+    }
+}
+
+/// The installed JIT mode's name (`off` when none is installed).
+pub fn mode_name() -> &'static str {
+    match vm::jit::config().map(|c| c.mode) {
+        None | Some(Mode::Off) => "off",
+        Some(Mode::Tiered) => "tiered",
+        Some(Mode::Eager) => "eager",
+    }
+}
+
+/// Writes the `--jit-stats` report for an isolate's compiled `modules` to stderr.
+pub fn print_stats(modules: &[std::rc::Rc<vm::bytecode::Proto>]) {
+    let stats = collect(modules);
     let mut err = std::io::stderr().lock();
-    let count = |t: Tier| stats.iter().filter(|s| s.tier == t).count();
     let _ = writeln!(err, "{:<32} {:<12} {:>10} {:>12} {:>9} {:>7}", "function", "tier", "calls", "compile-us", "code", "deopts");
     for s in &stats {
         let _ = writeln!(err, "{:<32} {:<12} {:>10} {:>12} {:>9} {:>7}", s.name, s.tier.name(), s.calls, s.compile_us, s.code_size, s.deopts);
     }
-    let deopts: u64 = stats.iter().map(|s| s.deopts as u64).sum();
+    let sum = Summary::of(&stats);
     let _ = writeln!(
         err,
         "jit: {} compiled, {} failed, {} excluded, {} deopts",
-        count(Tier::Compiled),
-        count(Tier::Failed),
-        count(Tier::Excluded),
-        deopts
+        sum.compiled, sum.failed, sum.excluded, sum.deopts
     );
 }
 

@@ -9,6 +9,7 @@ mod e2e_files;
 mod browser;
 mod tier_props;
 mod jit_diff;
+mod tiers_http;
 mod soak;
 mod procs;
 mod bundles;

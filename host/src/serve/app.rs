@@ -50,6 +50,8 @@ pub(crate) struct App {
     pub(crate) pending_error: Option<super::reload::PendingError>,
     /// With `--dev`: true while a reload is under way (see `reload`).
     pub(crate) reload_gate: Option<tokio::sync::watch::Receiver<bool>>,
+    /// The workers' JIT stats queues (`/__sxc/tiers`).
+    pub(crate) tiers: Arc<super::tiers::TierBoard>,
 }
 
 impl App {
@@ -93,6 +95,7 @@ impl App {
             files,
             pending_error: spec.pending_error.clone(),
             reload_gate: spec.reload_gate.clone(),
+            tiers: spec.tiers.clone(),
         })
     }
 
@@ -156,6 +159,15 @@ impl App {
                 }
                 Step::Failed(e) => return self.failure(req, &e.message, &e.backtrace),
             }
+        }
+    }
+
+    /// This worker's per-function JIT stats (for `/__sxc/tiers`); empty if
+    /// asked while the isolate is running (it never is between requests).
+    pub fn jit_stats(&self) -> Vec<vm::jit::FunctionStats> {
+        match self.local.isolate.try_borrow() {
+            Ok(isolate) => crate::jit::collect(isolate.modules()),
+            Err(_) => Vec::new(),
         }
     }
 

@@ -30,6 +30,9 @@ pub const HEALTH_PATH: &str = "/__sxc/health";
 /// The operators' list of live processes (JSON, see [`crate::procs::processes_json`]).
 pub const PROCESSES_PATH: &str = "/__sxc/processes";
 
+/// The LLVM tier's per-function report for the whole process (JSON, see [`super::tiers`]).
+pub const TIERS_PATH: &str = "/__sxc/tiers";
+
 /// A server started by [`super::start`]: listening, every worker loaded.
 pub struct RunningServer {
     addr: SocketAddr,
@@ -158,6 +161,7 @@ pub(crate) fn start(cfg: ServeConfig) -> Result<RunningServer, ServeError> {
         watchdog: Arc::new(watchdog),
         memory_limit: cfg.request_memory,
         registry: crate::procs::Registry::new(),
+        tiers: Default::default(),
         drained: Arc::new(watch::channel(0).0),
         static_files,
         pending_error: cfg.dev.then(Default::default),
@@ -214,6 +218,7 @@ pub(crate) async fn run_worker(
         .keep_alive(true);
     let pending = app.pending_error.clone();
     let gate = app.reload_gate.clone();
+    let mut tier_asks = app.tiers.join();
     let worker = Rc::new(Worker { app: RefCell::new(app), cfg, pending, gate });
     loop {
         tokio::select! {
@@ -234,6 +239,10 @@ pub(crate) async fn run_worker(
                     let _ = done.send(result);
                 }
             },
+            // `/__sxc/tiers` (on any worker) asks every worker for its stats.
+            Some(ask) = tier_asks.recv() => {
+                let _ = ask.send(worker.app.borrow().jit_stats());
+            }
             accepted = listener.accept() => match accepted {
                 Ok((stream, _peer)) => {
                     let _ = stream.set_nodelay(true);
@@ -332,6 +341,11 @@ impl Worker {
         }
         if req.uri().path() == HEALTH_PATH {
             return (Response::text(200, "ok"), false);
+        }
+        if req.uri().path() == TIERS_PATH {
+            let body = app.tiers.json().await;
+            let headers = vec![("content-type".to_string(), "application/json".to_string())];
+            return (Response { status: 200, headers, body: body.into_bytes() }, false);
         }
         if req.uri().path() == PROCESSES_PATH {
             let body = crate::procs::processes_json(app.registry());

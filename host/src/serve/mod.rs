@@ -32,6 +32,7 @@ mod http;
 mod pool;
 pub(crate) mod watchdog;
 mod reload;
+mod tiers;
 pub mod static_files;
 
 use std::net::SocketAddr;

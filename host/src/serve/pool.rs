@@ -33,6 +33,8 @@ pub(crate) struct AppSpec {
     pub memory_limit: usize,
     /// The server-wide process table (every worker sees every process and name).
     pub registry: Arc<crate::procs::Registry>,
+    /// The workers' JIT stats queues (`/__sxc/tiers`).
+    pub tiers: Arc<super::tiers::TierBoard>,
     /// Workers that finished draining their requests (or failed to load):
     /// processes keep running until every worker is done, since a draining
     /// request may still call a process on another worker.
