@@ -118,7 +118,7 @@ impl Backend for LlvmBackend {
         Ok(Compiled { entry, code_size: size })
     }
 
-    fn load_objects(&self, objects: &[(&[u8], &str)]) -> Result<Vec<Compiled>, String> {
-        self.load(objects)
+    fn load_objects(&self, objects: &[&[u8]], symbols: &[&str]) -> Result<Vec<usize>, String> {
+        self.load(objects, symbols)
     }
 }

@@ -16,7 +16,7 @@ use inkwell::context::Context;
 use inkwell::memory_buffer::MemoryBuffer;
 use inkwell::passes::PassBuilderOptions;
 use inkwell::targets::{FileType, TargetMachine};
-use vm::jit::{CompileJob, Compiled};
+use vm::jit::CompileJob;
 
 /// Bump when the runtime's contract with generated code changes in a way the
 /// functions' signatures do not show (the meaning of an operand, a status, a
@@ -34,7 +34,7 @@ pub struct TargetInfo {
     pub features: String,
 }
 
-/// This host's target: what [`emit`] compiles for and what loaded code must match.
+/// This host's target: what [`emit_many`] compiles for and what loaded code must match.
 pub fn host_target() -> TargetInfo {
     TargetInfo {
         triple: TargetMachine::get_default_triple().as_str().to_string_lossy().into_owned(),
@@ -70,14 +70,7 @@ pub fn abi_text() -> String {
 }
 
 /// Compiles `job` to a relocatable object (this host's target) whose entry
-/// is the global function `symbol`: the bytes of an ELF (or the host's)
-/// object file. Deterministic: the same job and symbol give the same bytes.
-/// Uses this thread's LLVM context and target machine.
-pub fn emit(job: &CompileJob, symbol: &str) -> Result<Vec<u8>, String> {
-    Ok(emit_buffer(job, symbol)?.as_slice().to_vec())
-}
-
-/// [`emit`], as the memory buffer LLVM wrote.
+/// is the global function `symbol` (the JIT's path: `LlvmBackend::compile`).
 pub(crate) fn emit_buffer(job: &CompileJob, symbol: &str) -> Result<MemoryBuffer<'static>, String> {
     let cx = Context::create();
     let m = cx.create_module(symbol);
@@ -92,22 +85,82 @@ pub(crate) fn emit_buffer(job: &CompileJob, symbol: &str) -> Result<MemoryBuffer
     })
 }
 
+/// Several functions compiled into one object by [`emit_many`].
+pub struct ObjectCode {
+    /// The relocatable object's bytes.
+    pub bytes: Vec<u8>,
+    /// Per job: the machine code size of its function (bytes, from the
+    /// object's symbol table), or why it is not in the object.
+    pub functions: Vec<Result<usize, String>>,
+}
+
+/// Compiles `jobs` into one relocatable object, job `i`'s entry under
+/// `symbols[i]` — one LLVM module, so loading links one object instead of
+/// one per function (each JITLink link allocates and protects its own
+/// pages). Each function is lowered on its own and optimised with the
+/// same `default<O2>` pipeline; functions do not call each other directly,
+/// so the code of each is what the JIT makes of it alone. A function the
+/// code generator refuses is left out (its `Err`); the others go on.
+/// Deterministic. Uses this thread's LLVM context and target machine.
+pub fn emit_many(jobs: &[&CompileJob], symbols: &[&str]) -> Result<ObjectCode, String> {
+    let cx = Context::create();
+    let m = cx.create_module(symbols.first().copied().unwrap_or("sx"));
+    let mut functions = Vec::with_capacity(jobs.len());
+    for (job, symbol) in jobs.iter().zip(symbols) {
+        match lower::FnGen::new(&cx, &m, job, symbol).emit() {
+            Ok(_) => functions.push(Ok(0)),
+            Err(err) => {
+                if let Some(f) = m.get_function(symbol) {
+                    // SAFETY: nothing refers to the half-built function: it is
+                    // only called through its symbol, which no one has looked up.
+                    unsafe { f.delete() };
+                }
+                functions.push(Err(err));
+            }
+        }
+    }
+    m.verify().map_err(|e| format!("LLVM verifier: {e}"))?;
+    let buf = TM.with(|tm| {
+        let tm = tm.as_ref().map_err(|e| e.clone())?;
+        m.set_triple(&tm.get_triple());
+        m.set_data_layout(&tm.get_target_data().get_data_layout());
+        m.run_passes("default<O2>", tm, PassBuilderOptions::create()).map_err(|e| e.to_string())?;
+        tm.write_to_memory_buffer(&m, FileType::Object).map_err(|e| e.to_string())
+    })?;
+    let sizes = symbol_sizes(&buf)?;
+    for (r, symbol) in functions.iter_mut().zip(symbols) {
+        if let Ok(size) = r {
+            *size = sizes.get(*symbol).copied().unwrap_or(0);
+        }
+    }
+    Ok(ObjectCode { bytes: buf.as_slice().to_vec(), functions })
+}
+
+/// The sizes of the defined symbols of an object file.
+fn symbol_sizes(buf: &MemoryBuffer) -> Result<std::collections::HashMap<String, usize>, String> {
+    let bin = buf.create_binary_file(None).map_err(|e| e.to_string())?;
+    let mut out = std::collections::HashMap::new();
+    if let Some(mut syms) = bin.get_symbols() {
+        while let Some(s) = syms.next_symbol() {
+            if let Some(name) = s.get_name() {
+                out.insert(name.to_string_lossy().into_owned(), s.get_size() as usize);
+            }
+        }
+    }
+    Ok(out)
+}
+
 impl LlvmBackend {
-    /// Adds `objects` (object bytes, entry symbol) to the session and looks
-    /// every entry up (linking them). The symbols must be unique in the
-    /// process. An error names the first object that failed; objects added
-    /// before it stay in the session (unused).
-    pub fn load(&self, objects: &[(&[u8], &str)]) -> Result<Vec<Compiled>, String> {
-        for (bytes, symbol) in objects {
-            let buf = MemoryBuffer::create_from_memory_range_copy(bytes, symbol);
-            self.jit.add_object(buf).map_err(|e| format!("{symbol}: {e}"))?;
+    /// Adds `objects` (bytes of objects from [`emit_many`]) to
+    /// the session and looks up `symbols` (linking the objects that define
+    /// them); returns their entry addresses in order. Symbols must be unique
+    /// in the process. Objects added before an error stay in the session (unused).
+    pub fn load(&self, objects: &[&[u8]], symbols: &[&str]) -> Result<Vec<usize>, String> {
+        for (i, bytes) in objects.iter().enumerate() {
+            let buf = MemoryBuffer::create_from_memory_range_copy(bytes, &format!("object{i}"));
+            self.jit.add_object(buf).map_err(|e| format!("object {i}: {e}"))?;
         }
-        let mut out = Vec::with_capacity(objects.len());
-        for (bytes, symbol) in objects {
-            let entry = self.jit.lookup(symbol).map_err(|e| e.to_string())?;
-            out.push(Compiled { entry, code_size: bytes.len() });
-        }
-        Ok(out)
+        symbols.iter().map(|s| self.jit.lookup(s).map_err(|e| e.to_string())).collect()
     }
 }
 

@@ -36,22 +36,61 @@ pub fn run_case_file(path: &Path, source: &str) -> CaseOutcome {
     run(|iso| iso.compile_path(path, source))
 }
 
+/// [`run_case_file`] through a bundle, as `sxc build` then `sxc run` of
+/// the bundle would run it: every function compiled to object code, the
+/// bundle encoded and decoded, its bytecode rebuilt from its IR and its
+/// objects loaded (the JIT must be on: `SXC_JIT=tiered` or `eager`). Errors:
+/// a function without object code, or object code not installed.
+pub fn run_case_bundle(path: &Path, source: &str) -> Result<CaseOutcome, String> {
+    use crate::build::{native, program, Bundle, Kind, MakeError};
+    crate::jit::install_from_env();
+    let bundle = match crate::build::make_bundle_of(path, source, Kind::Script, 1, false) {
+        Ok(b) => b,
+        Err(MakeError::Compile(e)) => {
+            let (map, d) = *e;
+            return Ok(CaseOutcome {
+                stdout: String::new(),
+                error: None,
+                compile_error: Some(format!("{}: {}", d.id, d.message)),
+                locations: vec![map.describe(d.span)],
+            });
+        }
+        Err(MakeError::Other(e)) => return Err(e),
+    };
+    if let Some(f) = bundle.functions.iter().find(|f| f.object.is_none()) {
+        return Err(format!("function {} has no object code", f.name));
+    }
+    let bundle = Bundle::decode(path, &bundle.encode()).map_err(|e| e.to_string())?;
+    let out = SharedBuf::default();
+    let (isolate, fiber, root) = program::instantiate(&bundle, Ctx::with_output(Box::new(out.clone()), Box::new(std::io::sink())))?;
+    match native::install(&bundle, &root) {
+        native::Native::Installed(i) if i.native == bundle.functions.len() => {}
+        other => return Err(format!("the bundle's object code was not installed: {other:?}")),
+    }
+    Ok(finish(isolate, fiber, out))
+}
+
 fn run(compile: impl FnOnce(&mut Isolate) -> Result<vm::fiber::Fiber, frontend::Diagnostic>) -> CaseOutcome {
     crate::jit::install_from_env();
     let out = SharedBuf::default();
     let mut isolate = Isolate::new(Ctx::with_output(Box::new(out.clone()), Box::new(std::io::sink())));
-    let stdout = SharedBuf::text;
     let fiber = match compile(&mut isolate) {
         Ok(f) => f,
         Err(d) => {
             return CaseOutcome {
-                stdout: stdout(&out),
+                stdout: SharedBuf::text(&out),
                 error: None,
                 compile_error: Some(format!("{}: {}", d.id, d.message)),
                 locations: vec![isolate.source_map().describe(d.span)],
             }
         }
     };
+    finish(isolate, fiber, out)
+}
+
+/// Runs a compiled program (its processes included) against a fresh store.
+fn finish(isolate: Isolate, fiber: vm::fiber::Fiber, out: SharedBuf) -> CaseOutcome {
+    let stdout = SharedBuf::text;
     let dir = tempfile::tempdir().expect("temporary data directory");
     let (error, locations) = match crate::procs::run_main(isolate, fiber, StoreSlot::lazy(dir.path())) {
         Ok(_) => (None, Vec::new()),

@@ -35,6 +35,8 @@ const ENV_TIMEOUT: &str = "SXC_CONFORMANCE_TIMEOUT";
 const ENV_JOBS: &str = "SXC_CONFORMANCE_JOBS";
 const ENV_INPROCESS: &str = "SXC_CONFORMANCE_INPROCESS";
 const ENV_MEM_MB: &str = "SXC_CONFORMANCE_MEM_MB";
+/// Set by the parent on a child: run the case from a bundle (`sxc build`).
+const ENV_BUNDLE: &str = "SXC_CONFORMANCE_BUNDLE";
 /// Set by the parent on a child: `relative/path.sx\tcase-name`.
 const ENV_CHILD_CASE: &str = "SXC_CONFORMANCE_CHILD_CASE";
 /// Set by the parent on a child: where the child writes the encoded outcome.
@@ -257,7 +259,11 @@ const SUPPORT_DIR_SUFFIX: &str = ".files";
 fn run_case(case: &Case) -> host::testing::CaseOutcome {
     let mut source = "\n".repeat(case.line);
     source.push_str(&case.source);
-    host::testing::run_case_file(&corpus_dir().join(&case.file), &source)
+    let path = corpus_dir().join(&case.file);
+    if std::env::var_os(ENV_BUNDLE).is_some() {
+        return host::testing::run_case_bundle(&path, &source).unwrap_or_else(|e| panic!("from a bundle: {e}"));
+    }
+    host::testing::run_case_file(&path, &source)
 }
 
 fn collect_sx_files(dir: &Path, out: &mut Vec<PathBuf>) {
@@ -712,6 +718,15 @@ fn conformance_all_cases_jit_tiered_threshold_1() {
 #[test]
 fn conformance_all_cases_jit_stress_deopt() {
     run_suite(&[("SXC_JIT", "eager"), ("SXC_JIT_STRESS_DEOPT", "3")]);
+}
+
+/// The whole suite built into bundles (every function compiled to object
+/// code, the bundle encoded, decoded, its bytecode rebuilt from its IR and
+/// its objects loaded), each case's output compared as from source. A
+/// function without object code, or object code not installed, fails the case.
+#[test]
+fn conformance_all_cases_from_bundles() {
+    run_suite(&[("SXC_JIT", "tiered"), (ENV_BUNDLE, "1")]);
 }
 
 /// Runs every case (in child processes with `jit_env` set, unless

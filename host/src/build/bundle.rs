@@ -1,11 +1,11 @@
 //! The contents of a bundle (format version 1) and their encoding into the
 //! container of [`super::format`]: the manifest, the program's source texts
 //! (for backtraces and error positions), its optimised IR as text with a
-//! span table beside it, one object per function, and the app's static
-//! files.
+//! span table beside it, the functions' object code (a few functions per
+//! object), and the app's static files.
 //!
 //! Sections, in order: `MANI` (manifest, `key = value` lines), `SRCS`,
-//! `IRTX`, `SPAN`, `FUNC`, `STAT`.
+//! `IRTX`, `SPAN`, `FUNC`, `OBJS`, `STAT`.
 
 use super::format::{self, BundleError, Reader, Writer};
 use std::path::Path;
@@ -117,17 +117,20 @@ pub struct Source {
 /// A span as stored: build-time file id, byte range.
 pub type SpanRec = (u32, u32, u32);
 
-/// One function's object code.
+/// One function and where its machine code is.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Function {
     /// Display name (`lambda` for anonymous ones).
     pub name: String,
     /// `vm::jit::aot::fingerprint` of the bytecode map it was compiled against.
     pub fingerprint: u64,
-    /// The entry symbol in `object`.
+    /// Its entry symbol.
     pub symbol: String,
-    /// The relocatable object (empty when the function did not compile).
-    pub object: Vec<u8>,
+    /// The index in [`Bundle::objects`] of the object defining `symbol`
+    /// (`None` when the code generator refused the function).
+    pub object: Option<u32>,
+    /// Its machine code size in bytes.
+    pub code_size: u64,
 }
 
 /// A decoded bundle.
@@ -142,6 +145,8 @@ pub struct Bundle {
     pub spans: Vec<SpanRec>,
     /// Functions in `Proto::walk` order of the module's bytecode.
     pub functions: Vec<Function>,
+    /// Relocatable objects (each defines several functions' entries).
+    pub objects: Vec<Vec<u8>>,
     /// Static files: path relative to the app's `static/` folder (`/`-separated), contents.
     pub statics: Vec<(String, Vec<u8>)>,
 }
@@ -174,7 +179,14 @@ impl Bundle {
                 w.str(&f.name);
                 w.u64(f.fingerprint);
                 w.str(&f.symbol);
-                w.bytes(&f.object);
+                w.u32(f.object.unwrap_or(u32::MAX));
+                w.u64(f.code_size);
+            }
+        });
+        w.section(b"OBJS", |w| {
+            w.u32(self.objects.len() as u32);
+            for o in &self.objects {
+                w.bytes(o);
             }
         });
         w.section(b"STAT", |w| {
@@ -226,8 +238,18 @@ impl Bundle {
                 name: s.str("function name")?,
                 fingerprint: s.u64("fingerprint")?,
                 symbol: s.str("symbol")?,
-                object: s.bytes("object")?.to_vec(),
+                object: Some(s.u32("object index")?).filter(|&i| i != u32::MAX),
+                code_size: s.u64("code size")?,
             });
+        }
+        let mut s = r.section(b"OBJS")?;
+        let n = s.u32("object count")?;
+        let mut objects = Vec::new();
+        for _ in 0..n {
+            objects.push(s.bytes("object")?.to_vec());
+        }
+        if let Some(f) = functions.iter().find(|f| f.object.is_some_and(|i| i as usize >= objects.len())) {
+            return Err(r.error(format!("function {} refers to a missing object", f.name)));
         }
         let mut s = r.section(b"STAT")?;
         let n = s.u32("static file count")?;
@@ -235,6 +257,6 @@ impl Bundle {
         for _ in 0..n {
             statics.push((s.str("static path")?, s.bytes("static file")?.to_vec()));
         }
-        Ok(Bundle { manifest, sources, ir, spans, functions, statics })
+        Ok(Bundle { manifest, sources, ir, spans, functions, objects, statics })
     }
 }

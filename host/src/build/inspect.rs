@@ -14,23 +14,28 @@ pub fn render(bundle: &Bundle, stage: Option<StageArg>, func: Option<&str>) -> R
     match stage {
         None => {
             out.push_str(&bundle.manifest.to_text());
-            let with = bundle.functions.iter().filter(|f| !f.object.is_empty()).count();
-            let code: usize = bundle.functions.iter().map(|f| f.object.len()).sum();
+            let with = bundle.functions.iter().filter(|f| f.object.is_some()).count();
+            let code: u64 = bundle.functions.iter().map(|f| f.code_size).sum();
+            let objects: usize = bundle.objects.iter().map(Vec::len).sum();
             let statics: usize = bundle.statics.iter().map(|(_, b)| b.len()).sum();
-            let _ = writeln!(out, "functions = {} ({} with object code, {} bytes)", bundle.functions.len(), with, code);
+            let _ = writeln!(out, "functions = {} ({} with object code, {} bytes of machine code)", bundle.functions.len(), with, code);
+            let _ = writeln!(out, "objects = {} ({} bytes)", bundle.objects.len(), objects);
             let _ = writeln!(out, "static-files = {} ({} bytes)", bundle.statics.len(), statics);
             if let Some(reason) = native::unusable_reason(bundle) {
                 let _ = writeln!(out, "native = no: {reason}");
             } else {
                 out.push_str("native = yes\n");
             }
-            let _ = writeln!(out, "\n{:<6} {:<32} {:>9}  {}", "#", "function", "object", "symbol");
+            let _ = writeln!(out, "\n{:<6} {:<32} {:>9} {:>6}  {}", "#", "function", "code", "object", "symbol");
             for (i, f) in bundle.functions.iter().enumerate() {
                 if func.is_some_and(|n| n != f.name) {
                     continue;
                 }
-                let size = if f.object.is_empty() { "-".to_string() } else { f.object.len().to_string() };
-                let _ = writeln!(out, "{:<6} {:<32} {:>9}  {}", i, f.name, size, f.symbol);
+                let (size, obj) = match f.object {
+                    Some(o) => (f.code_size.to_string(), o.to_string()),
+                    None => ("-".to_string(), "-".to_string()),
+                };
+                let _ = writeln!(out, "{:<6} {:<32} {:>9} {:>6}  {}", i, f.name, size, obj, f.symbol);
             }
             for (p, b) in &bundle.statics {
                 let _ = writeln!(out, "static {p} {} bytes", b.len());

@@ -53,30 +53,31 @@ pub fn default_output(app: &Path) -> PathBuf {
     base.with_extension("sxb")
 }
 
-/// `sxc build`: returns the exit code (1: the program does not compile or
-/// the bundle cannot be written).
-pub fn build(opts: &BuildOptions) -> i32 {
-    let t0 = std::time::Instant::now();
-    let file = crate::serve::app_file(&opts.app);
-    let source = match std::fs::read_to_string(&file) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: cannot read {}: {e}", file.display());
-            return 2;
-        }
-    };
+/// Why a bundle could not be made.
+pub enum MakeError {
+    /// The program does not compile: the diagnostic and the source map to render it.
+    Compile(Box<(frontend::SourceMap, frontend::Diagnostic)>),
+    /// Anything else (a file that cannot be read), as a message.
+    Other(String),
+}
+
+/// Compiles the program whose main file is `file` with text `source` into
+/// a bundle: every function compiled to object code on `jobs` threads
+/// (`progress`: show a counter on stderr), the static files beside `file`.
+/// Functions the code generator refuses have no object (warned on stderr).
+pub fn make_bundle(file: &Path, source: String, jobs: usize, progress: bool) -> Result<Bundle, MakeError> {
     let kind = if crate::serve::is_http_app(&source) { Kind::App } else { Kind::Script };
     let text = match kind {
         Kind::App => crate::serve::app_source(&source),
         Kind::Script => source,
     };
-    let compiled = match program::compile(&file, &text) {
-        Ok(c) => c,
-        Err((map, d)) => {
-            eprint!("{}", crate::diagnostics::render(&map, &d, std::io::stderr().is_terminal()));
-            return 1;
-        }
-    };
+    make_bundle_of(file, &text, kind, jobs, progress)
+}
+
+/// [`make_bundle`] of the program text `text` (for an app: already
+/// wrapped as `sxc serve` compiles it), recorded as `kind`.
+pub fn make_bundle_of(file: &Path, text: &str, kind: Kind, jobs: usize, progress: bool) -> Result<Bundle, MakeError> {
+    let compiled = program::compile(file, text).map_err(|e| MakeError::Compile(Box::new(e)))?;
     let id = {
         let mut h = Sha256::new();
         h.update(compiled.ir.as_bytes());
@@ -85,18 +86,32 @@ pub fn build(opts: &BuildOptions) -> i32 {
         }
         hex::encode(&h.finalize()[..8])
     };
-    let jobs = vm::jit::aot::jobs(&compiled.root);
-    let symbols: Vec<String> = (0..jobs.len()).map(|i| format!("sxb_{id}_{i}")).collect();
-    let objects = compile_objects(&jobs, &symbols, opts.jobs.max(1), std::io::stderr().is_terminal());
-    let mut functions = Vec::with_capacity(jobs.len());
-    let mut failed = 0;
-    for ((job, symbol), obj) in jobs.iter().zip(symbols).zip(objects) {
-        let object = obj.unwrap_or_else(|e| {
-            eprintln!("warning: {} has no object code (it will run as bytecode): {e}", job.name);
-            failed += 1;
-            Vec::new()
-        });
-        functions.push(bundle::Function { name: job.name.clone(), fingerprint: vm::jit::aot::fingerprint(&job.map), symbol, object });
+    let jobs_ = vm::jit::aot::jobs(&compiled.root);
+    let symbols: Vec<String> = (0..jobs_.len()).map(|i| format!("sxb_{id}_{i}")).collect();
+    let chunks = compile_objects(&jobs_, &symbols, jobs.max(1), progress);
+    let mut functions = Vec::with_capacity(jobs_.len());
+    let mut objects = Vec::new();
+    for (k, chunk) in chunks.into_iter().enumerate() {
+        let base = k * FUNCTIONS_PER_OBJECT;
+        let n = (jobs_.len() - base).min(FUNCTIONS_PER_OBJECT);
+        let results: Vec<Result<usize, String>> = match chunk {
+            Ok(code) => {
+                objects.push(code.bytes);
+                code.functions
+            }
+            Err(e) => vec![Err(e); n],
+        };
+        for (j, r) in results.into_iter().enumerate() {
+            let (job, symbol) = (&jobs_[base + j], symbols[base + j].clone());
+            let (object, code_size) = match r {
+                Ok(size) => (Some(objects.len() as u32 - 1), size as u64),
+                Err(e) => {
+                    eprintln!("warning: {} has no object code (it will run as bytecode): {e}", job.name);
+                    (None, 0)
+                }
+            };
+            functions.push(bundle::Function { name: job.name.clone(), fingerprint: vm::jit::aot::fingerprint(&job.map), symbol, object, code_size });
+        }
     }
     let map = compiled.isolate.source_map();
     let sources = compiled
@@ -110,14 +125,8 @@ pub fn build(opts: &BuildOptions) -> i32 {
         })
         .collect();
     let target = codegen_llvm::object::host_target();
-    let statics = match static_files(&file) {
-        Ok(s) => s,
-        Err(e) => {
-            eprintln!("error: {e}");
-            return 1;
-        }
-    };
-    let b = Bundle {
+    let statics = static_files(file).map_err(MakeError::Other)?;
+    Ok(Bundle {
         manifest: Manifest {
             sxc_version: env!("CARGO_PKG_VERSION").to_string(),
             kind,
@@ -134,7 +143,33 @@ pub fn build(opts: &BuildOptions) -> i32 {
         ir: compiled.ir,
         spans: compiled.spans,
         functions,
+        objects,
         statics,
+    })
+}
+
+/// `sxc build`: returns the exit code (1: the program does not compile or
+/// the bundle cannot be written; 2: the app cannot be read).
+pub fn build(opts: &BuildOptions) -> i32 {
+    let t0 = std::time::Instant::now();
+    let file = crate::serve::app_file(&opts.app);
+    let source = match std::fs::read_to_string(&file) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("error: cannot read {}: {e}", file.display());
+            return 2;
+        }
+    };
+    let b = match make_bundle(&file, source, opts.jobs, std::io::stderr().is_terminal()) {
+        Ok(b) => b,
+        Err(MakeError::Compile(e)) => {
+            eprint!("{}", crate::diagnostics::render(&e.0, &e.1, std::io::stderr().is_terminal()));
+            return 1;
+        }
+        Err(MakeError::Other(e)) => {
+            eprintln!("error: {e}");
+            return 1;
+        }
     };
     let bytes = b.encode();
     if let Err(e) = std::fs::write(&opts.out, &bytes) {
@@ -145,7 +180,7 @@ pub fn build(opts: &BuildOptions) -> i32 {
         "sxc build: wrote {} ({} functions, {} with object code, {} static files, {} bytes) in {:.2} s",
         opts.out.display(),
         b.functions.len(),
-        b.functions.len() - failed,
+        b.functions.iter().filter(|f| f.object.is_some()).count(),
         b.statics.len(),
         bytes.len(),
         t0.elapsed().as_secs_f64()
@@ -163,26 +198,37 @@ struct SharedJobs<'a>(&'a [CompileJob]);
 // sharing the JIT's own background compile thread does.
 unsafe impl Sync for SharedJobs<'_> {}
 
-/// Compiles every job to an object under its symbol on `threads` threads
-/// (each with its own LLVM context and target machine), showing progress on
-/// a terminal. Results are in job order.
-fn compile_objects(jobs: &[CompileJob], symbols: &[String], threads: usize, progress: bool) -> Vec<Result<Vec<u8>, String>> {
+/// Functions per object: loading links one object per this many functions
+/// (per-object link costs dominate a bundle's start-up otherwise), while
+/// `--jobs` threads still have chunks to share. Fixed, so the bytes do not
+/// depend on the thread count.
+pub const FUNCTIONS_PER_OBJECT: usize = 32;
+
+/// Compiles the jobs in chunks of [`FUNCTIONS_PER_OBJECT`], each chunk to one
+/// object (job `i`'s entry named `symbols[i]`), on `threads` threads (each
+/// with its own LLVM context and target machine), showing progress on a
+/// terminal. Results are in chunk order.
+fn compile_objects(jobs: &[CompileJob], symbols: &[String], threads: usize, progress: bool) -> Vec<Result<codegen_llvm::object::ObjectCode, String>> {
     let shared = SharedJobs(jobs);
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
-    let results: Mutex<Vec<Option<Result<Vec<u8>, String>>>> = Mutex::new(vec![None; jobs.len()]);
+    let nchunks = jobs.len().div_ceil(FUNCTIONS_PER_OBJECT);
+    let results: Mutex<Vec<Option<Result<codegen_llvm::object::ObjectCode, String>>>> = Mutex::new((0..nchunks).map(|_| None).collect());
     let total = jobs.len();
     std::thread::scope(|s| {
-        for _ in 0..threads.min(total.max(1)) {
+        for _ in 0..threads.min(nchunks.max(1)) {
             let (shared, next, done, results) = (&shared, &next, &done, &results);
             s.spawn(move || loop {
-                let i = next.fetch_add(1, Ordering::Relaxed);
-                if i >= total {
+                let k = next.fetch_add(1, Ordering::Relaxed);
+                if k >= nchunks {
                     break;
                 }
-                let r = codegen_llvm::object::emit(&shared.0[i], &symbols[i]);
-                results.lock().unwrap_or_else(|e| e.into_inner())[i] = Some(r);
-                let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+                let range = k * FUNCTIONS_PER_OBJECT..((k + 1) * FUNCTIONS_PER_OBJECT).min(total);
+                let chunk: Vec<&CompileJob> = shared.0[range.clone()].iter().collect();
+                let names: Vec<&str> = symbols[range.clone()].iter().map(String::as_str).collect();
+                let r = codegen_llvm::object::emit_many(&chunk, &names);
+                results.lock().unwrap_or_else(|e| e.into_inner())[k] = Some(r);
+                let n = done.fetch_add(range.len(), Ordering::Relaxed) + range.len();
                 if progress {
                     eprint!("\rsxc build: compiled {n}/{total} functions");
                     let _ = std::io::stderr().flush();

@@ -55,9 +55,10 @@ pub fn install(bundle: &Bundle, root: &Rc<Proto>) -> Native {
     if let Some(reason) = unusable_reason(bundle) {
         return Native::Unusable(reason);
     }
-    let objects: Vec<Option<(&[u8], &str)>> =
-        bundle.functions.iter().map(|f| (!f.object.is_empty()).then_some((f.object.as_slice(), f.symbol.as_str()))).collect();
-    match vm::jit::aot::load(&bundle.manifest.id, &objects) {
+    let objects: Vec<&[u8]> = bundle.objects.iter().map(Vec::as_slice).collect();
+    let functions: Vec<Option<(&str, usize)>> =
+        bundle.functions.iter().map(|f| f.object.map(|_| (f.symbol.as_str(), f.code_size as usize))).collect();
+    match vm::jit::aot::load(&bundle.manifest.id, &objects, &functions) {
         Ok(entries) => {
             let fingerprints: Vec<u64> = bundle.functions.iter().map(|f| f.fingerprint).collect();
             Native::Installed(vm::jit::aot::install(root, &fingerprints, &entries))

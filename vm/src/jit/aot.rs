@@ -64,27 +64,27 @@ static LOADED: OnceLock<Mutex<HashMap<String, Entries>>> = OnceLock::new();
 
 /// Adds the objects of the bundle `key` to the JIT session — once per
 /// process, whichever isolate (server worker) asks first — and returns the
-/// entries per function. `objects[i]` is function `i`'s `(object bytes,
-/// entry symbol)`, or `None`. Errors: no backend is installed (`--jit
-/// off`), the process is exiting, or the backend refused an object.
-pub fn load(key: &str, objects: &[Option<(&[u8], &str)>]) -> Result<Entries, String> {
+/// entries per function. `functions[i]` is function `i`'s `(entry symbol,
+/// code size)` in one of `objects`, or `None`. Errors: no backend is
+/// installed (`--jit off`), the process is exiting, or the backend refused
+/// an object.
+pub fn load(key: &str, objects: &[&[u8]], functions: &[Option<(&str, usize)>]) -> Result<Entries, String> {
     let cache = LOADED.get_or_init(|| Mutex::new(HashMap::new()));
     let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(e) = cache.get(key) {
         return Ok(e.clone());
     }
     let cfg = config().ok_or("the LLVM tier is off")?;
-    let present: Vec<(&[u8], &str)> = objects.iter().flatten().copied().collect();
-    let compiled = {
+    let symbols: Vec<&str> = functions.iter().flatten().map(|(s, _)| *s).collect();
+    let addrs = {
         let _compiling = COMPILING.lock().unwrap_or_else(|e| e.into_inner());
         if STOPPING.load(Ordering::Acquire) {
             return Err("the process is exiting".into());
         }
-        cfg.backend.load_objects(&present)?
+        cfg.backend.load_objects(objects, &symbols)?
     };
-    let mut it = compiled.into_iter();
-    let entries: Entries =
-        Arc::new(objects.iter().map(|o| o.as_ref().and_then(|_| it.next()).map(|c| (c.entry, c.code_size))).collect());
+    let mut it = addrs.into_iter();
+    let entries: Entries = Arc::new(functions.iter().map(|f| f.and_then(|(_, size)| it.next().map(|a| (a, size)))).collect());
     cache.insert(key.to_string(), entries.clone());
     Ok(entries)
 }

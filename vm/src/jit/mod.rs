@@ -107,10 +107,10 @@ pub trait Backend: Send + Sync {
     fn compile(&self, job: &CompileJob) -> Result<Compiled, String>;
 
     /// Adds relocatable objects this backend emitted ahead of time (`sxc
-    /// build`), each `(object bytes, entry symbol)`, and returns their
-    /// entries in order. Backends without object code refuse.
-    fn load_objects(&self, objects: &[(&[u8], &str)]) -> Result<Vec<Compiled>, String> {
-        let _ = objects;
+    /// build`) and returns the entry addresses of `symbols` (defined by
+    /// them) in order. Backends without object code refuse.
+    fn load_objects(&self, objects: &[&[u8]], symbols: &[&str]) -> Result<Vec<usize>, String> {
+        let _ = (objects, symbols);
         Err("this backend cannot load object code".into())
     }
 }
