@@ -124,9 +124,20 @@ fn assert_contains(haystack: &str, needle: &str, what: &str) {
 
 #[test]
 fn blog_in_headless_chromium() {
+    blog_in_chromium(&repo_root().join("examples/blog"));
+}
+
+/// The same against the blog built into a bundle (`sxc build`).
+#[test]
+fn blog_bundle_in_headless_chromium() {
+    let bundle = crate::bundles::blog_bundle();
+    blog_in_chromium(bundle.path());
+}
+
+fn blog_in_chromium(app: &std::path::Path) {
     let data = tempfile::tempdir().unwrap();
     let profile = tempfile::tempdir().unwrap();
-    let server = Server::start(&repo_root().join("examples/blog"), data.path(), &[]);
+    let server = Server::start(app, data.path(), &[]);
     let browser = launch_chromium(profile.path());
     let tab = browser.new_tab().expect("a browser tab");
     tab.set_default_timeout(PATIENCE);

@@ -13,6 +13,28 @@ fn text(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
+/// A bundle in a temporary directory (removed on drop).
+pub(crate) struct Built {
+    _dir: tempfile::TempDir,
+    path: std::path::PathBuf,
+}
+
+impl Built {
+    pub(crate) fn path(&self) -> &Path {
+        &self.path
+    }
+}
+
+/// `sxc build examples/blog` into a temporary directory.
+pub(crate) fn blog_bundle() -> Built {
+    let dir = tempfile::tempdir().unwrap();
+    let blog = crate::e2e::repo_root().join("examples/blog");
+    let path = dir.path().join("blog.sxb");
+    let o = sxc(&["build", &blog.display().to_string(), "-o", &path.display().to_string()], dir.path());
+    assert_eq!(o.status.code(), Some(0), "sxc build examples/blog: {}", text(&o.stderr));
+    Built { _dir: dir, path }
+}
+
 const FIB: &str = "(define (fib n)\n  (if (< n 2) n (+ (fib (- n 1)) (fib (- n 2)))))\n(println (fib 20))\n";
 
 /// Builds `name` (already written in `dir`) into `out`; panics with stderr on failure.

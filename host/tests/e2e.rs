@@ -210,8 +210,19 @@ pub(crate) fn write_app(dir: &Path, source: &str) -> PathBuf {
 
 #[test]
 fn blog_pages_publish_and_edit() {
+    blog_pages(&repo_root().join("examples/blog"));
+}
+
+/// The same against the blog built into a bundle (`sxc build`).
+#[test]
+fn blog_pages_publish_and_edit_from_a_bundle() {
+    let bundle = crate::bundles::blog_bundle();
+    blog_pages(bundle.path());
+}
+
+fn blog_pages(app: &Path) {
     let data = tempfile::tempdir().unwrap();
-    let server = Server::start(&repo_root().join("examples/blog"), data.path(), &[]);
+    let server = Server::start(app, data.path(), &[]);
     let addr = server.addr;
 
     // Every page answers 200 with its content on the first request.
