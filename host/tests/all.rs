@@ -10,6 +10,7 @@ mod browser;
 mod tier_props;
 mod jit_diff;
 mod tiers_http;
+mod serve_jit_eager;
 mod soak;
 mod procs;
 mod bundles;

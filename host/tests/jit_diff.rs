@@ -13,8 +13,11 @@
 //! callbacks, `try-call`, `dynamic-wind`, `apply` with `&rest`, raised and
 //! caught errors, deep and tail (and mutual tail) recursion. Each generated
 //! file holds several independent functions, each called twice (integer
-//! arguments, then mixed ones) with errors caught and printed, and may end
-//! with one uncaught call (exit status 1 and a backtrace on stderr).
+//! arguments, then mixed ones) with errors caught and printed — in half the
+//! files also 20 times in a loop (hot, then alternating argument kinds, so
+//! tiered compiles land mid-loop and repeated deopts force a recompile
+//! without speculation) — and may end with one uncaught call (exit status 1
+//! and a backtrace on stderr).
 //!
 //! Knobs: `SXC_FUZZ_CASES=N` files (default 6: CI, well under a minute) and
 //! `SXC_FUZZ_SEED=S` (default 7). A failing file is shrunk by proptest
@@ -198,6 +201,9 @@ impl Prog {
 struct File {
     progs: Vec<Prog>,
     uncaught: Option<usize>,
+    /// Each function is also called 20 times in a loop (8 with integer
+    /// arguments, then alternating with the mixed ones).
+    sweep: bool,
 }
 
 impl File {
@@ -208,9 +214,19 @@ impl File {
             let (def, calls) = p.render(&f);
             out.push_str(&def);
             out.push('\n');
-            for args in calls {
+            for args in &calls {
                 out.push_str(&format!(
                     "(println (guard (e (true (str \"error: \" (error-message e)))) ({f} {args})))\n"
+                ));
+            }
+            if self.sweep {
+                // Hot, then alternating argument kinds: tiered compiles land
+                // mid-sweep, and repeated deopts recompile without speculation.
+                let [int, mixed] = &calls;
+                out.push_str(&format!(
+                    "(let sweep ((j 0)) (when (< j 20) \
+                     (println j (guard (e (true (str \"error: \" (error-message e)))) (if (or (< j 8) (even? j)) ({f} {int}) ({f} {mixed})))) \
+                     (sweep (+ j 1))))\n"
                 ));
             }
         }
@@ -223,8 +239,8 @@ impl File {
 }
 
 fn file() -> impl Strategy<Value = File> {
-    (proptest::collection::vec(prog(), 1..16), proptest::option::weighted(0.3, 0usize..16))
-        .prop_map(|(progs, uncaught)| File { progs, uncaught })
+    (proptest::collection::vec(prog(), 1..16), proptest::option::weighted(0.3, 0usize..16), proptest::bool::weighted(0.5))
+        .prop_map(|(progs, uncaught, sweep)| File { progs, uncaught, sweep })
 }
 
 /// stdout, stderr (the file's path replaced by `gen.sx`) and exit status of
