@@ -95,7 +95,7 @@ struct Prog {
     odd: String,
 }
 
-const SHAPES: u8 = 12;
+const SHAPES: u8 = 14;
 
 fn prog() -> impl Strategy<Value = Prog> {
     (0..SHAPES, num(), num(), -30i64..30, odd_arg()).prop_map(|(shape, a, b, seed, odd)| Prog { shape, a, b, seed, odd })
@@ -181,6 +181,24 @@ impl Prog {
                      (dict-set! d (str \"k\" (remainder i 3)) {a}) (loop (+ i 1) (+ y 1)))) d))"
                 ),
                 [format!("{seed} 0"), format!("{seed} {odd}")],
+            ),
+            // Many values live across a suspension (flushed to their homes
+            // before the perform, read back after it).
+            12 => (
+                format!(
+                    "(define ({f} x y) (let ((p (+ x 1)) (q (* y 2)) (r {a})) \
+                     (+ p (perform {{:op \"kv/put\" :args (list \"{f}\" (- p q))}}) q r (* p q) {b})))"
+                ),
+                [format!("{seed} 3"), format!("{seed} {odd}")],
+            ),
+            // A guard failing after several values were computed in machine
+            // registers: the deopt must materialise them.
+            13 => (
+                format!(
+                    "(define ({f} x y) (let* ((p (+ x 1)) (q (* p 2)) (r (- q x)) (s (+ r y)) (t {a})) \
+                     (list p q r s t (+ p q r s) {b})))"
+                ),
+                [format!("{seed} 3"), format!("{seed} {odd}")],
             ),
             // Mutual tail recursion, 10,000 deep, and a closure over a counter.
             _ => (
