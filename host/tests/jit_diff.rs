@@ -24,8 +24,9 @@
 //! (fewer functions, smaller expressions), printed, and saved under
 //! `$CARGO_TARGET_TMPDIR/jit-diff/` so it can be rerun with
 //! `sxc run FILE --jit eager` beside `--jit off`; `SXC_FUZZ_KEEP=DIR` keeps
-//! every generated file there. docs/jit.md records the
-//! longest run so far.
+//! every generated file there; `SXC_FUZZ_BIN=PATH` runs another `sxc` build
+//! (a release build, or a copy that a rebuild will not replace mid-run).
+//! docs/jit.md records the longer runs.
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
@@ -266,7 +267,9 @@ fn file() -> impl Strategy<Value = File> {
 type Outcome = (String, String, Option<i32>);
 
 fn run(src: &Path, data: &Path, jit: &[&str], env: &[(&str, &str)]) -> Outcome {
-    let out = Command::new(env!("CARGO_BIN_EXE_sxc"))
+    // SXC_FUZZ_BIN: another build of sxc (e.g. target/release/sxc).
+    let bin = std::env::var_os("SXC_FUZZ_BIN").map(PathBuf::from).unwrap_or_else(|| PathBuf::from(env!("CARGO_BIN_EXE_sxc")));
+    let out = Command::new(bin)
         .arg("run")
         .arg(src)
         .arg("--data")
