@@ -326,10 +326,17 @@ impl<'a> FnCompiler<'a> {
             heap_hi = self.nregs;
         }
         let a = self.alloc_info.take().expect("allocation kept for the jit map");
+        let mut has_reg = a.has_reg;
+        // A `self` that is only the callee of loop edges is never emitted
+        // (see `self_loop`): it has no home compiled code could read, and
+        // lowering it as a runtime op would side-exit at the loop's entry.
+        if let Some(l) = self.looping.as_ref().filter(|l| !l.self_needed) {
+            has_reg[l.self_value.index()] = false;
+        }
         let map = crate::jit::JitMap {
             ir: f.clone(),
             reg_of: self.reg_of.clone(),
-            has_reg: a.has_reg,
+            has_reg,
             lo: a.lo,
             hi: a.hi,
             pos: a.pos,
