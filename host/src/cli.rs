@@ -40,6 +40,10 @@ pub enum Command {
         /// HTTP app: the per-request limit (default 256).
         #[arg(long, value_name = "MB")]
         memory_mb: Option<usize>,
+        /// At exit, write the program's call counts and type feedback to FILE
+        /// (for `sxc build --profile FILE`).
+        #[arg(long, value_name = "FILE")]
+        record_profile: Option<PathBuf>,
     },
     /// Serve an SX web app over HTTP: APP is an `.sx` file, or a directory
     /// containing `app.sx`, that calls `(http-listen handler)` at top level.
@@ -77,6 +81,11 @@ pub enum Command {
         /// Time to receive a request's head and body before 408.
         #[arg(long, default_value_t = 10_000, value_name = "MS")]
         read_timeout: u64,
+        /// When the server stops (SIGTERM/SIGINT), write the app's call counts
+        /// and type feedback, merged over the workers, to FILE (for `sxc
+        /// build --profile FILE`).
+        #[arg(long, value_name = "FILE")]
+        record_profile: Option<PathBuf>,
         #[command(flatten)]
         jit: crate::jit::JitArgs,
     },
@@ -115,6 +124,10 @@ pub struct BuildArgs {
     /// Functions compiled in parallel [default: cores].
     #[arg(long, value_name = "N")]
     pub jobs: Option<usize>,
+    /// Compile with the type feedback of a profile recorded by `sxc serve
+    /// --record-profile` (or `sxc run --record-profile`) of this program.
+    #[arg(long, value_name = "FILE")]
+    pub profile: Option<PathBuf>,
 }
 
 /// Execution tiers (`--tier`).

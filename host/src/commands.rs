@@ -13,7 +13,10 @@ use vm::isolate::Isolate;
 /// Runs the parsed command line; returns the exit code.
 pub fn dispatch(cli: Cli) -> i32 {
     match cli.command {
-        Command::Run { file, data, tier, memory_mb, mut jit } => {
+        Command::Run { file, data, tier, memory_mb, mut jit, record_profile } => {
+            if let Some(p) = record_profile {
+                let _ = RECORD_PROFILE.set(p);
+            }
             if tier == Some(crate::cli::Tier::Interp) {
                 jit.jit = Some(crate::jit::JitMode::Off);
             }
@@ -24,7 +27,10 @@ pub fn dispatch(cli: Cli) -> i32 {
             jit.install();
             run(&file, &data, memory_mb, jit.jit_stats)
         }
-        Command::Serve { app, addr, workers, data, dev, body_limit, handler_timeout, read_timeout, request_memory_mb, jit } => {
+        Command::Serve { app, addr, workers, data, dev, body_limit, handler_timeout, read_timeout, request_memory_mb, jit, record_profile } => {
+            if let Some(p) = record_profile {
+                let _ = RECORD_PROFILE.set(p);
+            }
             if crate::build::is_bundle(&app) {
                 jit.install_for_bundle();
             } else {
@@ -52,12 +58,18 @@ pub fn dispatch(cli: Cli) -> i32 {
         Command::Build(args) => {
             let jobs = args.jobs.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
             let out = args.output.clone().unwrap_or_else(|| crate::build::default_output(&args.app));
-            crate::build::build(&crate::build::BuildOptions { app: args.app, out, jobs })
+            crate::build::build(&crate::build::BuildOptions { app: args.app, out, jobs, profile: args.profile })
         }
     }
 }
 
-fn serve(cfg: ServeConfig) -> i32 {
+/// `--record-profile FILE` of `run`/`serve`: where the program's profile goes at exit.
+static RECORD_PROFILE: std::sync::OnceLock<std::path::PathBuf> = std::sync::OnceLock::new();
+
+fn serve(mut cfg: ServeConfig) -> i32 {
+    if let Some(p) = RECORD_PROFILE.get() {
+        cfg.record_profile = Some((p.clone(), Default::default()));
+    }
     match crate::serve::serve(cfg) {
         Ok(()) => 0,
         Err(e) => {
@@ -141,7 +153,8 @@ pub fn run_bundle(path: &Path, data_dir: &Path, memory_mb: Option<usize>, jit_st
 fn run_compiled(isolate: Isolate, fiber: vm::fiber::Fiber, data_dir: &Path, memory_mb: Option<usize>, jit_stats: bool) -> i32 {
     crate::serve::init_tracing();
     let store = StoreSlot::lazy(data_dir);
-    // The compiled modules, for `--jit-stats` after the run (which takes the isolate).
+    // The compiled modules, for `--jit-stats` and `--record-profile` after
+    // the run (which takes the isolate); the program's is the last.
     let modules = isolate.modules().to_vec();
     // The budget covers the whole run: the program and its processes share the thread.
     let result = match memory_mb {
@@ -154,6 +167,11 @@ fn run_compiled(isolate: Isolate, fiber: vm::fiber::Fiber, data_dir: &Path, memo
     let _ = std::io::stdout().flush();
     if jit_stats {
         crate::jit::print_stats(&modules);
+    }
+    if let (Some(path), Some(root)) = (RECORD_PROFILE.get(), modules.last()) {
+        if let Err(e) = std::fs::write(path, crate::build::profile::Profile::of(root).to_text()) {
+            eprintln!("error: cannot write {}: {e}", path.display());
+        }
     }
     match result {
         Ok(_) => 0,

@@ -44,7 +44,7 @@ pub fn run_case_file(path: &Path, source: &str) -> CaseOutcome {
 pub fn run_case_bundle(path: &Path, source: &str) -> Result<CaseOutcome, String> {
     use crate::build::{native, program, Bundle, Kind, MakeError};
     crate::jit::install_from_env();
-    let bundle = match crate::build::make_bundle_of(path, source, Kind::Script, 1, false) {
+    let bundle = match crate::build::make_bundle_of(path, source, Kind::Script, 1, false, None) {
         Ok(b) => b,
         Err(MakeError::Compile(e)) => {
             let (map, d) = *e;

@@ -175,3 +175,62 @@ fn object_code_for_another_abi_or_cpu_falls_back_to_bytecode() {
     // Nothing compiled from the bundle; fib still tiers up as from source.
     assert_ne!(tier_of(&err, "<toplevel>"), "compiled", "{err}");
 }
+
+/// A loop adding floats: code compiled before its first call speculates
+/// integers there (and deoptimises); code compiled from a recorded profile
+/// speculates floats. (A self-recursive function: never inlined.)
+const FLOATS: &str = "(define (go i acc) (if (= i 0) acc (go (- i 1) (+ acc 0.5))))\n(println (go 3000 0.0))\n";
+
+/// The `deopts` column of the last `--jit-stats` row named `name`.
+fn deopts_of(stats: &str, name: &str) -> u64 {
+    stats.lines().filter(|l| l.split_whitespace().next() == Some(name)).last().and_then(|l| l.split_whitespace().last()).and_then(|d| d.parse().ok()).unwrap_or(u64::MAX)
+}
+
+#[test]
+fn a_profile_guided_bundle_speculates_what_the_profile_saw() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    std::fs::write(d.join("f.sx"), FLOATS).unwrap();
+    build(d, "f.sx", "plain.sxb");
+    // Record from the plain bundle; its `go` deoptimises on floats.
+    let o = sxc(&["run", "--jit-stats", "--record-profile", "f.prof", "plain.sxb"], d);
+    assert_eq!(text(&o.stdout), "1500.0\n", "{}", text(&o.stderr));
+    assert!(deopts_of(&text(&o.stderr), "go") > 0, "{}", text(&o.stderr));
+    let prof = std::fs::read_to_string(d.join("f.prof")).unwrap();
+    assert!(prof.starts_with("sxc-profile 1\n") && prof.contains(" go\n"), "{prof}");
+    // Built with the profile: every function matched, and `go` no longer deoptimises.
+    let o = sxc(&["build", "f.sx", "-o", "pgo.sxb", "--profile", "f.prof"], d);
+    assert_eq!(o.status.code(), Some(0), "{}", text(&o.stderr));
+    assert!(text(&o.stderr).contains("feedback for 2 of 2 functions"), "{}", text(&o.stderr));
+    let o = sxc(&["inspect", "pgo.sxb"], d);
+    assert!(!text(&o.stdout).contains("profile = none"), "{}", text(&o.stdout));
+    let o = sxc(&["run", "--jit-stats", "pgo.sxb"], d);
+    assert_eq!(text(&o.stdout), "1500.0\n");
+    let err = text(&o.stderr);
+    assert_eq!(tier_of(&err, "go"), "compiled", "{err}");
+    assert_eq!(deopts_of(&err, "go"), 0, "{err}");
+    // A file that is not a profile is refused with its location.
+    std::fs::write(d.join("bad.prof"), "hello\n").unwrap();
+    let o = sxc(&["build", "f.sx", "-o", "x.sxb", "--profile", "bad.prof"], d);
+    assert_eq!(o.status.code(), Some(2));
+    assert!(text(&o.stderr).contains("bad.prof:1: not an sxc profile"), "{}", text(&o.stderr));
+}
+
+#[test]
+fn serve_records_a_profile_when_it_stops() {
+    let bundle = blog_bundle();
+    let data = tempfile::tempdir().unwrap();
+    let prof = data.path().join("blog.prof");
+    let server = crate::e2e::Server::start(bundle.path(), data.path(), &["--record-profile", &prof.display().to_string()]);
+    for _ in 0..5 {
+        assert_eq!(crate::e2e::get(server.addr, "/").status, 200);
+        assert_eq!(crate::e2e::get(server.addr, "/posts/effects").status, 200);
+    }
+    assert_eq!(server.terminate(), Some(0));
+    let text = std::fs::read_to_string(&prof).unwrap();
+    assert!(text.starts_with("sxc-profile 1\n"), "{text}");
+    // The handler ran 10 times across the workers (merged), plus its definition.
+    let handler = text.lines().find(|l| l.ends_with(" handler")).expect("a handler line");
+    let calls: u64 = handler.split(' ').nth(2).unwrap().parse().unwrap();
+    assert!(calls >= 10, "{handler}");
+}

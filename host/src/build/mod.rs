@@ -9,12 +9,14 @@
 //! - `program`: source → IR for a bundle, and bundle → runnable isolate.
 //! - `native`: the ABI/CPU checks and installing the object code.
 //! - `inspect`: `sxc inspect APP.sxb`.
+//! - `profile`: recorded profiles (`--record-profile`, `sxc build --profile`).
 //! - `served`: `sxc serve APP.sxb` (verified once, static files extracted).
 
 pub mod bundle;
 pub mod format;
 pub mod inspect;
 pub mod native;
+pub mod profile;
 pub mod program;
 mod served;
 
@@ -45,6 +47,8 @@ pub struct BuildOptions {
     pub out: PathBuf,
     /// Compile threads (at least 1).
     pub jobs: usize,
+    /// A recorded profile (`--record-profile`) to compile the speculations of.
+    pub profile: Option<PathBuf>,
 }
 
 /// The default output path: `APP.sxb` beside a file, `DIR.sxb` for a directory.
@@ -65,18 +69,35 @@ pub enum MakeError {
 /// a bundle: every function compiled to object code on `jobs` threads
 /// (`progress`: show a counter on stderr), the static files beside `file`.
 /// Functions the code generator refuses have no object (warned on stderr).
-pub fn make_bundle(file: &Path, source: String, jobs: usize, progress: bool) -> Result<Bundle, MakeError> {
+pub fn make_bundle(file: &Path, source: String, jobs: usize, progress: bool, profile: Option<&Recorded>) -> Result<Bundle, MakeError> {
     let kind = if crate::serve::is_http_app(&source) { Kind::App } else { Kind::Script };
     let text = match kind {
         Kind::App => crate::serve::app_source(&source),
         Kind::Script => source,
     };
-    make_bundle_of(file, &text, kind, jobs, progress)
+    make_bundle_of(file, &text, kind, jobs, progress, profile)
+}
+
+/// A profile read for `sxc build --profile`, with its identity for the manifest.
+pub struct Recorded {
+    pub profile: profile::Profile,
+    /// SHA-256 (16 hex digits) of the profile file.
+    pub hash: String,
+}
+
+impl Recorded {
+    /// Reads the profile file at `path`.
+    pub fn read(path: &Path) -> Result<Recorded, String> {
+        let bytes = std::fs::read(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+        let text = String::from_utf8(bytes).map_err(|_| format!("{}: not an sxc profile (not UTF-8)", path.display()))?;
+        let profile = profile::Profile::parse(path, &text)?;
+        Ok(Recorded { profile, hash: hex::encode(&Sha256::digest(text.as_bytes())[..8]) })
+    }
 }
 
 /// [`make_bundle`] of the program text `text` (for an app: already
 /// wrapped as `sxc serve` compiles it), recorded as `kind`.
-pub fn make_bundle_of(file: &Path, text: &str, kind: Kind, jobs: usize, progress: bool) -> Result<Bundle, MakeError> {
+pub fn make_bundle_of(file: &Path, text: &str, kind: Kind, jobs: usize, progress: bool, profile: Option<&Recorded>) -> Result<Bundle, MakeError> {
     let compiled = program::compile(file, text).map_err(|e| MakeError::Compile(Box::new(e)))?;
     let id = {
         let mut h = Sha256::new();
@@ -86,7 +107,19 @@ pub fn make_bundle_of(file: &Path, text: &str, kind: Kind, jobs: usize, progress
         }
         hex::encode(&h.finalize()[..8])
     };
-    let jobs_ = vm::jit::aot::jobs(&compiled.root);
+    let mut jobs_ = vm::jit::aot::jobs(&compiled.root);
+    if let Some(rec) = profile {
+        // The recorded feedback replaces the "nothing seen yet" of a fresh
+        // proto where the function matches (index, name, bytecode length).
+        let mut used = 0;
+        for (i, job) in jobs_.iter_mut().enumerate() {
+            if let Some(fb) = rec.profile.feedback_for(i, &job.name, job.feedback.len()) {
+                job.feedback = fb.to_vec();
+                used += 1;
+            }
+        }
+        eprintln!("sxc build: profile {}: feedback for {used} of {} functions", rec.hash, jobs_.len());
+    }
     let symbols: Vec<String> = (0..jobs_.len()).map(|i| format!("sxb_{id}_{i}")).collect();
     let chunks = compile_objects(&jobs_, &symbols, jobs.max(1), progress);
     let mut functions = Vec::with_capacity(jobs_.len());
@@ -137,7 +170,7 @@ pub fn make_bundle_of(file: &Path, text: &str, kind: Kind, jobs: usize, progress
             abi: native::abi_hash().to_string(),
             id,
             sources,
-            profile: "none".into(),
+            profile: profile.map_or_else(|| "none".to_string(), |r| r.hash.clone()),
         },
         sources: compiled.sources,
         ir: compiled.ir,
@@ -160,7 +193,14 @@ pub fn build(opts: &BuildOptions) -> i32 {
             return 2;
         }
     };
-    let b = match make_bundle(&file, source, opts.jobs, std::io::stderr().is_terminal()) {
+    let recorded = match opts.profile.as_deref().map(Recorded::read).transpose() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return 2;
+        }
+    };
+    let b = match make_bundle(&file, source, opts.jobs, std::io::stderr().is_terminal(), recorded.as_ref()) {
         Ok(b) => b,
         Err(MakeError::Compile(e)) => {
             eprint!("{}", crate::diagnostics::render(&e.0, &e.1, std::io::stderr().is_terminal()));

@@ -171,6 +171,13 @@ impl App {
         }
     }
 
+    /// A snapshot of the app program's profile (`--record-profile`); `None`
+    /// while the isolate is running (it never is between requests).
+    pub fn program_profile(&self) -> Option<crate::build::profile::Profile> {
+        let isolate = self.local.isolate.try_borrow().ok()?;
+        isolate.modules().last().map(crate::build::profile::Profile::of)
+    }
+
     /// The server-wide process table (for `/__sxc/processes`).
     pub fn registry(&self) -> &Arc<Registry> {
         self.local.registry()

@@ -271,6 +271,11 @@ pub(crate) async fn run_worker(
         _ = graceful.shutdown() => tracing::debug!("worker drained"),
         _ = tokio::time::sleep(worker.cfg.drain_timeout) => tracing::warn!("drain timeout: closing remaining connections"),
     }
+    if let Some((_, sink)) = &worker.cfg.record_profile {
+        if let Some(p) = worker.app.borrow().program_profile() {
+            sink.add(&p);
+        }
+    }
 }
 
 /// The next reload request, or never (without `--dev`).

@@ -83,6 +83,9 @@ pub struct ServeConfig {
     pub request_memory: usize,
     /// On SIGTERM/SIGINT, how long to wait for in-flight requests (default 30 s).
     pub drain_timeout: Duration,
+    /// `--record-profile`: where the workers' merged profiles are written
+    /// when the server stops, and where the workers put them.
+    pub record_profile: Option<(PathBuf, std::sync::Arc<crate::build::profile::ProfileSink>)>,
 }
 
 impl ServeConfig {
@@ -101,6 +104,7 @@ impl ServeConfig {
             handler_timeout: Duration::from_secs(30),
             request_memory: 256 << 20,
             drain_timeout: Duration::from_secs(30),
+            record_profile: None,
         }
     }
 }
@@ -204,10 +208,16 @@ fn is_http_app_inner(source: &str) -> bool {
 pub fn serve(cfg: ServeConfig) -> Result<(), ServeError> {
     init_tracing();
     let signals = http::Signals::register()?;
+    let record = cfg.record_profile.clone();
     let server = start(cfg)?;
     eprintln!("sxc serve: listening on http://{} ({} workers)", server.addr(), server.workers());
     signals.wait();
-    server.shutdown()
+    let r = server.shutdown();
+    if let Some((path, sink)) = record {
+        sink.write(&path).map_err(ServeError::Runtime)?;
+        eprintln!("sxc serve: wrote the profile to {}", path.display());
+    }
+    r
 }
 
 /// Starts the server in the background and returns once it is listening
