@@ -14,8 +14,6 @@ pub enum RtFn {
     /// `(ctx, pc: i32, speculation: i32)`: leave for the interpreter at `pc`
     /// (`speculation` 1: a failed guard, counted as a deoptimisation).
     Deopt,
-    /// `(ctx, base: i64, src: i32)`: return register `src`.
-    Return,
     /// `(slot: ptr)`: drop the heap value in a register.
     Drop,
     /// `(ctx, base, dst: i32, src: i32)`: register copy.
@@ -28,20 +26,19 @@ pub enum RtFn {
     Op,
     /// `(ctx, base, pc) -> status`: the call instruction at `pc`.
     Call,
-    /// `(ctx, base, pc) -> status`: the tail call instruction at `pc`.
+    /// `(ctx, base, pc, allow_self) -> status`: the tail call instruction at
+    /// `pc` (`TAIL_SELF` when `allow_self` and the callee is this closure).
     TailCall,
 }
 
 impl RtFn {
     /// Every runtime function.
-    pub const ALL: [RtFn; 9] =
-        [RtFn::Deopt, RtFn::Return, RtFn::Drop, RtFn::Copy, RtFn::Arith, RtFn::Compare, RtFn::Op, RtFn::Call, RtFn::TailCall];
+    pub const ALL: [RtFn; 8] = [RtFn::Deopt, RtFn::Drop, RtFn::Copy, RtFn::Arith, RtFn::Compare, RtFn::Op, RtFn::Call, RtFn::TailCall];
 
     /// The symbol name.
     pub fn name(self) -> &'static str {
         match self {
             RtFn::Deopt => "sx_rt_deopt",
-            RtFn::Return => "sx_rt_return",
             RtFn::Drop => "sx_rt_drop",
             RtFn::Copy => "sx_rt_copy",
             RtFn::Arith => "sx_rt_arith",
@@ -61,7 +58,6 @@ impl RtFn {
         let (i32t, i64t, void) = (cx.i32_type(), cx.i64_type(), cx.void_type());
         let ty = match self {
             RtFn::Deopt => void.fn_type(&[p.into(), i32t.into(), i32t.into()], false),
-            RtFn::Return => void.fn_type(&[p.into(), i64t.into(), i32t.into()], false),
             RtFn::Drop => void.fn_type(&[p.into()], false),
             RtFn::Copy => void.fn_type(&[p.into(), i64t.into(), i32t.into(), i32t.into()], false),
             RtFn::Arith => i32t.fn_type(
@@ -72,7 +68,8 @@ impl RtFn {
                 i32t.fn_type(&[p.into(), i32t.into(), i32t.into(), i32t.into(), i64t.into(), i64t.into(), i64t.into(), i64t.into()], false)
             }
             RtFn::Op => i32t.fn_type(&[p.into(), i64t.into(), i32t.into(), i32t.into()], false),
-            RtFn::Call | RtFn::TailCall => i32t.fn_type(&[p.into(), i64t.into(), i32t.into()], false),
+            RtFn::Call => i32t.fn_type(&[p.into(), i64t.into(), i32t.into()], false),
+            RtFn::TailCall => i32t.fn_type(&[p.into(), i64t.into(), i32t.into(), i32t.into()], false),
         };
         m.add_function(self.name(), ty, Some(Linkage::External))
     }

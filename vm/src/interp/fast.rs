@@ -11,7 +11,7 @@ use std::rc::Rc;
 
 /// True for values without heap references (copying them is a bit copy).
 #[inline(always)]
-pub(super) fn is_imm(v: &Value) -> bool {
+pub(crate) fn is_imm(v: &Value) -> bool {
     matches!(v, Value::Nil | Value::Bool(_) | Value::Int(_) | Value::Float(_) | Value::Symbol(_) | Value::Keyword(_) | Value::Prim(_) | Value::Pid(_))
 }
 
@@ -79,7 +79,7 @@ pub(super) fn put_bool(dst: &mut Value, b: bool) {
 
 /// `*dst = src.clone()` with numbers written field by field (see [`fast_clone`]).
 #[inline(always)]
-pub(super) fn copy_into(dst: &mut Value, src: &Value) {
+pub(crate) fn copy_into(dst: &mut Value, src: &Value) {
     match src {
         // SAFETY: as in `fast_clone`.
         Value::Int(i) => put_int(dst, unsafe { std::ptr::read_volatile(i) }),
@@ -90,7 +90,7 @@ pub(super) fn copy_into(dst: &mut Value, src: &Value) {
 
 /// Moves the value out of a register that is about to die (immediates are copied).
 #[inline(always)]
-pub(super) fn fast_take(slot: &mut Value) -> Value {
+pub(crate) fn fast_take(slot: &mut Value) -> Value {
     match slot {
         // SAFETY: as in `fast_clone`.
         Value::Int(i) => Value::Int(unsafe { std::ptr::read_volatile(i) }),
@@ -116,7 +116,7 @@ pub(super) fn pass_arg(dst: &mut Value, src: &mut Value, dies: bool) {
 
 /// `*slot = v` without a drop call when the old value is an immediate.
 #[inline(always)]
-pub(super) fn fast_set(slot: &mut Value, v: Value) {
+pub(crate) fn fast_set(slot: &mut Value, v: Value) {
     if is_imm(slot) {
         // SAFETY: the old value owns nothing, so skipping its drop is fine.
         unsafe { std::ptr::write(slot, v) }
@@ -132,7 +132,7 @@ pub(super) fn fast_set(slot: &mut Value, v: Value) {
 /// `slot` must be valid for writes and hold no live frame (it is overwritten
 /// without dropping).
 #[inline(always)]
-pub(super) unsafe fn write_frame(slot: *mut Frame, closure: Rc<Closure>, base: u32, ret: Reg, is_try: bool) {
+pub(crate) unsafe fn write_frame(slot: *mut Frame, closure: Rc<Closure>, base: u32, ret: Reg, is_try: bool) {
     // SAFETY: guaranteed by the caller.
     unsafe {
         std::ptr::addr_of_mut!((*slot).closure).write(closure);
@@ -157,7 +157,7 @@ pub(super) fn cmp_prim(cmp: Cmp) -> u16 {
 
 /// Drops the heap references held by a dead register window.
 #[inline(always)]
-pub(super) fn clear_window(regs: &mut [Value]) {
+pub(crate) fn clear_window(regs: &mut [Value]) {
     for r in regs {
         if !is_imm(r) {
             *r = Value::Nil;

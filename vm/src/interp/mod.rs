@@ -7,7 +7,7 @@
 
 mod calls;
 mod entry;
-mod fast;
+pub(crate) mod fast;
 pub mod rt;
 
 pub use entry::resume;
@@ -292,7 +292,7 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
                 let calls = &cp.profile.calls;
                 calls.set(calls.get() + 1);
                 let mut entry = cp.jit.entry();
-                if entry.is_none() && calls.get() == crate::jit::threshold() {
+                if entry.is_none() && calls.get() >= crate::jit::threshold() {
                     crate::jit::tier_up(cp);
                     entry = cp.jit.entry();
                 }
@@ -362,7 +362,7 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
                 // SAFETY: `proto` is the top frame's (just reloaded).
                 let cp: &Proto = unsafe { &*proto };
                 let mut entry = cp.jit.entry();
-                if entry.is_none() && cp.profile.calls.get() == crate::jit::threshold() {
+                if entry.is_none() && cp.profile.calls.get() >= crate::jit::threshold() {
                     crate::jit::tier_up(cp);
                     entry = cp.jit.entry();
                 }

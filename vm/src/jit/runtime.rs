@@ -9,11 +9,13 @@
 //! - Values are passed as their two words (`tag`, `payload`; see
 //!   [`crate::abi`]) or as register indices into the window; the runtime
 //!   never takes ownership of a word pair (they are borrowed from homes).
-//! - Status codes: [`OK`] (returned: the frame is popped and its result is
-//!   in the caller's destination register), [`DEOPT`] (the top frame
+//! - Status codes: [`OK`] (returned: the function cleared its window and
+//!   moved its result into `ctx.ret`; its frame is still on the stack and
+//!   whoever called the entry pops it), [`DEOPT`] (the top frame
 //!   continues in the interpreter at its saved pc), [`RAISE`] (the raised
 //!   value is in `ctx.raised`; every frame's pc is set), [`NEED_INTERP`]
-//!   (from [`sx_rt_call`] only: the call must be made by the interpreter).
+//!   (from [`sx_rt_call`] and [`sx_rt_tail_call`]: the call must be made by
+//!   the interpreter).
 //!
 //! Every function here that can raise sets the top frame's pc to one past
 //! the raising instruction first, exactly as the interpreter does, so
@@ -21,7 +23,8 @@
 
 use super::map::JitMap;
 use crate::bytecode::{Cmp, Op, Proto, ProtoRef};
-use crate::fiber::{Fiber, Frame};
+use crate::fiber::Fiber;
+use crate::interp::fast::{copy_into, fast_set, write_frame};
 use crate::interp::{rt, Env};
 use crate::value::{Closure, Value};
 use std::mem::ManuallyDrop;
@@ -34,8 +37,12 @@ pub const OK: u32 = 0;
 pub const DEOPT: u32 = 1;
 /// An error was raised (in `ctx.raised`).
 pub const RAISE: u32 = 2;
-/// `sx_rt_call`: the interpreter must make this call.
+/// `sx_rt_call`/`sx_rt_tail_call`: the interpreter must make this call.
 pub const NEED_INTERP: u32 = 3;
+/// `sx_rt_tail_call` with `allow_self`: the callee is the running closure
+/// itself (exact arity), nothing changed; the compiled code moves the
+/// arguments into its parameters and loops back to its entry.
+pub const TAIL_SELF: u32 = 4;
 
 /// Native frames (compiled → compiled calls on the machine stack) allowed
 /// before a call is handed back to the interpreter, which unwinds them all
@@ -58,6 +65,10 @@ pub struct JitCtx {
     pub stress: u32,
     /// Offset 20: native call depth.
     pub depth: u32,
+    /// Offset 24: the value a compiled function returns with [`OK`] (moved
+    /// out of its window, which it has cleared; its frame is still on the
+    /// stack: the caller — [`enter`] or [`sx_rt_call`] — pops it).
+    pub ret: Value,
     fiber: *mut Fiber,
     env: *mut Env<'static>,
     /// The value of a [`RAISE`].
@@ -68,6 +79,8 @@ pub struct JitCtx {
 pub const CTX_REGS: u32 = 0;
 pub const CTX_INTERRUPT: u32 = 8;
 pub const CTX_STRESS: u32 = 16;
+pub const CTX_DEPTH: u32 = 20;
+pub const CTX_RET: u32 = 24;
 
 thread_local! {
     static STRESS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
@@ -85,6 +98,7 @@ pub(crate) fn enter(f: &mut Fiber, env: &mut Env, entry: super::Entry, base: usi
         interrupt: f.interrupt.word(),
         stress,
         depth: 0,
+        ret: Value::Nil,
         fiber: f,
         // Lifetime erased: the context does not outlive this call.
         env: env as *mut Env as *mut Env<'static>,
@@ -96,8 +110,28 @@ pub(crate) fn enter(f: &mut Fiber, env: &mut Env, entry: super::Entry, base: usi
     STRESS.with(|s| s.set(ctx.stress));
     match st {
         RAISE => Err(std::mem::replace(&mut ctx.raised, Value::Nil)),
+        OK => {
+            pop_return(f, std::mem::replace(&mut ctx.ret, Value::Nil));
+            Ok(())
+        }
         _ => Ok(()),
     }
+}
+
+/// Pops the top frame (a compiled function that returned [`OK`], its
+/// window already cleared) and writes its result `v` into the caller's
+/// destination register, as the interpreter's return does.
+#[inline(always)]
+fn pop_return(f: &mut Fiber, v: Value) {
+    let len = f.frames.len() - 1;
+    let top = &f.frames[len];
+    // SAFETY: the top frame's closure is moved out exactly once and the
+    // length then drops below it, so the slot is never read or dropped again.
+    let (old, ret) = unsafe { (std::ptr::read(&top.closure), top.ret) };
+    unsafe { f.frames.set_len(len) };
+    let at = f.frames[len - 1].base as usize + ret as usize;
+    fast_set(&mut f.regs[at], v);
+    drop(old);
 }
 
 /// The fiber and environment behind a context.
@@ -151,24 +185,6 @@ pub unsafe extern "C" fn sx_rt_deopt(ctx: *mut JitCtx, pc: u32, speculation: u32
         // SAFETY: the top frame keeps its proto alive.
         super::on_deopt(unsafe { &*p });
     }
-}
-
-/// Returns the value of register `src` from the top frame: clears the
-/// window, pops the frame, writes the value into the caller's destination.
-pub unsafe extern "C" fn sx_rt_return(ctx: *mut JitCtx, base: u64, src: u32) {
-    let (_, f, _) = unsafe { parts(ctx) };
-    let base = base as usize;
-    let v = std::mem::replace(&mut f.regs[base + src as usize], Value::Nil);
-    let nregs = top_proto(f).nregs as usize;
-    for r in &mut f.regs[base..base + nregs] {
-        if crate::abi::tag_of(r) >= crate::abi::FIRST_HEAP_TAG {
-            *r = Value::Nil;
-        }
-    }
-    let old = f.frames.pop().expect("a returning frame");
-    let t = f.frames.last().expect("compiled code always has a caller frame");
-    let at = t.base as usize + old.ret as usize;
-    f.regs[at] = v;
 }
 
 /// Drops the value in `*slot` (a heap value) and leaves nil there.
@@ -341,45 +357,92 @@ fn native_callee(ctx: &mut JitCtx, f: &mut Fiber, callee: Value, n: u16, window:
     Some((c, entry))
 }
 
-/// Calls from compiled code: the call instruction at `pc` of the top frame
-/// (`call`/`call.g`). A closure with compiled code and exact arity is
-/// entered natively (frame pushed as the interpreter would); anything else
-/// is [`NEED_INTERP`] with nothing changed. After [`OK`] the result is in
-/// the call's destination register; the window may have moved (`ctx.regs`).
+/// A call from compiled code (`call`/`call.g` at `pc` of the top frame).
+/// When the callee is a closure with compiled code and exact arity (and
+/// the native depth and the frame stack allow): copies the arguments into
+/// the window after the caller's, pushes the callee's frame exactly as the
+/// interpreter would, counts the call and runs the callee's entry; on
+/// [`OK`] pops its frame and puts its result into the call's destination.
+/// Otherwise [`NEED_INTERP`] with nothing changed (but possibly the
+/// register file's size; `ctx.regs` follows it).
 pub unsafe extern "C" fn sx_rt_call(ctx: *mut JitCtx, base: u64, pc: u32) -> u32 {
-    let (ctxr, f, env) = unsafe { parts(ctx) };
-    if ctxr.depth >= MAX_NATIVE_DEPTH || f.frames.len() >= f.max_frames {
+    let entry = unsafe { push(ctx, base, pc) };
+    if entry == 0 {
         return NEED_INTERP;
     }
+    // SAFETY: `push` returned the entry of the frame it pushed, whose
+    // window starts `nregs` of the caller's proto after `base`.
+    let st = unsafe {
+        let e: super::Entry = std::mem::transmute::<usize, super::Entry>(entry);
+        let (_, f, _) = parts(ctx);
+        let nb = f.frames.last().expect("the callee's frame").base as u64;
+        e(ctx, nb)
+    };
+    let (ctxr, f, _) = unsafe { parts(ctx) };
+    ctxr.depth -= 1;
+    if st == OK {
+        pop_return(f, std::mem::replace(&mut ctxr.ret, Value::Nil));
+    }
+    st
+}
+
+/// The frame push of [`sx_rt_call`]: the callee's entry, or 0.
+#[inline(always)]
+unsafe fn push(ctx: *mut JitCtx, base: u64, pc: u32) -> usize {
+    let (ctxr, f, env) = unsafe { parts(ctx) };
+    let len = f.frames.len();
+    if ctxr.depth >= MAX_NATIVE_DEPTH || len >= f.max_frames {
+        return 0;
+    }
     let base = base as usize;
-    let clo: *const Closure = Rc::as_ptr(&f.frames.last().expect("a frame").closure);
+    let clo: *const Closure = Rc::as_ptr(&f.frames[len - 1].closure);
     // SAFETY: the caller's frame keeps its closure alive during the call.
     let p: &Proto = unsafe { &(*clo).proto };
-    let (dst, callee, args, n) = match p.code[pc as usize] {
-        Op::Call { dst, callee, args, n } => (dst, f.regs[base + callee as usize].clone(), args, n),
+    let (dst, callee, args, n): (_, &Value, u32, u16) = match p.code[pc as usize] {
+        Op::Call { dst, callee, args, n } => (dst, &f.regs[base + callee as usize], args, n),
         Op::CallGlobal { dst, slot, args, n } => match &env.globals.values[slot as usize] {
-            Some(v) => (dst, v.clone(), args as u32, n as u16),
-            None => return NEED_INTERP,
+            Some(v) => (dst, v, args as u32, n as u16),
+            None => return 0,
         },
-        _ => return NEED_INTERP,
+        _ => return 0,
     };
-    let new_base = base + p.nregs as usize;
-    let Some((c, entry)) = native_callee(ctxr, f, callee, n, new_base) else { return NEED_INTERP };
-    for i in 0..n as usize {
-        let r = p.arg_pool[args as usize + i];
-        let v = f.regs[base + r as usize].clone();
-        f.regs[new_base + i] = v;
+    let Value::Closure(c) = callee else { return 0 };
+    let cp: &Proto = &c.proto;
+    if cp.exact_arity() != n as u32 {
+        return 0;
     }
-    let cp = &c.proto.profile.calls;
-    cp.set(cp.get() + 1);
-    set_pc(f, pc + 1);
-    f.frames.push(Frame { closure: c, pc: 0, base: new_base as u32, ret: dst, is_try: false });
+    let Some(entry) = cp.jit.entry() else { return 0 };
+    let c = c.clone();
+    let cp: &Proto = &c.proto;
+    let new_base = base + p.nregs as usize;
+    let need = new_base + cp.nregs as usize;
+    if need > f.regs.len() {
+        if need > f.max_regs {
+            return 0;
+        }
+        f.regs.resize(need, Value::Nil);
+        ctxr.regs = f.regs.as_mut_ptr();
+    }
+    // SAFETY: `Proto::validate` checked the argument range against the pool.
+    let argv = unsafe { p.args_unchecked(args, n) };
+    let regs = f.regs.as_mut_ptr();
+    for (i, &r) in argv.iter().enumerate() {
+        // SAFETY: both indices are below `need <= regs.len()`, in distinct
+        // windows (the new one starts past the caller's registers).
+        unsafe { copy_into(&mut *regs.add(new_base + i), &*regs.add(base + r as usize)) };
+    }
+    let calls = &c.proto.profile.calls;
+    calls.set(calls.get() + 1);
+    f.frames[len - 1].pc = pc + 1;
+    f.frames.reserve(1);
+    // SAFETY: capacity for one more frame was reserved; the slot is fully
+    // written before `set_len` makes it a frame.
+    unsafe {
+        write_frame(f.frames.as_mut_ptr().add(len), c, new_base as u32, dst, false);
+        f.frames.set_len(len + 1);
+    }
     ctxr.depth += 1;
-    // SAFETY: the entry belongs to the pushed frame's proto.
-    let st = unsafe { entry(ctx, new_base as u64) };
-    // SAFETY: `ctx` is still the live context.
-    unsafe { (*ctx).depth -= 1 };
-    st
+    entry as usize
 }
 
 /// A tail call from compiled code: the `tailcall`/`tailcall.g` at `pc` of
@@ -388,27 +451,51 @@ pub unsafe extern "C" fn sx_rt_call(ctx: *mut JitCtx, base: u64, pc: u32) -> u32
 /// status is returned as this activation's. Anything else, or more than
 /// [`MAX_NATIVE_DEPTH`] native frames, is [`NEED_INTERP`] with nothing
 /// changed (the interpreter makes the call: constant stack either way).
-pub unsafe extern "C" fn sx_rt_tail_call(ctx: *mut JitCtx, base: u64, pc: u32) -> u32 {
+pub unsafe extern "C" fn sx_rt_tail_call(ctx: *mut JitCtx, base: u64, pc: u32, allow_self: u32) -> u32 {
     let (ctxr, f, env) = unsafe { parts(ctx) };
-    if ctxr.depth >= MAX_NATIVE_DEPTH {
-        return NEED_INTERP;
-    }
     let base = base as usize;
     let clo: *const Closure = Rc::as_ptr(&f.frames.last().expect("a frame").closure);
     // SAFETY: the frame keeps its closure alive until it is replaced below.
     let p: &Proto = unsafe { &(*clo).proto };
-    let (callee, args, n) = match p.code[pc as usize] {
-        Op::TailCall { callee, args, n, .. } => (f.regs[base + callee as usize].clone(), args, n),
+    let (callee, args, n): (&Value, u32, u16) = match p.code[pc as usize] {
+        Op::TailCall { callee, args, n, .. } => (&f.regs[base + callee as usize], args, n),
         Op::TailCallGlobal { slot, args, n, .. } => match &env.globals.values[slot as usize] {
-            Some(v) => (v.clone(), args as u32, n as u16),
+            Some(v) => (v, args as u32, n as u16),
             None => return NEED_INTERP,
         },
         _ => return NEED_INTERP,
     };
+    if allow_self != 0 {
+        if let Value::Closure(c) = callee {
+            if Rc::as_ptr(c) == clo && p.exact_arity() == n as u32 {
+                let calls = &p.profile.calls;
+                calls.set(calls.get() + 1);
+                return TAIL_SELF;
+            }
+        }
+    }
+    if ctxr.depth >= MAX_NATIVE_DEPTH {
+        return NEED_INTERP;
+    }
+    let callee = callee.clone();
     let Some((c, entry)) = native_callee(ctxr, f, callee, n, base) else { return NEED_INTERP };
-    let argv: Vec<Value> = p.arg_pool[args as usize..args as usize + n as usize].iter().map(|&r| f.regs[base + r as usize].clone()).collect();
-    for (i, v) in argv.into_iter().enumerate() {
-        f.regs[base + i] = v;
+    // SAFETY: `Proto::validate` checked the argument range against the pool.
+    let regs = unsafe { p.args_unchecked(args, n) };
+    // The arguments are read before any is written (they may overlap the
+    // parameters): on the stack for up to 8, else in a vector.
+    if n <= 8 {
+        let mut argv: [Value; 8] = std::array::from_fn(|_| Value::Nil);
+        for (i, &r) in regs.iter().enumerate() {
+            copy_into(&mut argv[i], &f.regs[base + r as usize]);
+        }
+        for (i, v) in argv.into_iter().take(n as usize).enumerate() {
+            fast_set(&mut f.regs[base + i], v);
+        }
+    } else {
+        let argv: Vec<Value> = regs.iter().map(|&r| f.regs[base + r as usize].clone()).collect();
+        for (i, v) in argv.into_iter().enumerate() {
+            fast_set(&mut f.regs[base + i], v);
+        }
     }
     let cp = &c.proto.profile.calls;
     cp.set(cp.get() + 1);
@@ -428,7 +515,6 @@ pub unsafe extern "C" fn sx_rt_tail_call(ctx: *mut JitCtx, base: u64, pc: u32) -
 pub fn symbols() -> Vec<(&'static str, usize)> {
     vec![
         ("sx_rt_deopt", sx_rt_deopt as *const () as usize),
-        ("sx_rt_return", sx_rt_return as *const () as usize),
         ("sx_rt_drop", sx_rt_drop as *const () as usize),
         ("sx_rt_copy", sx_rt_copy as *const () as usize),
         ("sx_rt_arith", sx_rt_arith as *const () as usize),
