@@ -26,6 +26,10 @@ pub enum RtFn {
     Op,
     /// `(ctx, base, pc) -> status`: the call instruction at `pc`.
     Call,
+    /// `(ctx, slot: i32) -> i64`: global `slot`'s closure word, or 0.
+    GlobalClosure,
+    /// `(ctx)`: pop a materialised self call's frame, result from `ctx.ret`.
+    Pop,
     /// `(ctx, base, pc, allow_self) -> status`: the tail call instruction at
     /// `pc` (`TAIL_SELF` when `allow_self` and the callee is this closure).
     TailCall,
@@ -33,7 +37,8 @@ pub enum RtFn {
 
 impl RtFn {
     /// Every runtime function.
-    pub const ALL: [RtFn; 8] = [RtFn::Deopt, RtFn::Drop, RtFn::Copy, RtFn::Arith, RtFn::Compare, RtFn::Op, RtFn::Call, RtFn::TailCall];
+    pub const ALL: [RtFn; 10] =
+        [RtFn::Deopt, RtFn::Drop, RtFn::Copy, RtFn::Arith, RtFn::Compare, RtFn::Op, RtFn::Call, RtFn::GlobalClosure, RtFn::Pop, RtFn::TailCall];
 
     /// The symbol name.
     pub fn name(self) -> &'static str {
@@ -45,6 +50,8 @@ impl RtFn {
             RtFn::Compare => "sx_rt_compare",
             RtFn::Op => "sx_rt_op",
             RtFn::Call => "sx_rt_call",
+            RtFn::GlobalClosure => "sx_rt_global_closure",
+            RtFn::Pop => "sx_rt_pop",
             RtFn::TailCall => "sx_rt_tail_call",
         }
     }
@@ -69,6 +76,8 @@ impl RtFn {
             }
             RtFn::Op => i32t.fn_type(&[p.into(), i64t.into(), i32t.into(), i32t.into()], false),
             RtFn::Call => i32t.fn_type(&[p.into(), i64t.into(), i32t.into()], false),
+            RtFn::GlobalClosure => i64t.fn_type(&[p.into(), i32t.into()], false),
+            RtFn::Pop => void.fn_type(&[p.into()], false),
             RtFn::TailCall => i32t.fn_type(&[p.into(), i64t.into(), i32t.into(), i32t.into()], false),
         };
         m.add_function(self.name(), ty, Some(Linkage::External))

@@ -26,8 +26,11 @@ use inkwell::basic_block::BasicBlock;
 use inkwell::values::{BasicMetadataValueEnum, BasicValue, FloatValue, FunctionValue, IntValue, PointerValue};
 use inkwell::{FloatPredicate, IntPredicate};
 use ir::{Block, InstData, Terminator, ValueDef};
-use vm::abi::{FIRST_HEAP_TAG, TAG_BOOL, TAG_FLOAT, TAG_INT, TAG_NIL};
-use vm::jit::runtime::{SiteOp, CTX_INTERRUPT, CTX_REGS, CTX_RET, CTX_STRESS, DEOPT, NEED_INTERP, OK, RAISE, TAIL_SELF};
+use vm::abi::{FIRST_HEAP_TAG, TAG_BOOL, TAG_CLOSURE, TAG_FLOAT, TAG_INT, TAG_NIL};
+use vm::jit::runtime::{
+    SiteOp, CTX_DEPTH, CTX_INTERRUPT, CTX_MAX_DEPTH, CTX_REGS, CTX_REGS_LEN, CTX_RET, CTX_SHADOW, CTX_SHADOW_LEN, CTX_STRESS, DEOPT, NEED_INTERP, OK, RAISE, SHADOW_SIZE, TAIL_SELF,
+};
+use vm::jit::Callee;
 use vm::jit::{CompileJob, JitMap};
 
 type R<T> = Result<T, String>;
@@ -78,6 +81,8 @@ pub(crate) struct FnGen<'a, 'ctx> {
     func: FunctionValue<'ctx>,
     ctx: PointerValue<'ctx>,
     base: IntValue<'ctx>,
+    /// The running closure's payload word (`vm::abi::closure_word`).
+    clo: IntValue<'ctx>,
     bbs: Vec<BasicBlock<'ctx>>,
     vals: Vec<Option<Repr<'ctx>>>,
     idom: Vec<Option<Block>>,
@@ -95,10 +100,11 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
         let map = &*job.map;
         let f = &map.ir;
         let p = cx.ptr_type(inkwell::AddressSpace::default());
-        let ty = cx.i32_type().fn_type(&[p.into(), cx.i64_type().into()], false);
+        let ty = cx.i32_type().fn_type(&[p.into(), cx.i64_type().into(), cx.i64_type().into()], false);
         let func = m.add_function(symbol, ty, Some(Linkage::External));
         let ctx = func.get_nth_param(0).unwrap().into_pointer_value();
         let base = func.get_nth_param(1).unwrap().into_int_value();
+        let clo = func.get_nth_param(2).unwrap().into_int_value();
         let mut inst_block = vec![Block(0); f.insts.len()];
         for (bi, bd) in f.blocks.iter().enumerate() {
             for &i in &bd.insts {
@@ -115,6 +121,7 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
             func,
             ctx,
             base,
+            clo,
             bbs: Vec::new(),
             vals: vec![None; f.values.len()],
             idom: ir::verify::dominators(f),
@@ -167,6 +174,12 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
 
     /// Writes an immediate into register `r`, dropping a heap value there.
     fn store_imm(&self, r: u16, tag: u8, pay: IntValue<'ctx>) -> R<()> {
+        self.store_tagged(r, self.i8c(tag), pay)
+    }
+
+    /// Writes a value whose ownership the register takes over (an immediate,
+    /// or a heap value moved in) into register `r`, dropping a heap value there.
+    fn store_tagged(&self, r: u16, tag: IntValue<'ctx>, pay: IntValue<'ctx>) -> R<()> {
         let p = self.reg_ptr(r)?;
         let old = self.b.build_load(self.cx.i8_type(), p, "old").map_err(e)?.into_int_value();
         let heap = self.b.build_int_compare(IntPredicate::UGE, old, self.i8c(FIRST_HEAP_TAG), "").map_err(e)?;
@@ -177,7 +190,7 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
         self.call(RtFn::Drop, &[p.into()])?;
         self.b.build_unconditional_branch(cont).map_err(e)?;
         self.b.position_at_end(cont);
-        self.store_value(p, self.i8c(tag), pay)
+        self.store_value(p, tag, pay)
     }
 
     /// Writes a value (tag byte, payload word) at `p` as ONE 16-byte store:
@@ -469,9 +482,9 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
                     other => other,
                 },
             },
-            InstData::Call(..) => {
+            InstData::Call(_, args) => {
                 if site == SiteOp::Call {
-                    self.call_site(pos, pc)?;
+                    self.call_site(pos, pc, args)?;
                     Repr::Home
                 } else {
                     self.exit_here(pos, pc)?;
@@ -520,9 +533,149 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
         Ok(Repr::Home)
     }
 
-    /// A call through `sx_rt_call`; the result lands in the call's destination.
-    fn call_site(&self, pos: u32, pc: u32) -> R<()> {
+    /// Address of the context field at byte offset `off`.
+    fn ctx_field(&self, off: u32) -> R<PointerValue<'ctx>> {
+        unsafe { self.b.build_in_bounds_gep(self.cx.i8_type(), self.ctx, &[self.i64c(off as i64)], "") }.map_err(e)
+    }
+
+    fn load_i32(&self, p: PointerValue<'ctx>, name: &str) -> R<IntValue<'ctx>> {
+        Ok(self.b.build_load(self.cx.i32_type(), p, name).map_err(e)?.into_int_value())
+    }
+
+    /// A call. A call of the running closure itself (checked at run time)
+    /// with room for a native frame goes straight to this function's entry
+    /// with a shadow frame (`vm::jit::runtime::Shadow`); any other call goes
+    /// through `sx_rt_call`. The result lands in the call's destination.
+    fn call_site(&self, pos: u32, pc: u32, args: &[ir::Value]) -> R<()> {
         self.flush_live(pos)?;
+        let done = self.cx.append_basic_block(self.func, "called");
+        if let Some(site) = self.self_call_site(pc, args) {
+            let native = self.cx.append_basic_block(self.func, "self.call");
+            let generic = self.cx.append_basic_block(self.func, "call");
+            let is_self = self.is_self(site.callee)?;
+            let depth = self.load_i32(self.ctx_field(CTX_DEPTH)?, "depth")?;
+            let max = self.load_i32(self.ctx_field(CTX_MAX_DEPTH)?, "max_depth")?;
+            let deep_ok = self.b.build_int_compare(IntPredicate::ULT, depth, max, "").map_err(e)?;
+            let nregs = self.map.nregs as i64;
+            let new_base = self.b.build_int_add(self.base, self.i64c(nregs), "callee_base").map_err(e)?;
+            let need = self.b.build_int_add(new_base, self.i64c(nregs), "").map_err(e)?;
+            let have = self.b.build_load(self.cx.i64_type(), self.ctx_field(CTX_REGS_LEN)?, "regs_len").map_err(e)?.into_int_value();
+            let room = self.b.build_int_compare(IntPredicate::ULE, need, have, "").map_err(e)?;
+            let ok = self.b.build_and(is_self, deep_ok, "").map_err(e)?;
+            let ok = self.b.build_and(ok, room, "").map_err(e)?;
+            self.b.build_conditional_branch(ok, native, generic).map_err(e)?;
+            self.b.position_at_end(native);
+            self.native_self_call(pc, site.dst, args, new_base, done)?;
+            self.b.position_at_end(generic);
+        }
+        self.runtime_call(pc)?;
+        self.b.build_unconditional_branch(done).map_err(e)?;
+        self.b.position_at_end(done);
+        Ok(())
+    }
+
+    /// Whether `callee` is the running closure (its payload word is ours).
+    fn is_self(&self, callee: Callee) -> R<IntValue<'ctx>> {
+        let word = match callee {
+            Callee::Reg(r) => {
+                let (t, p) = self.load_pair(r)?;
+                let is_clo = self.b.build_int_compare(IntPredicate::EQ, t, self.i8c(TAG_CLOSURE), "").map_err(e)?;
+                self.b.build_select(is_clo, p, self.i64c(0), "").map_err(e)?.into_int_value()
+            }
+            Callee::Global(slot) => self.call(RtFn::GlobalClosure, &[self.ctx.into(), self.i32c(slot).into()])?.ok_or("sx_rt_global_closure returns a word")?,
+        };
+        self.b.build_int_compare(IntPredicate::EQ, word, self.clo, "").map_err(e)
+    }
+
+    /// The call site at `pc` when it can be a native self call: a plain
+    /// call with this function's exact arity whose destination is the
+    /// result's home.
+    fn self_call_site(&self, pc: u32, args: &[ir::Value]) -> Option<vm::jit::CallSite> {
+        let site = *self.map.call_sites.get(&pc)?;
+        (!self.f.has_rest && args.len() == self.f.arity as usize).then_some(site)
+    }
+
+    /// The native path of a self call (see [`Self::call_site`]): arguments
+    /// into the new window, a shadow frame, a direct call, the result out
+    /// of `ctx.ret` (or, when the shadow frame was materialised meanwhile,
+    /// the real frame popped by the runtime). Ends by branching to `done`.
+    fn native_self_call(&self, pc: u32, dst: u16, args: &[ir::Value], new_base: IntValue<'ctx>, done: BasicBlock<'ctx>) -> R<()> {
+        let nregs = self.map.nregs;
+        for (i, a) in args.iter().enumerate() {
+            self.copy_arg(*a, (nregs as usize + i) as u16)?;
+        }
+        let i32t = self.cx.i32_type();
+        let len_p = self.ctx_field(CTX_SHADOW_LEN)?;
+        let k = self.load_i32(len_p, "shadow_len")?;
+        let p = self.cx.ptr_type(inkwell::AddressSpace::default());
+        let arr = self.b.build_load(p, self.ctx_field(CTX_SHADOW)?, "shadow").map_err(e)?.into_pointer_value();
+        let k64 = self.b.build_int_z_extend(k, self.cx.i64_type(), "").map_err(e)?;
+        let off = self.b.build_int_mul(k64, self.i64c(SHADOW_SIZE as i64), "").map_err(e)?;
+        let rec = unsafe { self.b.build_in_bounds_gep(self.cx.i8_type(), arr, &[off], "shadow.rec") }.map_err(e)?;
+        let nb32 = self.b.build_int_truncate(new_base, i32t, "").map_err(e)?;
+        self.b.build_store(rec, nb32).map_err(e)?;
+        let at = |o: i64| unsafe { self.b.build_in_bounds_gep(self.cx.i8_type(), rec, &[self.i64c(o)], "") }.map_err(e);
+        self.b.build_store(at(4)?, self.i32c(dst as u32)).map_err(e)?;
+        self.b.build_store(at(8)?, self.i32c(pc + 1)).map_err(e)?;
+        let k1 = self.b.build_int_add(k, self.i32c(1), "").map_err(e)?;
+        self.b.build_store(len_p, k1).map_err(e)?;
+        let dp = self.ctx_field(CTX_DEPTH)?;
+        let d = self.load_i32(dp, "depth")?;
+        self.b.build_store(dp, self.b.build_int_add(d, self.i32c(1), "").map_err(e)?).map_err(e)?;
+        let st = self
+            .b
+            .build_call(self.func, &[self.ctx.into(), new_base.into(), self.clo.into()], "st")
+            .map_err(e)?
+            .try_as_basic_value()
+            .basic()
+            .ok_or("an entry returns a status")?
+            .into_int_value();
+        let d = self.load_i32(dp, "depth")?;
+        self.b.build_store(dp, self.b.build_int_sub(d, self.i32c(1), "").map_err(e)?).map_err(e)?;
+        let is_ok = self.b.build_int_compare(IntPredicate::EQ, st, self.i32c(OK), "").map_err(e)?;
+        let len_now = self.load_i32(len_p, "shadow_len")?;
+        let kept = self.b.build_int_compare(IntPredicate::EQ, len_now, k1, "").map_err(e)?;
+        let both = self.b.build_and(kept, is_ok, "").map_err(e)?;
+        let take = self.cx.append_basic_block(self.func, "self.ret");
+        let other = self.cx.append_basic_block(self.func, "self.other");
+        let pop = self.cx.append_basic_block(self.func, "self.pop");
+        let pass = self.cx.append_basic_block(self.func, "self.pass");
+        self.b.build_conditional_branch(both, take, other).map_err(e)?;
+        // Returned with its shadow frame: take the result from ctx.ret.
+        self.b.position_at_end(take);
+        self.b.build_store(len_p, k).map_err(e)?;
+        let rp = self.ctx_field(CTX_RET)?;
+        let t = self.b.build_load(self.cx.i8_type(), rp, "ret.tag").map_err(e)?.into_int_value();
+        let pp = unsafe { self.b.build_in_bounds_gep(self.cx.i8_type(), rp, &[self.i64c(8)], "") }.map_err(e)?;
+        let pay = self.b.build_load(self.cx.i64_type(), pp, "ret.pay").map_err(e)?.into_int_value();
+        // Moved out: ctx.ret no longer owns it.
+        self.b.build_store(rp, self.i8c(TAG_NIL)).map_err(e)?;
+        self.store_tagged(dst, t, pay)?;
+        self.b.build_unconditional_branch(done).map_err(e)?;
+        // Its frame was materialised: OK → the runtime pops the real frame;
+        // DEOPT or RAISE → hand the status up (the frames are all real).
+        self.b.position_at_end(other);
+        self.b.build_conditional_branch(is_ok, pop, pass).map_err(e)?;
+        self.b.position_at_end(pop);
+        self.call(RtFn::Pop, &[self.ctx.into()])?;
+        self.b.build_unconditional_branch(done).map_err(e)?;
+        self.b.position_at_end(pass);
+        self.b.build_return(Some(&st)).map_err(e)?;
+        Ok(())
+    }
+
+    /// Copies `a` into register `r` of this window (an argument slot of the
+    /// next window: `r >= nregs`), cloning a heap value.
+    fn copy_arg(&self, a: ir::Value, r: u16) -> R<()> {
+        match self.repr(a)? {
+            Repr::Home => self.copy(r, self.home(a).ok_or("a value in its home has no register")?),
+            Repr::Fused => Err(format!("fused value v{} passed as an argument", a.index())),
+            _ => self.flush_to(a, r),
+        }
+    }
+
+    /// A call through `sx_rt_call` (falls through when it returned OK).
+    fn runtime_call(&self, pc: u32) -> R<()> {
         let st = self.call(RtFn::Call, &[self.ctx.into(), self.base.into(), self.i32c(pc).into()])?.ok_or("sx_rt_call returns a status")?;
         let ok = self.cx.append_basic_block(self.func, "returned");
         let interp = self.cx.append_basic_block(self.func, "interp");
@@ -877,8 +1030,21 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
         !self.f.has_rest && params.iter().enumerate().all(|(i, p)| self.home(*p).is_none_or(|r| r as usize == i) || self.map.uses[p.index()] == 0)
     }
 
+    /// `r[d] = r[s]`: immediates inline, heap values cloned by the runtime.
     fn copy(&self, d: u16, s: u16) -> R<()> {
+        let (t, pay) = self.load_pair(s)?;
+        let heap = self.b.build_int_compare(IntPredicate::UGE, t, self.i8c(FIRST_HEAP_TAG), "").map_err(e)?;
+        let clone = self.cx.append_basic_block(self.func, "copy.clone");
+        let imm = self.cx.append_basic_block(self.func, "copy.imm");
+        let next = self.cx.append_basic_block(self.func, "copied");
+        self.b.build_conditional_branch(heap, clone, imm).map_err(e)?;
+        self.b.position_at_end(clone);
         self.call(RtFn::Copy, &[self.ctx.into(), self.base.into(), self.i32c(d as u32).into(), self.i32c(s as u32).into()])?;
+        self.b.build_unconditional_branch(next).map_err(e)?;
+        self.b.position_at_end(imm);
+        self.store_tagged(d, t, pay)?;
+        self.b.build_unconditional_branch(next).map_err(e)?;
+        self.b.position_at_end(next);
         Ok(())
     }
 
@@ -910,8 +1076,8 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
                 self.b.build_unconditional_branch(self.header.unwrap()).map_err(e)?;
                 Ok(())
             }
-            Terminator::CallK { cont, .. } if vm::jit::runtime::site_op(self.map, pc) == SiteOp::Call => {
-                self.call_site(pos, pc)?;
+            Terminator::CallK { cont, args, .. } if vm::jit::runtime::site_op(self.map, pc) == SiteOp::Call => {
+                self.call_site(pos, pc, args)?;
                 self.b.build_unconditional_branch(self.bbs[cont.index()]).map_err(e)?;
                 Ok(())
             }
@@ -922,7 +1088,17 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
                 // and the code loops to its entry. Otherwise the interpreter
                 // makes the call.
                 self.flush_live(pos)?;
-                let self_ok = self.params_in_arg_registers();
+                let self_ok = self.params_in_arg_registers() && args.len() == self.f.arity as usize;
+                if let (true, Some(site)) = (self_ok, self.map.call_sites.get(&pc)) {
+                    let is_self = self.is_self(site.callee)?;
+                    let again = self.cx.append_basic_block(self.func, "self.tail");
+                    let other = self.cx.append_basic_block(self.func, "tail");
+                    self.b.build_conditional_branch(is_self, again, other).map_err(e)?;
+                    self.b.position_at_end(again);
+                    self.edge(Block(0), args)?;
+                    self.b.build_unconditional_branch(self.restart.ok_or("no restart block")?).map_err(e)?;
+                    self.b.position_at_end(other);
+                }
                 let st = self
                     .call(RtFn::TailCall, &[self.ctx.into(), self.base.into(), self.i32c(pc).into(), self.i32c(self_ok as u32).into()])?
                     .ok_or("sx_rt_tail_call returns a status")?;

@@ -25,6 +25,9 @@ pub const TAG_BOOL: u8 = 1;
 pub const TAG_INT: u8 = 2;
 /// Tag of `Value::Float`; the payload is an `f64`.
 pub const TAG_FLOAT: u8 = 3;
+/// Tag of `Value::Closure`; the payload is the `Rc<Closure>` pointer
+/// ([`closure_word`]).
+pub const TAG_CLOSURE: u8 = 11;
 /// Tags below this one are immediates (no heap reference: copying is a bit
 /// copy, dropping is nothing); tags at or above it own an `Rc`.
 pub const FIRST_HEAP_TAG: u8 = 8;
@@ -34,6 +37,15 @@ pub const FIRST_HEAP_TAG: u8 = 8;
 pub fn tag_of(v: &Value) -> u8 {
     // SAFETY: `Value` is `repr(C, u8)`: its first byte is the tag.
     unsafe { *(v as *const Value as *const u8) }
+}
+
+/// The payload word of `Value::Closure(c)`: the `Rc`'s pointer, the same
+/// bits a register holding that closure has at [`PAYLOAD_OFFSET`]
+/// (compiled code compares it to recognise a call of itself).
+#[inline(always)]
+pub fn closure_word(c: &std::rc::Rc<crate::value::Closure>) -> u64 {
+    // SAFETY: an `Rc` is one non-null pointer; its bits are copied, not the Rc.
+    unsafe { std::mem::transmute_copy::<std::rc::Rc<crate::value::Closure>, u64>(c) }
 }
 
 #[cfg(test)]
@@ -83,6 +95,18 @@ mod tests {
         for h in &heap {
             assert!(tag_of(h) >= FIRST_HEAP_TAG, "{h:?}");
         }
+    }
+
+    #[test]
+    fn closures() {
+        let mut iso = crate::isolate::Isolate::new(crate::ctx::Ctx::with_output(Box::new(std::io::sink()), Box::new(std::io::sink())));
+        iso.compile_file("t.sx", "1").expect("compiles");
+        let proto = iso.modules()[0].clone();
+        let c = std::rc::Rc::new(crate::value::Closure { proto, captures: Default::default() });
+        let v = Value::Closure(c.clone());
+        assert_eq!(tag_of(&v), TAG_CLOSURE);
+        assert_eq!(payload_i64(&v) as u64, closure_word(&c));
+        assert!(TAG_CLOSURE >= FIRST_HEAP_TAG);
     }
 
     #[test]

@@ -345,6 +345,7 @@ impl<'a> FnCompiler<'a> {
             uses: self.uses.clone(),
             self_loop: self.looping.as_ref().map(|l| (l.self_value, self.loop_header)),
             ops: self.code.iter().map(crate::jit::runtime::classify).collect(),
+            call_sites: crate::jit::runtime::call_sites(&self.code),
             tmp: self.tmp,
             nregs: self.nregs,
         };

@@ -47,6 +47,10 @@ pub struct JitMap {
     /// Per bytecode pc: what kind of instruction is there (for the code
     /// generator's choice of runtime call at a site).
     pub ops: Vec<super::runtime::SiteOp>,
+    /// Per call instruction (`call`/`call.g`, `tailcall`/`tailcall.g`), by pc: its destination and
+    /// where its callee comes from (global slots are this isolate's, so they
+    /// are part of what the code cache is keyed by).
+    pub call_sites: std::collections::BTreeMap<u32, CallSite>,
     /// The scratch register (edge moves, unused results).
     pub tmp: u16,
     /// Size of the register window.
@@ -59,4 +63,19 @@ impl JitMap {
         let i = v.index();
         self.has_reg[i] && self.lo[i] <= p && p <= self.hi[i]
     }
+}
+
+/// A call instruction's operands the code generator needs.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct CallSite {
+    /// The register receiving the result.
+    pub dst: u16,
+    pub callee: Callee,
+}
+
+/// Where a call's callee is read from.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Callee {
+    Reg(u16),
+    Global(u32),
 }

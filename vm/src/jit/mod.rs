@@ -21,7 +21,7 @@ pub mod aot;
 pub mod map;
 pub mod runtime;
 
-pub use map::JitMap;
+pub use map::{CallSite, Callee, JitMap};
 
 use crate::bytecode::Proto;
 use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, AtomicU8, AtomicUsize, Ordering};
@@ -72,8 +72,9 @@ impl Tier {
     }
 }
 
-/// A compiled function's entry: `fn(ctx, base) -> status` (see [`runtime`]).
-pub type Entry = unsafe extern "C" fn(*mut runtime::JitCtx, u64) -> u32;
+/// A compiled function's entry: `fn(ctx, base, closure) -> status` (see
+/// [`runtime`]); `closure` is the running closure's [`crate::abi::closure_word`].
+pub type Entry = unsafe extern "C" fn(*mut runtime::JitCtx, u64, u64) -> u32;
 
 /// What the code generator is asked to compile.
 pub struct CompileJob {

@@ -23,7 +23,7 @@
 
 use super::map::JitMap;
 use crate::bytecode::{Cmp, Op, Proto, ProtoRef};
-use crate::fiber::Fiber;
+use crate::fiber::{Fiber, Frame};
 use crate::interp::fast::{copy_into, fast_set, write_frame};
 use crate::interp::{rt, Env};
 use crate::value::{Closure, Value};
@@ -69,6 +69,16 @@ pub struct JitCtx {
     /// out of its window, which it has cleared; its frame is still on the
     /// stack: the caller — [`enter`] or [`sx_rt_call`] — pops it).
     pub ret: Value,
+    /// Offset 40: registers in the fiber's register file (`regs` is valid
+    /// for this many).
+    pub regs_len: u64,
+    /// Offset 48: the shadow frames of native self calls (see [`Shadow`]).
+    pub shadow: *mut Shadow,
+    /// Offset 56: how many shadow frames are in use.
+    pub shadow_len: u32,
+    /// Offset 60: the native depth allowed (at most [`MAX_NATIVE_DEPTH`],
+    /// less when the fiber's frame stack has less room).
+    pub max_depth: u32,
     fiber: *mut Fiber,
     env: *mut Env<'static>,
     /// The value of a [`RAISE`].
@@ -81,6 +91,58 @@ pub const CTX_INTERRUPT: u32 = 8;
 pub const CTX_STRESS: u32 = 16;
 pub const CTX_DEPTH: u32 = 20;
 pub const CTX_RET: u32 = 24;
+pub const CTX_REGS_LEN: u32 = 40;
+pub const CTX_SHADOW: u32 = 48;
+pub const CTX_SHADOW_LEN: u32 = 56;
+pub const CTX_MAX_DEPTH: u32 = 60;
+
+/// The frame of an activation entered by a native self call (compiled code
+/// calling the closure it is running, straight to its own entry): pushed
+/// by the generated code instead of a [`Frame`](crate::fiber::Frame), it
+/// holds what that frame would (the closure is the frame below's). Every
+/// runtime function that reads or changes the frame stack, and every exit
+/// to the interpreter, first turns the shadow frames into real frames
+/// ([`materialize`]); a native caller that finds its callee's shadow frame
+/// gone pops the real one ([`sx_rt_pop`]). So the frame stack is exact
+/// whenever anything but the compiled code itself looks at it — the
+/// lazy frame materialisation of production JITs (V8's, HotSpot's
+/// inlined frames), for the one case where it pays most: recursion.
+#[repr(C)]
+#[derive(Copy, Clone, Debug, Default)]
+pub struct Shadow {
+    /// Offset 0: the callee's window (absolute register index).
+    pub base: u32,
+    /// Offset 4: the caller's register receiving the result.
+    pub ret: u32,
+    /// Offset 8: the caller's pc after the call.
+    pub caller_pc: u32,
+    _pad: u32,
+}
+
+/// Byte size of a [`Shadow`] (generated code indexes the array).
+pub const SHADOW_SIZE: u32 = 16;
+
+/// Turns the shadow frames into real frames, bottom up.
+#[cold]
+#[inline(never)]
+fn materialize_slow(ctx: &mut JitCtx, f: &mut Fiber) {
+    for i in 0..ctx.shadow_len as usize {
+        // SAFETY: `shadow` holds `MAX_NATIVE_DEPTH >= shadow_len` records.
+        let s = unsafe { *ctx.shadow.add(i) };
+        let top = f.frames.last_mut().expect("a shadow frame sits on a frame");
+        top.pc = s.caller_pc;
+        let closure = top.closure.clone();
+        f.frames.push(Frame { closure, pc: 0, base: s.base, ret: s.ret as crate::bytecode::Reg, is_try: false });
+    }
+    ctx.shadow_len = 0;
+}
+
+#[inline(always)]
+fn materialize(ctx: &mut JitCtx, f: &mut Fiber) {
+    if ctx.shadow_len != 0 {
+        materialize_slow(ctx, f);
+    }
+}
 
 thread_local! {
     static STRESS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
@@ -92,6 +154,8 @@ thread_local! {
 pub(crate) fn enter(f: &mut Fiber, env: &mut Env, entry: super::Entry, base: usize) -> Result<(), Value> {
     let stress = STRESS.with(|s| s.get());
     let stress = if stress == 0 { super::config().map_or(0, |c| c.stress_deopt) } else { stress };
+    let mut shadow = [Shadow::default(); MAX_NATIVE_DEPTH as usize];
+    let clo = crate::abi::closure_word(&f.frames.last().expect("compiled code runs in a frame").closure);
     let mut ctx = JitCtx {
         regs: f.regs.as_mut_ptr(),
         // The same word the interpreter polls (see `vm::interrupt`).
@@ -99,6 +163,10 @@ pub(crate) fn enter(f: &mut Fiber, env: &mut Env, entry: super::Entry, base: usi
         stress,
         depth: 0,
         ret: Value::Nil,
+        regs_len: f.regs.len() as u64,
+        shadow: shadow.as_mut_ptr(),
+        shadow_len: 0,
+        max_depth: MAX_NATIVE_DEPTH.min(f.max_frames.saturating_sub(f.frames.len()) as u32),
         fiber: f,
         // Lifetime erased: the context does not outlive this call.
         env: env as *mut Env as *mut Env<'static>,
@@ -106,7 +174,8 @@ pub(crate) fn enter(f: &mut Fiber, env: &mut Env, entry: super::Entry, base: usi
     };
     // SAFETY: `entry` was produced by the backend for the top frame's proto,
     // whose window (at `base`) holds `nregs` registers.
-    let st = unsafe { entry(&mut ctx, base as u64) };
+    let st = unsafe { entry(&mut ctx, base as u64, clo) };
+    debug_assert_eq!(ctx.shadow_len, 0, "compiled code returned with shadow frames");
     STRESS.with(|s| s.set(ctx.stress));
     match st {
         RAISE => Err(std::mem::replace(&mut ctx.raised, Value::Nil)),
@@ -168,6 +237,7 @@ fn set_pc(f: &mut Fiber, pc: u32) {
 }
 
 fn raise(ctx: &mut JitCtx, f: &mut Fiber, pc: u32, e: Value) -> u32 {
+    materialize(ctx, f);
     set_pc(f, pc + 1);
     ctx.raised = e;
     RAISE
@@ -178,7 +248,8 @@ fn raise(ctx: &mut JitCtx, f: &mut Fiber, pc: u32, e: Value) -> u32 {
 /// guard failed (counted towards recompiling without speculation), 0 for
 /// exits by design (a `perform`, an interrupt, a call the interpreter makes).
 pub unsafe extern "C" fn sx_rt_deopt(ctx: *mut JitCtx, pc: u32, speculation: u32) {
-    let (_, f, _) = unsafe { parts(ctx) };
+    let (ctx, f, _) = unsafe { parts(ctx) };
+    materialize(ctx, f);
     set_pc(f, pc);
     if speculation != 0 {
         let p: *const Proto = top_proto(f);
@@ -242,10 +313,15 @@ pub unsafe extern "C" fn sx_rt_compare(ctx: *mut JitCtx, pc: u32, prim: u32, cmp
 /// may differ from the instruction's own destination). [`OK`] or [`RAISE`].
 pub unsafe extern "C" fn sx_rt_op(ctx: *mut JitCtx, base: u64, pc: u32, dst: u32) -> u32 {
     let (ctx, f, env) = unsafe { parts(ctx) };
+    materialize(ctx, f);
     let clo: *const Closure = Rc::as_ptr(&f.frames.last().expect("a frame").closure);
     // SAFETY: the top frame keeps its closure (and proto) alive throughout.
     let (c, p) = unsafe { (&*clo, &*(*clo).proto as &Proto) };
-    match exec_op(f, env, c, p, base as usize, pc, dst as usize) {
+    let r = exec_op(f, env, c, p, base as usize, pc, dst as usize);
+    // A primitive may have run code that grew the register file.
+    ctx.regs = f.regs.as_mut_ptr();
+    ctx.regs_len = f.regs.len() as u64;
+    match r {
         Ok(()) => OK,
         Err(e) => raise(ctx, f, pc, e),
     }
@@ -353,6 +429,7 @@ fn native_callee(ctx: &mut JitCtx, f: &mut Fiber, callee: Value, n: u16, window:
         }
         f.regs.resize(need, Value::Nil);
         ctx.regs = f.regs.as_mut_ptr();
+        ctx.regs_len = f.regs.len() as u64;
     }
     Some((c, entry))
 }
@@ -375,8 +452,9 @@ pub unsafe extern "C" fn sx_rt_call(ctx: *mut JitCtx, base: u64, pc: u32) -> u32
     let st = unsafe {
         let e: super::Entry = std::mem::transmute::<usize, super::Entry>(entry);
         let (_, f, _) = parts(ctx);
-        let nb = f.frames.last().expect("the callee's frame").base as u64;
-        e(ctx, nb)
+        let top = f.frames.last().expect("the callee's frame");
+        let (nb, clo) = (top.base as u64, crate::abi::closure_word(&top.closure));
+        e(ctx, nb, clo)
     };
     let (ctxr, f, _) = unsafe { parts(ctx) };
     ctxr.depth -= 1;
@@ -390,8 +468,12 @@ pub unsafe extern "C" fn sx_rt_call(ctx: *mut JitCtx, base: u64, pc: u32) -> u32
 #[inline(always)]
 unsafe fn push(ctx: *mut JitCtx, base: u64, pc: u32) -> usize {
     let (ctxr, f, env) = unsafe { parts(ctx) };
+    if ctxr.depth >= ctxr.max_depth {
+        return 0;
+    }
+    materialize(ctxr, f);
     let len = f.frames.len();
-    if ctxr.depth >= MAX_NATIVE_DEPTH || len >= f.max_frames {
+    if len >= f.max_frames {
         return 0;
     }
     let base = base as usize;
@@ -422,6 +504,7 @@ unsafe fn push(ctx: *mut JitCtx, base: u64, pc: u32) -> usize {
         }
         f.regs.resize(need, Value::Nil);
         ctxr.regs = f.regs.as_mut_ptr();
+        ctxr.regs_len = f.regs.len() as u64;
     }
     // SAFETY: `Proto::validate` checked the argument range against the pool.
     let argv = unsafe { p.args_unchecked(args, n) };
@@ -474,10 +557,11 @@ pub unsafe extern "C" fn sx_rt_tail_call(ctx: *mut JitCtx, base: u64, pc: u32, a
             }
         }
     }
-    if ctxr.depth >= MAX_NATIVE_DEPTH {
+    if ctxr.depth >= ctxr.max_depth {
         return NEED_INTERP;
     }
     let callee = callee.clone();
+    materialize(ctxr, f);
     let Some((c, entry)) = native_callee(ctxr, f, callee, n, base) else { return NEED_INTERP };
     // SAFETY: `Proto::validate` checked the argument range against the pool.
     let regs = unsafe { p.args_unchecked(args, n) };
@@ -501,14 +585,51 @@ pub unsafe extern "C" fn sx_rt_tail_call(ctx: *mut JitCtx, base: u64, pc: u32, a
     cp.set(cp.get() + 1);
     let t = f.frames.last_mut().expect("a frame");
     t.pc = 0;
+    let clo = crate::abi::closure_word(&c);
     // `p` (the old proto) is not used after this: the frame now runs `c`.
     t.closure = c;
     ctxr.depth += 1;
     // SAFETY: the entry belongs to the frame's new proto.
-    let st = unsafe { entry(ctx, base as u64) };
+    let st = unsafe { entry(ctx, base as u64, clo) };
     // SAFETY: `ctx` is still the live context.
     unsafe { (*ctx).depth -= 1 };
     st
+}
+
+/// The payload word of global `slot` when it holds a closure, else 0 (for
+/// the native self-call check of a `call.g`).
+pub unsafe extern "C" fn sx_rt_global_closure(ctx: *mut JitCtx, slot: u32) -> u64 {
+    let (_, _, env) = unsafe { parts(ctx) };
+    match env.globals.values.get(slot as usize) {
+        Some(Some(Value::Closure(c))) => crate::abi::closure_word(c),
+        _ => 0,
+    }
+}
+
+/// After a native self call returned [`OK`] and its shadow frame had been
+/// materialised: pops that real frame and moves `ctx.ret` into the
+/// caller's destination register.
+pub unsafe extern "C" fn sx_rt_pop(ctx: *mut JitCtx) {
+    let (ctx, f, _) = unsafe { parts(ctx) };
+    pop_return(f, std::mem::replace(&mut ctx.ret, Value::Nil));
+}
+
+/// The operands of every call and tail call instruction of `code`, by pc
+/// (a tail call's `dst` is `u16::MAX`).
+pub(crate) fn call_sites(code: &[Op]) -> std::collections::BTreeMap<u32, super::CallSite> {
+    use super::{CallSite, Callee};
+    let mut out = std::collections::BTreeMap::new();
+    for (pc, op) in code.iter().enumerate() {
+        let site = match *op {
+            Op::Call { dst, callee, .. } => CallSite { dst, callee: Callee::Reg(callee) },
+            Op::CallGlobal { dst, slot, .. } => CallSite { dst, callee: Callee::Global(slot) },
+            Op::TailCall { callee, .. } => CallSite { dst: u16::MAX, callee: Callee::Reg(callee) },
+            Op::TailCallGlobal { slot, .. } => CallSite { dst: u16::MAX, callee: Callee::Global(slot) },
+            _ => continue,
+        };
+        out.insert(pc as u32, site);
+    }
+    out
 }
 
 /// Every runtime function by symbol name, for registration with ORC.
@@ -521,6 +642,8 @@ pub fn symbols() -> Vec<(&'static str, usize)> {
         ("sx_rt_compare", sx_rt_compare as *const () as usize),
         ("sx_rt_op", sx_rt_op as *const () as usize),
         ("sx_rt_call", sx_rt_call as *const () as usize),
+        ("sx_rt_global_closure", sx_rt_global_closure as *const () as usize),
+        ("sx_rt_pop", sx_rt_pop as *const () as usize),
         ("sx_rt_tail_call", sx_rt_tail_call as *const () as usize),
     ]
 }
