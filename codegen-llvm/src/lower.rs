@@ -466,6 +466,8 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
                 (">=", [a, b2]) => self.compare(CmpK::Ge, *a, *b2, pos, pc)?,
                 ("=", [a, b2]) => self.compare(CmpK::Eq, *a, *b2, pos, pc)?,
                 ("not", [a]) => Repr::Bool(self.not_truthy(*a)?),
+                (n @ ("quotient" | "remainder" | "mod"), [a, b2]) if self.speculate(pc) == Some(TAG_INT) => self.int_div(n, *a, *b2, pos, pc)?,
+                (n @ ("even?" | "odd?" | "zero?"), [a]) if self.speculate(pc) == Some(TAG_INT) => self.int_pred(n, *a, pos, pc)?,
                 _ => self.data_op(i, pos, pc, site)?,
             },
             InstData::IAddOvf(a, b2) => self.arith(Arith::Add, "+", *a, Some(*b2), res, pos, pc)?,
@@ -818,6 +820,48 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
         let z = self.b.build_extract_value(sv, 0, "").map_err(e)?.into_int_value();
         let o = self.b.build_extract_value(sv, 1, "").map_err(e)?.into_int_value();
         Ok((z, o))
+    }
+
+    /// Integer `quotient`/`remainder`/`mod` under speculation; a zero
+    /// divisor or `i64::MIN / -1` leaves for the interpreter, which raises.
+    fn int_div(&mut self, name: &str, a: ir::Value, b: ir::Value, pos: u32, pc: u32) -> R<Repr<'ctx>> {
+        let x = self.guarded_int(a, pos, pc)?;
+        let y = self.guarded_int(b, pos, pc)?;
+        let zero = self.b.build_int_compare(IntPredicate::EQ, y, self.i64c(0), "").map_err(e)?;
+        let min = self.b.build_int_compare(IntPredicate::EQ, x, self.i64c(i64::MIN), "").map_err(e)?;
+        let m1 = self.b.build_int_compare(IntPredicate::EQ, y, self.i64c(-1), "").map_err(e)?;
+        let ovf = self.b.build_and(min, m1, "").map_err(e)?;
+        let bad = self.b.build_or(zero, ovf, "").map_err(e)?;
+        self.exit_if(bad, pos, pc)?;
+        let z = match name {
+            "quotient" => self.b.build_int_signed_div(x, y, "").map_err(e)?,
+            "remainder" => self.b.build_int_signed_rem(x, y, "").map_err(e)?,
+            _ => {
+                // Floored: the result takes the divisor's sign.
+                let r = self.b.build_int_signed_rem(x, y, "").map_err(e)?;
+                let nz = self.b.build_int_compare(IntPredicate::NE, r, self.i64c(0), "").map_err(e)?;
+                let xor = self.b.build_xor(r, y, "").map_err(e)?;
+                let differ = self.b.build_int_compare(IntPredicate::SLT, xor, self.i64c(0), "").map_err(e)?;
+                let fix = self.b.build_and(nz, differ, "").map_err(e)?;
+                let adj = self.b.build_int_add(r, y, "").map_err(e)?;
+                self.b.build_select(fix, adj, r, "").map_err(e)?.into_int_value()
+            }
+        };
+        Ok(Repr::Int(z))
+    }
+
+    /// `even?`/`odd?`/`zero?` of an integer under speculation.
+    fn int_pred(&mut self, name: &str, a: ir::Value, pos: u32, pc: u32) -> R<Repr<'ctx>> {
+        let x = self.guarded_int(a, pos, pc)?;
+        let t = match name {
+            "zero?" => self.b.build_int_compare(IntPredicate::EQ, x, self.i64c(0), "").map_err(e)?,
+            _ => {
+                let low = self.b.build_and(x, self.i64c(1), "").map_err(e)?;
+                let p = if name == "even?" { IntPredicate::EQ } else { IntPredicate::NE };
+                self.b.build_int_compare(p, low, self.i64c(0), "").map_err(e)?
+            }
+        };
+        Ok(Repr::Bool(t))
     }
 
     /// `a op b` (`b` absent: `inc`/`dec`, i.e. `a op 1`).

@@ -453,6 +453,9 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
                 prof.self_tail_calls.set(prof.self_tail_calls.get() + 1);
                 ip = code;
                 poll!();
+                // A loop of self tail calls tiers up too: its next iteration
+                // starts in compiled code (entry at pc 0, arguments in place).
+                try_native!();
                 continue;
             }};
         }
