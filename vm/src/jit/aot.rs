@@ -28,11 +28,11 @@ pub fn jobs(root: &Rc<Proto>) -> Vec<CompileJob> {
 /// A stable 64-bit fingerprint (FNV-1a) of everything in `map` that the code
 /// generator reads: the IR as printed (no spans, so not where the source
 /// was loaded from), the register homes, live intervals, positions, pcs and
-/// site kinds. Equal fingerprints mean an object compiled for one map is
+/// site kinds and call sites (global slots are baked into the code). Equal fingerprints mean an object compiled for one map is
 /// valid for the other.
 pub fn fingerprint(map: &JitMap) -> u64 {
     let text = format!(
-        "{}\n{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{}/{}",
+        "{}\n{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{}/{}",
         map.ir,
         map.reg_of,
         map.has_reg,
@@ -44,6 +44,7 @@ pub fn fingerprint(map: &JitMap) -> u64 {
         map.uses,
         map.self_loop,
         map.ops,
+        map.call_sites,
         map.tmp,
         map.nregs
     );
