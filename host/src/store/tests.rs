@@ -418,8 +418,10 @@ fn failed_batch_fails_every_write_in_it() {
         }
     };
     // The stall keeps the writer busy so the next three jobs share one batch.
-    let stall = st.enqueue(WriteOp::TestStall(200)).unwrap();
-    std::thread::sleep(std::time::Duration::from_millis(50));
+    // (Generous times: on a loaded machine the writer can take tens of ms
+    // to pick the stall up, and it must be alone in its batch.)
+    let stall = st.enqueue(WriteOp::TestStall(1000)).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(300));
     let a = st.enqueue(put("a")).unwrap();
     let f = st.enqueue(WriteOp::TestFail).unwrap();
     let b = st.enqueue(put("b")).unwrap();

@@ -133,13 +133,19 @@ fn a_guard_that_keeps_looping_is_killed_by_the_second_interrupt() {
          (dynamic-wind (fn () nil) stubborn (fn () (println \"after\")))",
     );
     let h = f.interrupt_handle();
+    // Requests keep coming (a watchdog that is not obeyed asks again): two
+    // fixed requests could both land before the first is serviced on a busy
+    // machine, and the bits would merge into one.
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop = done.clone();
     let t = std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(20));
-        h.request(interrupt::TIMEOUT);
-        std::thread::sleep(Duration::from_millis(20));
-        h.request(interrupt::TIMEOUT);
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            std::thread::sleep(Duration::from_millis(20));
+            h.request(interrupt::TIMEOUT);
+        }
     });
     failed_with(drive(&mut iso, &mut f), "handler timeout");
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
     // Caught once (the first raise); the kill runs no handler, not even `after`.
     assert_eq!(out.text(), "caught\n");
     t.join().unwrap();
