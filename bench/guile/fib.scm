@@ -3,5 +3,5 @@
       n
       (+ (fib (- n 1)) (fib (- n 2)))))
 
-(display (fib 32))
+(display (fib 35))
 (newline)
