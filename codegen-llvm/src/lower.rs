@@ -28,7 +28,7 @@ use inkwell::{FloatPredicate, IntPredicate};
 use ir::{Block, InstData, Terminator, ValueDef};
 use vm::abi::{FIRST_HEAP_TAG, TAG_BOOL, TAG_CLOSURE, TAG_FLOAT, TAG_INT, TAG_NIL};
 use vm::jit::runtime::{
-    SiteOp, CTX_DEPTH, CTX_INTERRUPT, CTX_MAX_DEPTH, CTX_REGS, CTX_REGS_LEN, CTX_RET, CTX_SHADOW, CTX_SHADOW_LEN, CTX_STRESS, DEOPT, NEED_INTERP, OK, RAISE, SHADOW_SIZE, TAIL_SELF,
+    SiteOp, CTX_DEPTH, CTX_INTERRUPT, CTX_MAX_DEPTH, CTX_REGS, CTX_REGS_LEN, CTX_RET, CTX_SELF_CALLS, CTX_SHADOW, CTX_SHADOW_LEN, CTX_STRESS, DEOPT, NEED_INTERP, OK, RAISE, SHADOW_SIZE, TAIL_SELF,
 };
 use vm::jit::Callee;
 use vm::jit::{CompileJob, JitMap};
@@ -624,6 +624,7 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
         let dp = self.ctx_field(CTX_DEPTH)?;
         let d = self.load_i32(dp, "depth")?;
         self.b.build_store(dp, self.b.build_int_add(d, self.i32c(1), "").map_err(e)?).map_err(e)?;
+        self.count_self_call()?;
         let st = self
             .b
             .build_call(self.func, &[self.ctx.into(), new_base.into(), self.clo.into()], "st")
@@ -663,6 +664,14 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
         self.b.build_unconditional_branch(done).map_err(e)?;
         self.b.position_at_end(pass);
         self.b.build_return(Some(&st)).map_err(e)?;
+        Ok(())
+    }
+
+    /// `ctx.self_calls += 1` (the runtime adds it to the function's call count).
+    fn count_self_call(&self) -> R<()> {
+        let p = self.ctx_field(CTX_SELF_CALLS)?;
+        let n = self.b.build_load(self.cx.i64_type(), p, "self_calls").map_err(e)?.into_int_value();
+        self.b.build_store(p, self.b.build_int_add(n, self.i64c(1), "").map_err(e)?).map_err(e)?;
         Ok(())
     }
 
@@ -1140,6 +1149,7 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
                     self.b.build_conditional_branch(is_self, again, other).map_err(e)?;
                     self.b.position_at_end(again);
                     self.edge(Block(0), args)?;
+                    self.count_self_call()?;
                     self.b.build_unconditional_branch(self.restart.ok_or("no restart block")?).map_err(e)?;
                     self.b.position_at_end(other);
                 }

@@ -79,6 +79,10 @@ pub struct JitCtx {
     /// Offset 60: the native depth allowed (at most [`MAX_NATIVE_DEPTH`],
     /// less when the fiber's frame stack has less room).
     pub max_depth: u32,
+    /// Offset 64: native self calls (and self tail calls) made since the
+    /// count was last added to the running function's call counter (at
+    /// every materialisation and when its frame is popped).
+    pub self_calls: u64,
     fiber: *mut Fiber,
     env: *mut Env<'static>,
     /// The value of a [`RAISE`].
@@ -95,6 +99,7 @@ pub const CTX_REGS_LEN: u32 = 40;
 pub const CTX_SHADOW: u32 = 48;
 pub const CTX_SHADOW_LEN: u32 = 56;
 pub const CTX_MAX_DEPTH: u32 = 60;
+pub const CTX_SELF_CALLS: u32 = 64;
 
 /// The frame of an activation entered by a native self call (compiled code
 /// calling the closure it is running, straight to its own entry): pushed
@@ -122,10 +127,15 @@ pub struct Shadow {
 /// Byte size of a [`Shadow`] (generated code indexes the array).
 pub const SHADOW_SIZE: u32 = 16;
 
-/// Turns the shadow frames into real frames, bottom up.
+/// Turns the shadow frames into real frames, bottom up (and adds the
+/// self calls counted so far to the running function's counter).
 #[cold]
 #[inline(never)]
 fn materialize_slow(ctx: &mut JitCtx, f: &mut Fiber) {
+    if ctx.self_calls != 0 {
+        let calls = &f.frames.last().expect("compiled code runs in a frame").closure.proto.profile.calls;
+        calls.set(calls.get() + std::mem::take(&mut ctx.self_calls));
+    }
     for i in 0..ctx.shadow_len as usize {
         // SAFETY: `shadow` has room for `MAX_NATIVE_DEPTH >= shadow_len`
         // records, and the first `shadow_len` were written by generated code.
@@ -140,7 +150,7 @@ fn materialize_slow(ctx: &mut JitCtx, f: &mut Fiber) {
 
 #[inline(always)]
 fn materialize(ctx: &mut JitCtx, f: &mut Fiber) {
-    if ctx.shadow_len != 0 {
+    if ctx.shadow_len != 0 || ctx.self_calls != 0 {
         materialize_slow(ctx, f);
     }
 }
@@ -171,6 +181,7 @@ pub(crate) fn enter(f: &mut Fiber, env: &mut Env, entry: super::Entry, base: usi
         shadow: shadow.as_mut_ptr() as *mut Shadow,
         shadow_len: 0,
         max_depth: MAX_NATIVE_DEPTH.min(f.max_frames.saturating_sub(f.frames.len()) as u32),
+        self_calls: 0,
         fiber: f,
         // Lifetime erased: the context does not outlive this call.
         env: env as *mut Env as *mut Env<'static>,
@@ -184,7 +195,7 @@ pub(crate) fn enter(f: &mut Fiber, env: &mut Env, entry: super::Entry, base: usi
     match st {
         RAISE => Err(std::mem::replace(&mut ctx.raised, Value::Nil)),
         OK => {
-            pop_return(f, std::mem::replace(&mut ctx.ret, Value::Nil));
+            pop_return(f, std::mem::replace(&mut ctx.ret, Value::Nil), std::mem::take(&mut ctx.self_calls));
             Ok(())
         }
         _ => Ok(()),
@@ -195,9 +206,13 @@ pub(crate) fn enter(f: &mut Fiber, env: &mut Env, entry: super::Entry, base: usi
 /// window already cleared) and writes its result `v` into the caller's
 /// destination register, as the interpreter's return does.
 #[inline(always)]
-fn pop_return(f: &mut Fiber, v: Value) {
+fn pop_return(f: &mut Fiber, v: Value, self_calls: u64) {
     let len = f.frames.len() - 1;
     let top = &f.frames[len];
+    if self_calls != 0 {
+        let calls = &top.closure.proto.profile.calls;
+        calls.set(calls.get() + self_calls);
+    }
     // SAFETY: the top frame's closure is moved out exactly once and the
     // length then drops below it, so the slot is never read or dropped again.
     let (old, ret) = unsafe { (std::ptr::read(&top.closure), top.ret) };
@@ -472,7 +487,7 @@ pub unsafe extern "C" fn sx_rt_call(ctx: *mut JitCtx, base: u64, pc: u32) -> u32
     let (ctxr, f, _) = unsafe { parts(ctx) };
     ctxr.depth -= 1;
     if st == OK {
-        pop_return(f, std::mem::replace(&mut ctxr.ret, Value::Nil));
+        pop_return(f, std::mem::replace(&mut ctxr.ret, Value::Nil), std::mem::take(&mut ctxr.self_calls));
     }
     st
 }
@@ -624,7 +639,7 @@ pub unsafe extern "C" fn sx_rt_global_closure(ctx: *mut JitCtx, slot: u32) -> u6
 /// caller's destination register.
 pub unsafe extern "C" fn sx_rt_pop(ctx: *mut JitCtx) {
     let (ctx, f, _) = unsafe { parts(ctx) };
-    pop_return(f, std::mem::replace(&mut ctx.ret, Value::Nil));
+    pop_return(f, std::mem::replace(&mut ctx.ret, Value::Nil), std::mem::take(&mut ctx.self_calls));
 }
 
 /// The operands of every call and tail call instruction of `code`, by pc
