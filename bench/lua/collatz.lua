@@ -1,7 +1,7 @@
 local function steps(n)
   local acc = 0
   while n ~= 1 do
-    if n % 2 == 0 then n = n // 2 else n = 3 * n + 1 end
+    if n % 2 == 0 then n = math.floor(n / 2) else n = 3 * n + 1 end
     acc = acc + 1
   end
   return acc
