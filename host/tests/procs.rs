@@ -22,8 +22,15 @@ fn services_under_load_count_exactly_what_was_acknowledged() {
     let server = Server::start(&repo_root().join("examples/services"), data.path(), &[]);
     let addr = server.addr;
 
-    // Started once: one counter and one journal process, on worker 0.
-    let procs = get(addr, "/__sxc/processes");
+    // Started once: one counter and one journal process, on worker 0. They
+    // reach their first `receive` soon after start (later under
+    // `SXC_JIT=eager`, which compiles their functions first): wait for it.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut procs = get(addr, "/__sxc/processes");
+    while !procs.body.contains("\"state\":\"receiving\"") && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+        procs = get(addr, "/__sxc/processes");
+    }
     assert_eq!(procs.status, 200);
     for name in ["\"name\":\"counter\"", "\"name\":\"journal\""] {
         assert_eq!(procs.body.matches(name).count(), 1, "{}", procs.body);
