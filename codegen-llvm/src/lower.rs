@@ -156,16 +156,24 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
     /// Address of register `r` of the window (the register file is reloaded
     /// from the context each time: a call may have moved it).
     fn reg_ptr(&self, r: u16) -> R<PointerValue<'ctx>> {
+        self.reg_ptr_at(self.i64c(r as i64))
+    }
+
+    /// Address of register `r` (a run-time index) of the window.
+    fn reg_ptr_at(&self, r: IntValue<'ctx>) -> R<PointerValue<'ctx>> {
         let p = self.cx.ptr_type(inkwell::AddressSpace::default());
-        let slot = unsafe { self.b.build_in_bounds_gep(self.cx.i8_type(), self.ctx, &[self.i64c(CTX_REGS as i64)], "") }.map_err(e)?;
-        let regs = self.b.build_load(p, slot, "regs").map_err(e)?.into_pointer_value();
-        let idx = self.b.build_int_add(self.base, self.i64c(r as i64), "").map_err(e)?;
+        let regs = self.b.build_load(p, self.ctx_field(CTX_REGS)?, "regs").map_err(e)?.into_pointer_value();
+        let idx = self.b.build_int_add(self.base, r, "").map_err(e)?;
         let off = self.b.build_int_mul(idx, self.i64c(16), "").map_err(e)?;
         unsafe { self.b.build_in_bounds_gep(self.cx.i8_type(), regs, &[off], "r") }.map_err(e)
     }
 
     fn load_pair(&self, r: u16) -> R<(IntValue<'ctx>, IntValue<'ctx>)> {
-        let p = self.reg_ptr(r)?;
+        self.load_value(self.reg_ptr(r)?)
+    }
+
+    /// Tag and payload of the value at `p`.
+    fn load_value(&self, p: PointerValue<'ctx>) -> R<(IntValue<'ctx>, IntValue<'ctx>)> {
         let tag = self.b.build_load(self.cx.i8_type(), p, "tag").map_err(e)?.into_int_value();
         let pp = unsafe { self.b.build_in_bounds_gep(self.cx.i8_type(), p, &[self.i64c(8)], "") }.map_err(e)?;
         let pay = self.b.build_load(self.cx.i64_type(), pp, "pay").map_err(e)?.into_int_value();
@@ -331,7 +339,7 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
     fn guard(&self, fail: IntValue<'ctx>, pos: u32, pc: u32) -> R<()> {
         let fail = if self.job.stress_deopt > 0 {
             let i32t = self.cx.i32_type();
-            let sp = unsafe { self.b.build_in_bounds_gep(self.cx.i8_type(), self.ctx, &[self.i64c(CTX_STRESS as i64)], "") }.map_err(e)?;
+            let sp = self.ctx_field(CTX_STRESS)?;
             let n = self.b.build_load(i32t, sp, "stress").map_err(e)?.into_int_value();
             let n1 = self.b.build_int_sub(n, self.i32c(1), "").map_err(e)?;
             let hit = self.b.build_int_compare(IntPredicate::EQ, n1, self.i32c(0), "").map_err(e)?;
@@ -347,8 +355,7 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
     /// Polls the interrupt word; non-zero → side exit at `pc`.
     fn poll(&self, pos: u32, pc: u32) -> R<()> {
         let p = self.cx.ptr_type(inkwell::AddressSpace::default());
-        let slot = unsafe { self.b.build_in_bounds_gep(self.cx.i8_type(), self.ctx, &[self.i64c(CTX_INTERRUPT as i64)], "") }.map_err(e)?;
-        let word = self.b.build_load(p, slot, "iw").map_err(e)?.into_pointer_value();
+        let word = self.b.build_load(p, self.ctx_field(CTX_INTERRUPT)?, "iw").map_err(e)?.into_pointer_value();
         let w = self.b.build_load(self.cx.i32_type(), word, "interrupt").map_err(e)?;
         if let Some(i) = w.as_instruction_value() {
             i.set_volatile(true).map_err(e)?;
@@ -648,9 +655,7 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
         self.b.position_at_end(take);
         self.b.build_store(len_p, k).map_err(e)?;
         let rp = self.ctx_field(CTX_RET)?;
-        let t = self.b.build_load(self.cx.i8_type(), rp, "ret.tag").map_err(e)?.into_int_value();
-        let pp = unsafe { self.b.build_in_bounds_gep(self.cx.i8_type(), rp, &[self.i64c(8)], "") }.map_err(e)?;
-        let pay = self.b.build_load(self.cx.i64_type(), pp, "ret.pay").map_err(e)?.into_int_value();
+        let (t, pay) = self.load_value(rp)?;
         // Moved out: ctx.ret no longer owns it.
         self.b.build_store(rp, self.i8c(TAG_NIL)).map_err(e)?;
         self.store_tagged(dst, t, pay)?;
@@ -717,8 +722,7 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
             }
             _ => self.pair(v)?,
         };
-        let rp = unsafe { self.b.build_in_bounds_gep(self.cx.i8_type(), self.ctx, &[self.i64c(CTX_RET as i64)], "") }.map_err(e)?;
-        self.store_value(rp, tag, pay)?;
+        self.store_value(self.ctx_field(CTX_RET)?, tag, pay)?;
         // for r in 0..nregs { if tag(r) is a heap tag { drop(r) } }
         let n = self.map.nregs as i64;
         if n > 0 {
@@ -733,12 +737,7 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
             let i = self.b.build_phi(i64t, "i").map_err(e)?;
             i.add_incoming(&[(&self.i64c(0), pre)]);
             let iv = i.as_basic_value().into_int_value();
-            let p = self.cx.ptr_type(inkwell::AddressSpace::default());
-            let slot = unsafe { self.b.build_in_bounds_gep(self.cx.i8_type(), self.ctx, &[self.i64c(CTX_REGS as i64)], "") }.map_err(e)?;
-            let regs = self.b.build_load(p, slot, "regs").map_err(e)?.into_pointer_value();
-            let idx = self.b.build_int_add(self.base, iv, "").map_err(e)?;
-            let off = self.b.build_int_mul(idx, self.i64c(16), "").map_err(e)?;
-            let rp = unsafe { self.b.build_in_bounds_gep(self.cx.i8_type(), regs, &[off], "r") }.map_err(e)?;
+            let rp = self.reg_ptr_at(iv)?;
             let t = self.b.build_load(self.cx.i8_type(), rp, "tag").map_err(e)?.into_int_value();
             let heap = self.b.build_int_compare(IntPredicate::UGE, t, self.i8c(FIRST_HEAP_TAG), "").map_err(e)?;
             self.b.build_conditional_branch(heap, drop_bb, next).map_err(e)?;

@@ -27,6 +27,7 @@ use crate::fiber::{Fiber, Frame};
 use crate::interp::fast::{copy_into, fast_set, write_frame};
 use crate::interp::{rt, Env};
 use crate::value::{Closure, Value};
+use smallvec::SmallVec;
 use std::mem::ManuallyDrop;
 use std::rc::Rc;
 use std::sync::atomic::AtomicU32;
@@ -222,6 +223,13 @@ fn pop_return(f: &mut Fiber, v: Value, self_calls: u64) {
     drop(old);
 }
 
+/// Points the context at the fiber's register file again (after it may
+/// have been resized).
+fn sync_regs(ctx: &mut JitCtx, f: &mut Fiber) {
+    ctx.regs = f.regs.as_mut_ptr();
+    ctx.regs_len = f.regs.len() as u64;
+}
+
 /// The fiber and environment behind a context.
 ///
 /// SAFETY (for every `sx_rt_*`): `ctx` is the live context built by
@@ -338,8 +346,7 @@ pub unsafe extern "C" fn sx_rt_op(ctx: *mut JitCtx, base: u64, pc: u32, dst: u32
     let (c, p) = unsafe { (&*clo, &*(*clo).proto as &Proto) };
     let r = exec_op(f, env, c, p, base as usize, pc, dst as usize);
     // A primitive may have run code that grew the register file.
-    ctx.regs = f.regs.as_mut_ptr();
-    ctx.regs_len = f.regs.len() as u64;
+    sync_regs(ctx, f);
     match r {
         Ok(()) => OK,
         Err(e) => raise(ctx, f, pc, e),
@@ -348,7 +355,8 @@ pub unsafe extern "C" fn sx_rt_op(ctx: *mut JitCtx, base: u64, pc: u32, dst: u32
 
 fn exec_op(f: &mut Fiber, env: &mut Env, c: &Closure, p: &Proto, base: usize, pc: u32, dst: usize) -> Result<(), Value> {
     let reg = |f: &Fiber, r: u16| f.regs[base + r as usize].clone();
-    let args = |f: &Fiber, a: u32, n: u16| -> Vec<Value> { p.arg_pool[a as usize..a as usize + n as usize].iter().map(|&r| reg(f, r)).collect() };
+    // Up to 4 arguments on the stack: no allocation per primitive call.
+    let args = |f: &Fiber, a: u32, n: u16| -> SmallVec<[Value; 4]> { p.arg_pool[a as usize..a as usize + n as usize].iter().map(|&r| reg(f, r)).collect() };
     let prim = |env: &mut Env, id: u16, argv: &[Value]| (rt::prim_def(crate::bytecode::prim_of(id)).func)(env.ctx, argv);
     let unbound = |slot: u32, env: &Env| rt::error(format!("unbound name: {}", env.globals.name(slot)));
     let v = match p.code[pc as usize] {
@@ -387,17 +395,8 @@ fn exec_op(f: &mut Fiber, env: &mut Env, c: &Closure, p: &Proto, base: usize, pc
         // copies: a consumed argument is not moved out (the result is the
         // same; only the in-place reuse is the interpreter's).
         Op::Prim { prim: id, args: a, n, .. } | Op::PrimOwned { prim: id, args: a, n, .. } => {
-            if n <= 4 {
-                // On the stack: no allocation per primitive call.
-                let mut argv: [Value; 4] = std::array::from_fn(|_| Value::Nil);
-                for (i, &r) in p.arg_pool[a as usize..a as usize + n as usize].iter().enumerate() {
-                    argv[i] = reg(f, r);
-                }
-                prim(env, id, &argv[..n as usize])?
-            } else {
-                let argv = args(f, a, n);
-                prim(env, id, &argv)?
-            }
+            let argv = args(f, a, n);
+            prim(env, id, &argv)?
         }
         Op::PrimArityError { prim: id, n, .. } => {
             let def = rt::prim_def(crate::bytecode::prim_of(id));
@@ -456,8 +455,7 @@ fn native_callee(ctx: &mut JitCtx, f: &mut Fiber, callee: Value, n: u16, window:
             return None;
         }
         f.regs.resize(need, Value::Nil);
-        ctx.regs = f.regs.as_mut_ptr();
-        ctx.regs_len = f.regs.len() as u64;
+        sync_regs(ctx, f);
     }
     Some((c, entry))
 }
@@ -516,24 +514,9 @@ unsafe fn push(ctx: *mut JitCtx, base: u64, pc: u32) -> usize {
         },
         _ => return 0,
     };
-    let Value::Closure(c) = callee else { return 0 };
-    let cp: &Proto = &c.proto;
-    if cp.exact_arity() != n as u32 {
-        return 0;
-    }
-    let Some(entry) = cp.jit.entry() else { return 0 };
-    let c = c.clone();
-    let cp: &Proto = &c.proto;
+    let callee = callee.clone();
     let new_base = base + p.nregs as usize;
-    let need = new_base + cp.nregs as usize;
-    if need > f.regs.len() {
-        if need > f.max_regs {
-            return 0;
-        }
-        f.regs.resize(need, Value::Nil);
-        ctxr.regs = f.regs.as_mut_ptr();
-        ctxr.regs_len = f.regs.len() as u64;
-    }
+    let Some((c, entry)) = native_callee(ctxr, f, callee, n, new_base) else { return 0 };
     // SAFETY: `Proto::validate` checked the argument range against the pool.
     let argv = unsafe { p.args_unchecked(args, n) };
     let regs = f.regs.as_mut_ptr();
@@ -594,20 +577,10 @@ pub unsafe extern "C" fn sx_rt_tail_call(ctx: *mut JitCtx, base: u64, pc: u32, a
     // SAFETY: `Proto::validate` checked the argument range against the pool.
     let regs = unsafe { p.args_unchecked(args, n) };
     // The arguments are read before any is written (they may overlap the
-    // parameters): on the stack for up to 8, else in a vector.
-    if n <= 8 {
-        let mut argv: [Value; 8] = std::array::from_fn(|_| Value::Nil);
-        for (i, &r) in regs.iter().enumerate() {
-            copy_into(&mut argv[i], &f.regs[base + r as usize]);
-        }
-        for (i, v) in argv.into_iter().take(n as usize).enumerate() {
-            fast_set(&mut f.regs[base + i], v);
-        }
-    } else {
-        let argv: Vec<Value> = regs.iter().map(|&r| f.regs[base + r as usize].clone()).collect();
-        for (i, v) in argv.into_iter().enumerate() {
-            fast_set(&mut f.regs[base + i], v);
-        }
+    // parameters); up to 8 on the stack.
+    let argv: SmallVec<[Value; 8]> = regs.iter().map(|&r| f.regs[base + r as usize].clone()).collect();
+    for (i, v) in argv.into_iter().enumerate() {
+        fast_set(&mut f.regs[base + i], v);
     }
     let cp = &c.proto.profile.calls;
     cp.set(cp.get() + 1);
