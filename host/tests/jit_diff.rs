@@ -240,10 +240,12 @@ impl File {
             }
             if self.sweep {
                 // Hot, then alternating argument kinds: tiered compiles land
-                // mid-sweep, and repeated deopts recompile without speculation.
+                // mid-sweep (the pause lets the compile thread catch up), and
+                // repeated deopts recompile without speculation.
                 let [int, mixed] = &calls;
                 out.push_str(&format!(
                     "(let sweep ((j 0)) (when (< j 20) \
+                     (when (= j 4) (perform {{:op \"sleep\" :args (list 40)}})) \
                      (println j (guard (e (true (str \"error: \" (error-message e)))) (if (or (< j 8) (even? j)) ({f} {int}) ({f} {mixed})))) \
                      (sweep (+ j 1))))\n"
                 ));
