@@ -45,8 +45,7 @@ pub fn collect_cycles_if_due() -> usize {
 /// Splits a performed request into `(op, args)` in portable form.
 /// Errors are SX error values ready to raise in the fiber.
 pub fn decode_request(request: &Value) -> Result<(String, Vec<Data>), Value> {
-    let (op, args) = vm::resolver::request_op(request)
-        .ok_or_else(|| err(format!("perform: expected a request {{:op \"NAME\" :args (...)}}, got {}", vm::print::repr(request))))?;
+    let (op, args) = vm::resolver::request_op(request).ok_or_else(|| bad_request(request))?;
     let args = args.iter().map(|a| Data::from_value(a, &op)).collect::<Result<Vec<_>, _>>()?;
     Ok((op, args))
 }
@@ -63,13 +62,20 @@ pub enum Decoded {
 /// Splits a performed request into a process op or a store op with portable
 /// arguments. Errors are SX error values ready to raise in the fiber.
 pub fn decode(request: &Value) -> Result<Decoded, Value> {
-    let (op, args) = vm::resolver::request_op(request)
-        .ok_or_else(|| err(format!("perform: expected a request {{:op \"NAME\" :args (...)}}, got {}", vm::print::repr(request))))?;
-    if let Some(p) = crate::procs::decode_op(&op, &args) {
-        return p.map(Decoded::Process);
-    }
-    let args = args.iter().map(|a| Data::from_value(a, &op)).collect::<Result<Vec<_>, _>>()?;
-    Ok(Decoded::Store(op, args))
+    // The arguments are read in place: a process op (one per message) copies
+    // only its message.
+    vm::resolver::with_request(request, |op, args| {
+        if let Some(p) = crate::procs::decode_op(op, args) {
+            return p.map(Decoded::Process);
+        }
+        let args = args.iter().map(|a| Data::from_value(a, op)).collect::<Result<Vec<_>, _>>()?;
+        Ok(Decoded::Store(op.to_string(), args))
+    })
+    .unwrap_or_else(|| Err(bad_request(request)))
+}
+
+fn bad_request(request: &Value) -> Value {
+    err(format!("perform: expected a request {{:op \"NAME\" :args (...)}}, got {}", vm::print::repr(request)))
 }
 
 /// Serves one request against `store` (blocking), for drivers of a single

@@ -2,21 +2,31 @@
 //! Implemented once, in `host` (`host::resolver`, over the redb store): every
 //! driver — `sxc run`, `sxc serve` and the tests — resolves IO through it.
 
-use crate::interp::rt;
 use crate::value::Value;
 
 /// Splits a request `{:op "NAME" :args (...)}` into the op name and arguments
 /// (`None` when it has no string/keyword `:op`; missing `:args` is empty).
 pub fn request_op(request: &Value) -> Option<(String, Vec<Value>)> {
+    with_request(request, |op, args| (op.to_string(), args.to_vec()))
+}
+
+/// Calls `f` with a request's op name and arguments borrowed in place (no
+/// copy: the host's process ops are served per message, see
+/// `host/src/procs`); `None` when the request has no string/keyword `:op`.
+/// Missing or non-list `:args` is empty, as in [`request_op`]. `f` must not
+/// mutate the `:args` list.
+pub fn with_request<R>(request: &Value, f: impl FnOnce(&str, &[Value]) -> R) -> Option<R> {
     let d = request.as_dict()?;
     let op = d.get("op")?;
     let name = match &op {
-        Value::Str(s) => s.s.to_string(),
-        Value::Keyword(k) | Value::Symbol(k) => k.name().to_string(),
+        Value::Str(s) => &*s.s,
+        Value::Keyword(k) | Value::Symbol(k) => k.name(),
         _ => return None,
     };
-    let args = d.get("args").and_then(|a| rt::list_items(&a)).unwrap_or_default();
-    Some((name, args))
+    match d.get("args") {
+        Some(Value::List(l)) => Some(l.with_items(|items| f(name, items))),
+        _ => Some(f(name, &[])),
+    }
 }
 
 /// Serves `perform` requests synchronously. `request` is the performed value,

@@ -121,6 +121,26 @@ impl Drop for FiberProc {
     }
 }
 
+/// How many requests a fiber may have answered at once in a row before its
+/// task gives the isolate's other tasks a turn (tokio's cooperative budget
+/// is 128 per poll).
+const QUICK_TURN: u32 = 128;
+
+/// What serving a request takes.
+enum Served {
+    /// Answered at once.
+    Now(Result<Value, Value>),
+    /// Needs waiting.
+    Wait(Wait),
+}
+
+/// A request that waits (on the store, a message or a reply).
+enum Wait {
+    Store(String, Vec<Data>),
+    Receive(Option<u64>),
+    Call { target: Target, request: Data, timeout_ms: u64 },
+}
+
 /// Removes a call's watch on the callee however the call ends (answered,
 /// timed out, or the caller's task dropped).
 struct Unwatch(Arc<Proc>, u64);
@@ -173,6 +193,8 @@ impl Local {
         let watch = self.watchdog.borrow().as_ref().map(|w| w.watch(fiber.interrupt_handle(), no_deadline()));
         let mut budget = self.memory_limit.get().map(|l| crate::memory::MemoryBudget::new(l, fiber.interrupt_handle()));
         let mut input = Ok(Value::Nil);
+        // Requests answered at once since this task last gave way.
+        let mut quick = 0u32;
         loop {
             let resume = || match &mut budget {
                 Some(b) => b.run(|| self.isolate.borrow_mut().resume(fiber, input)),
@@ -188,9 +210,28 @@ impl Local {
                     me.fail(&e.message);
                     return Err(e);
                 }
-                Step::Suspended(request) => input = self.serve(&request, me).await,
+                Step::Suspended(request) => {
+                    // Most process ops (`send`, `self`, a `receive` with a
+                    // message waiting) are answered here, synchronously: no
+                    // future is built and the fiber resumes at once.
+                    input = match self.serve_now(&request, me) {
+                        Served::Now(r) => {
+                            quick += 1;
+                            if quick >= QUICK_TURN {
+                                quick = 0;
+                                tokio::task::yield_now().await;
+                            }
+                            r
+                        }
+                        Served::Wait(w) => {
+                            quick = 0;
+                            self.wait(w, me).await
+                        }
+                    };
+                }
                 Step::Yielded => {
                     // A YIELD interrupt: let the isolate's other fibers run.
+                    quick = 0;
                     tokio::task::yield_now().await;
                     input = Ok(Value::Nil);
                 }
@@ -202,29 +243,35 @@ impl Local {
     /// process ops here, storage through [`serve_store`]. The answer (or the
     /// error to raise) is what the fiber resumes with.
     pub async fn serve(self: &Rc<Self>, request: &Value, me: &mut FiberProc) -> Result<Value, Value> {
-        // A suspended fiber is a safe point for cycle collection.
-        crate::resolver::collect_cycles_if_due();
-        match decode(request)? {
-            Decoded::Store(op, args) => {
-                let store = self.store.get()?.clone();
-                me.set_state(State::Io);
-                let r = serve_store(&store, op, args).await;
-                me.set_state(State::Running);
+        match self.serve_now(request, me) {
+            Served::Now(r) => {
+                // Answered at once: let the isolate's other tasks run now and then.
+                tokio::task::coop::consume_budget().await;
                 r
             }
-            Decoded::Process(op) => self.process_op(op, me).await,
+            Served::Wait(w) => self.wait(w, me).await,
         }
     }
 
-    async fn process_op(self: &Rc<Self>, op: ProcOp, me: &mut FiberProc) -> Result<Value, Value> {
-        let r = match op {
+    /// Serves a request if that needs no waiting; otherwise says what to wait for.
+    fn serve_now(self: &Rc<Self>, request: &Value, me: &mut FiberProc) -> Served {
+        // A suspended fiber is a safe point for cycle collection.
+        crate::resolver::collect_cycles_if_due();
+        let op = match decode(request) {
+            Ok(Decoded::Process(op)) => op,
+            Ok(Decoded::Store(op, args)) => return Served::Wait(Wait::Store(op, args)),
+            Err(e) => return Served::Now(Err(e)),
+        };
+        Served::Now(match op {
             ProcOp::Spawn(thunk) => Ok(Value::Pid(self.spawn(thunk))),
-            ProcOp::Send(target, msg) => {
-                if let Some(p) = self.lookup("send", &target)? {
+            ProcOp::Send(target, msg) => match self.lookup("send", &target) {
+                Ok(Some(p)) => {
                     p.deliver(Entry::Msg(msg));
+                    Ok(Value::Nil)
                 }
-                Ok(Value::Nil)
-            }
+                Ok(None) => Ok(Value::Nil),
+                Err(e) => Err(e),
+            },
             ProcOp::SelfPid => Ok(Value::Pid(me.proc().pid)),
             ProcOp::Register(name, pid) => match self.registry.register(&name, pid) {
                 Ok(()) => Ok(Value::Pid(pid)),
@@ -237,12 +284,31 @@ impl Local {
                 }
                 Ok(Value::Nil)
             }
-            ProcOp::Receive(timeout) => return receive(me, timeout).await,
-            ProcOp::Call { target, request, timeout_ms } => return self.call(me, target, request, timeout_ms).await,
-        };
-        // Answered at once: let the isolate's other tasks run now and then.
-        tokio::task::coop::consume_budget().await;
-        r
+            ProcOp::Receive(timeout) => match me.proc().take_msg() {
+                Some(m) => Ok(m.to_value()),
+                None if timeout == Some(0) => Ok(Value::Nil),
+                None => return Served::Wait(Wait::Receive(timeout)),
+            },
+            ProcOp::Call { target, request, timeout_ms } => {
+                return Served::Wait(Wait::Call { target, request, timeout_ms })
+            }
+        })
+    }
+
+    /// Serves a request that waits: storage IO, `receive` on an empty
+    /// mailbox, `call`.
+    async fn wait(&self, w: Wait, me: &mut FiberProc) -> Result<Value, Value> {
+        match w {
+            Wait::Store(op, args) => {
+                let store = self.store.get()?.clone();
+                me.set_state(State::Io);
+                let r = serve_store(&store, op, args).await;
+                me.set_state(State::Running);
+                r
+            }
+            Wait::Receive(timeout) => receive(me, timeout).await,
+            Wait::Call { target, request, timeout_ms } => self.call(me, target, request, timeout_ms).await,
+        }
     }
 
     /// Starts `thunk` as a new process on this isolate; returns its pid.

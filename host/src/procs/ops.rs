@@ -60,33 +60,33 @@ impl ProcOp {
 
 /// Decodes `process/NAME` requests; `None` when `op` is not a process op.
 pub fn decode(op: &str, args: &[Value]) -> Option<Result<ProcOp, Value>> {
-    let r = match op {
-        "process/spawn" => arity("spawn", args, 1, 1).and_then(|()| match &args[0] {
+    let r = match op.strip_prefix("process/")? {
+        "spawn" => arity("spawn", args, 1, 1).and_then(|()| match &args[0] {
             f @ (Value::Closure(_) | Value::Prim(_)) => Ok(ProcOp::Spawn(f.clone())),
             other => Err(err(format!("spawn: expected a function, got {}", repr(other)))),
         }),
-        "process/send" => arity("send", args, 2, 2).and_then(|()| {
+        "send" => arity("send", args, 2, 2).and_then(|()| {
             Ok(ProcOp::Send(target("send", &args[0])?, Data::from_message(&args[1], "send")?))
         }),
-        "process/receive" => {
+        "receive" => {
             arity("receive", args, 0, 1).and_then(|()| Ok(ProcOp::Receive(timeout("receive", args.first())?)))
         }
-        "process/self" => arity("self", args, 0, 0).map(|()| ProcOp::SelfPid),
-        "process/register" => arity("register!", args, 2, 2).and_then(|()| {
+        "self" => arity("self", args, 0, 0).map(|()| ProcOp::SelfPid),
+        "register" => arity("register!", args, 2, 2).and_then(|()| {
             let name = name("register!", &args[0])?;
             match &args[1] {
                 Value::Pid(p) => Ok(ProcOp::Register(name, *p)),
                 other => Err(err(format!("register!: expected a pid, got {}", repr(other)))),
             }
         }),
-        "process/whereis" => arity("whereis", args, 1, 1).and_then(|()| Ok(ProcOp::Whereis(name("whereis", &args[0])?))),
-        "process/call" => arity("call", args, 2, 3).and_then(|()| {
+        "whereis" => arity("whereis", args, 1, 1).and_then(|()| Ok(ProcOp::Whereis(name("whereis", &args[0])?))),
+        "call" => arity("call", args, 2, 3).and_then(|()| {
             let target = target("call", &args[0])?;
             let request = Data::from_message(&args[1], "call")?;
             let timeout_ms = timeout("call", args.get(2))?.unwrap_or(DEFAULT_CALL_TIMEOUT_MS);
             Ok(ProcOp::Call { target, request, timeout_ms })
         }),
-        "process/reply" => arity("reply", args, 2, 2).and_then(|()| {
+        "reply" => arity("reply", args, 2, 2).and_then(|()| {
             let (to, r) = call_message(&args[0])?;
             Ok(ProcOp::Reply { to, r, value: Data::from_message(&args[1], "reply")? })
         }),

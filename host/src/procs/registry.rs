@@ -12,7 +12,7 @@
 //! nothing else nests.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use tokio::sync::Notify;
 use vm::data::Data;
@@ -39,6 +39,7 @@ impl Kind {
 
 /// What a live fiber with a pid is doing (shown to operators).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 pub enum State {
     /// Runnable or running.
     Running,
@@ -51,6 +52,15 @@ pub enum State {
 }
 
 impl State {
+    fn from_u8(b: u8) -> State {
+        match b {
+            1 => State::Receiving,
+            2 => State::Calling,
+            3 => State::Io,
+            _ => State::Running,
+        }
+    }
+
     /// The name shown by `/__sxc/processes`.
     pub fn name(self) -> &'static str {
         match self {
@@ -85,13 +95,14 @@ pub struct Proc {
     pub kind: Kind,
     inner: Mutex<Inner>,
     notify: Notify,
+    /// A [`State`] (an atomic: set twice per wait, read only by operators).
+    state: AtomicU8,
 }
 
 #[derive(Debug)]
 struct Inner {
     mailbox: VecDeque<Entry>,
     alive: bool,
-    state: State,
     names: Vec<String>,
     /// Calls waiting on this process: (reference, caller).
     watchers: Vec<(u64, Arc<Proc>)>,
@@ -153,7 +164,7 @@ impl Proc {
     }
 
     pub(crate) fn set_state(&self, s: State) {
-        self.lock().state = s;
+        self.state.store(s as u8, Ordering::Relaxed);
     }
 
     /// Registers a call `r` from `caller` waiting on this process; false when
@@ -182,7 +193,7 @@ impl Proc {
             isolate: self.isolate,
             kind: self.kind,
             mailbox,
-            state: inner.state,
+            state: State::from_u8(self.state.load(Ordering::Relaxed)),
         }
     }
 }
@@ -234,11 +245,11 @@ impl Registry {
             inner: Mutex::new(Inner {
                 mailbox: VecDeque::new(),
                 alive: true,
-                state: State::Running,
                 names: Vec::new(),
                 watchers: Vec::new(),
             }),
             notify: Notify::new(),
+            state: AtomicU8::new(State::Running as u8),
         });
         self.procs.write().unwrap_or_else(|p| p.into_inner()).insert(pid, p.clone());
         p

@@ -45,6 +45,11 @@ struct Shared {
     state: Mutex<State>,
     wake: Condvar,
     epoch: Instant,
+    /// Microseconds since `epoch`, as of the watchdog's latest turn (or the
+    /// latest `watch` after idling): the clock a `resume` is stamped with,
+    /// read without a system call (a process exchanging messages resumes
+    /// its fiber hundreds of thousands of times a second).
+    now_us: AtomicU64,
 }
 
 /// The watchdog thread; stops when dropped.
@@ -55,7 +60,7 @@ pub(crate) struct Watchdog {
 
 impl Watchdog {
     /// The watchdog's period: timeouts fire at most this late, slices are
-    /// between [`SLICE`] and `SLICE + TICK`.
+    /// between `SLICE - TICK` and `SLICE + TICK`.
     pub const TICK: Duration = Duration::from_millis(5);
 
     /// Starts the watchdog thread.
@@ -64,6 +69,7 @@ impl Watchdog {
             state: Mutex::new(State { slots: Vec::new(), next_id: 0, stop: false }),
             wake: Condvar::new(),
             epoch: Instant::now(),
+            now_us: AtomicU64::new(0),
         });
         let s = shared.clone();
         let thread = std::thread::Builder::new().name("sxc-watchdog".into()).spawn(move || watch(&s))?;
@@ -79,7 +85,9 @@ impl Watchdog {
         st.next_id += 1;
         st.slots.push((id, Slot { handle, deadline, sent: 0, running_since: running_since.clone() }));
         if st.slots.len() == 1 {
-            // The thread sleeps without a timeout while nothing is watched.
+            // The thread sleeps without a timeout while nothing is watched
+            // (its clock stopped: set it before the fiber first runs).
+            self.shared.now_us.store(self.shared.epoch.elapsed().as_micros() as u64, Ordering::Relaxed);
             self.shared.wake.notify_all();
         }
         drop(st);
@@ -106,8 +114,10 @@ pub(crate) struct Watch {
 
 impl Watch {
     /// Runs `f` (one `resume`) marked as running, for the slice accounting.
+    /// The start is the watchdog's clock (at most one [`Watchdog::TICK`]
+    /// old), so a slice is between `SLICE - TICK` and `SLICE + TICK`.
     pub fn running<R>(&self, f: impl FnOnce() -> R) -> R {
-        let since = self.shared.epoch.elapsed().as_micros() as u64;
+        let since = self.shared.now_us.load(Ordering::Relaxed);
         self.running_since.store(since.max(1), Ordering::Relaxed);
         let r = f();
         self.running_since.store(0, Ordering::Relaxed);
@@ -133,6 +143,7 @@ fn watch(shared: &Shared) {
         }
         let now = Instant::now();
         let now_us = now.duration_since(shared.epoch).as_micros() as u64;
+        shared.now_us.store(now_us, Ordering::Relaxed);
         for (_, s) in st.slots.iter_mut() {
             if (s.sent == 0 && now >= s.deadline) || (s.sent == 1 && now >= s.deadline + GRACE) {
                 s.handle.request(TIMEOUT);
