@@ -90,6 +90,10 @@ pub struct FiberProc {
     registry: Arc<Registry>,
     worker: usize,
     failure: Option<String>,
+    /// The process this fiber last sent to by pid (a fiber usually sends to
+    /// the same few): spares the table lookup. A dead one is harmless
+    /// (its `deliver` drops the message, as the lookup would).
+    sent_to: Option<Arc<Proc>>,
 }
 
 impl FiberProc {
@@ -185,7 +189,7 @@ impl Local {
 
     /// The pid side of a new fiber of the given kind (no pid until it needs one).
     pub fn fiber_proc(&self, kind: Kind) -> FiberProc {
-        FiberProc { proc: None, kind, registry: self.registry.clone(), worker: self.worker, failure: None }
+        FiberProc { proc: None, kind, registry: self.registry.clone(), worker: self.worker, failure: None, sent_to: None }
     }
 
     /// Runs `fiber` to its end on this task, serving everything it performs.
@@ -264,14 +268,7 @@ impl Local {
         };
         Served::Now(match op {
             ProcOp::Spawn(thunk) => Ok(Value::Pid(self.spawn(thunk))),
-            ProcOp::Send(target, msg) => match self.lookup("send", &target) {
-                Ok(Some(p)) => {
-                    p.deliver(Entry::Msg(msg));
-                    Ok(Value::Nil)
-                }
-                Ok(None) => Ok(Value::Nil),
-                Err(e) => Err(e),
-            },
+            ProcOp::Send(target, msg) => self.send(me, &target, msg).map(|()| Value::Nil),
             ProcOp::SelfPid => Ok(Value::Pid(me.proc().pid)),
             ProcOp::Register(name, pid) => match self.registry.register(&name, pid) {
                 Ok(()) => Ok(Value::Pid(pid)),
@@ -302,12 +299,12 @@ impl Local {
             Wait::Store(op, args) => {
                 let store = self.store.get()?.clone();
                 me.set_state(State::Io);
-                let r = serve_store(&store, op, args).await;
+                let r = Box::pin(serve_store(&store, op, args)).await;
                 me.set_state(State::Running);
                 r
             }
             Wait::Receive(timeout) => receive(me, timeout).await,
-            Wait::Call { target, request, timeout_ms } => self.call(me, target, request, timeout_ms).await,
+            Wait::Call { target, request, timeout_ms } => Box::pin(self.call(me, target, request, timeout_ms)).await,
         }
     }
 
@@ -342,6 +339,23 @@ impl Local {
             t.abort();
         }
         tasks
+    }
+
+    /// `send`: delivers `msg` to `target` (dropped when it is gone).
+    fn send(&self, me: &mut FiberProc, target: &Target, msg: Data) -> Result<(), Value> {
+        if let (Target::Pid(pid), Some(p)) = (target, &me.sent_to) {
+            if p.pid == *pid {
+                p.deliver(Entry::Msg(msg));
+                return Ok(());
+            }
+        }
+        if let Some(p) = self.lookup("send", target)? {
+            p.deliver(Entry::Msg(msg));
+            if let Target::Pid(_) = target {
+                me.sent_to = Some(p);
+            }
+        }
+        Ok(())
     }
 
     /// The live process `target` names: `None` for a pid that is gone (a
@@ -389,13 +403,9 @@ impl Local {
         }
         mine.set_state(State::Calling);
         let deadline = tokio::time::Instant::now() + Duration::from_millis(timeout_ms);
-        let answer = loop {
-            if let Some(e) = mine.take_answer(r) {
-                break Some(e);
-            }
-            if tokio::time::timeout_at(deadline, mine.notified()).await.is_err() {
-                break mine.take_answer(r);
-            }
+        let answer = match tokio::time::timeout_at(deadline, mine.answer(r)).await {
+            Ok(e) => Some(e),
+            Err(_) => mine.take_answer(r),
         };
         mine.set_state(State::Running);
         match answer {
@@ -417,30 +427,21 @@ fn no_deadline() -> std::time::Instant {
     std::time::Instant::now() + Duration::from_secs(100 * 365 * 24 * 3600)
 }
 
-/// `receive`: the oldest message, waiting for one (up to `timeout` ms; nil then).
+/// `receive` on an empty mailbox: waits for a message (up to `timeout` ms;
+/// nil then).
 async fn receive(me: &mut FiberProc, timeout: Option<u64>) -> Result<Value, Value> {
     let mine = me.proc();
-    let deadline = timeout.map(|ms| tokio::time::Instant::now() + Duration::from_millis(ms));
-    let mut waited = false;
-    loop {
-        if let Some(m) = mine.take_msg() {
-            if waited {
-                mine.set_state(State::Running);
-            }
-            return Ok(m.to_value());
-        }
-        if !waited {
-            mine.set_state(State::Receiving);
-            waited = true;
-        }
-        match deadline {
-            None => mine.notified().await,
-            Some(d) => {
-                if tokio::time::timeout_at(d, mine.notified()).await.is_err() {
-                    mine.set_state(State::Running);
-                    return Ok(mine.take_msg().map(|m| m.to_value()).unwrap_or(Value::Nil));
-                }
+    mine.set_state(State::Receiving);
+    let m = match timeout {
+        None => Some(mine.next_msg().await),
+        Some(ms) => {
+            let deadline = tokio::time::Instant::now() + Duration::from_millis(ms);
+            match tokio::time::timeout_at(deadline, mine.next_msg()).await {
+                Ok(m) => Some(m),
+                Err(_) => mine.take_msg(),
             }
         }
-    }
+    };
+    mine.set_state(State::Running);
+    Ok(m.map(|m| m.to_value()).unwrap_or(Value::Nil))
 }

@@ -5,16 +5,17 @@
 //! Shared by all worker isolates (`Arc<Registry>`), so `send`, `call` and
 //! `whereis` reach a process on any worker. Only `Data` goes into a mailbox:
 //! messages are copied at `send` and turned back into values by the receiver
-//! on its own isolate. A waiting process is woken through its `Notify`,
-//! which works across threads and keeps a permit when nobody waits yet (no
-//! lost wake-ups). Locks are held only to move entries, never across an
-//! await; `register` takes the names lock and then one process lock,
+//! on its own isolate. A waiting fiber's task leaves its waker in the
+//! process entry, under the same lock as the mailbox, and `deliver` wakes it
+//! (from any thread): the check for an entry and the registration of the
+//! waker are one critical section, so no wake-up is lost. Locks are held
+//! only to move entries, never across an await; `register` takes the names lock and then one process lock,
 //! nothing else nests.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
-use tokio::sync::Notify;
+use std::task::{Context, Poll, Waker};
 use vm::data::Data;
 
 /// What a fiber with a pid is: a spawned process, a request handler, or
@@ -94,7 +95,6 @@ pub struct Proc {
     pub isolate: usize,
     pub kind: Kind,
     inner: Mutex<Inner>,
-    notify: Notify,
     /// A [`State`] (an atomic: set twice per wait, read only by operators).
     state: AtomicU8,
 }
@@ -106,6 +106,35 @@ struct Inner {
     names: Vec<String>,
     /// Calls waiting on this process: (reference, caller).
     watchers: Vec<(u64, Arc<Proc>)>,
+    /// The task of this fiber while it waits for an entry ([`Proc::poll_take`]).
+    waiter: Option<Waker>,
+}
+
+/// The oldest message. Call answers met on the way are stale (a fiber in
+/// `receive` waits for no call) and are dropped.
+fn first_msg(mailbox: &mut VecDeque<Entry>) -> Option<Data> {
+    while let Some(e) = mailbox.pop_front() {
+        if let Entry::Msg(d) = e {
+            return Some(d);
+        }
+    }
+    None
+}
+
+/// The answer (reply or down) to call `r`; messages stay queued in order,
+/// answers to other (finished) calls are dropped.
+fn answer_to(mailbox: &mut VecDeque<Entry>, r: u64) -> Option<Entry> {
+    let mut found = None;
+    mailbox.retain_mut(|e| match e {
+        Entry::Msg(_) => true,
+        Entry::Reply { r: x, .. } | Entry::Down { r: x, .. } => {
+            if *x == r && found.is_none() {
+                found = Some(std::mem::replace(e, Entry::Msg(Data::Nil)));
+            }
+            false
+        }
+    });
+    found
 }
 
 impl Proc {
@@ -118,49 +147,54 @@ impl Proc {
     /// Appends an entry and wakes the owner. False when the process is gone
     /// (the entry is dropped, as a message to a dead process is).
     pub(crate) fn deliver(&self, e: Entry) -> bool {
-        {
+        let waiter = {
             let mut inner = self.lock();
             if !inner.alive {
                 return false;
             }
             inner.mailbox.push_back(e);
+            inner.waiter.take()
+        };
+        if let Some(w) = waiter {
+            w.wake();
         }
-        self.notify.notify_one();
         true
     }
 
-    /// The oldest message, for `receive`. Call answers met on the way are
-    /// stale (a fiber in `receive` waits for no call) and are dropped.
+    /// The oldest message, for `receive` (see [`first_msg`]).
     pub(crate) fn take_msg(&self) -> Option<Data> {
-        let mut inner = self.lock();
-        while let Some(e) = inner.mailbox.pop_front() {
-            if let Entry::Msg(d) = e {
-                return Some(d);
-            }
-        }
-        None
+        first_msg(&mut self.lock().mailbox)
     }
 
-    /// The answer (reply or down) to call `r`, for `call`'s wait; messages
-    /// stay queued in order, answers to other (finished) calls are dropped.
+    /// The answer (reply or down) to call `r`, for `call`'s wait (see [`answer_to`]).
     pub(crate) fn take_answer(&self, r: u64) -> Option<Entry> {
-        let mut inner = self.lock();
-        let mut found = None;
-        inner.mailbox.retain_mut(|e| match e {
-            Entry::Msg(_) => true,
-            Entry::Reply { r: x, .. } | Entry::Down { r: x, .. } => {
-                if *x == r && found.is_none() {
-                    found = Some(std::mem::replace(e, Entry::Msg(Data::Nil)));
-                }
-                false
-            }
-        });
-        found
+        answer_to(&mut self.lock().mailbox, r)
     }
 
-    /// Waits until an entry arrives (or a stored wake-up is pending).
-    pub(crate) async fn notified(&self) {
-        self.notify.notified().await
+    /// Waits for the oldest message (only the process's own task waits on it).
+    pub(crate) async fn next_msg(&self) -> Data {
+        std::future::poll_fn(|cx| self.poll_take(cx, first_msg)).await
+    }
+
+    /// Waits for the answer to call `r`.
+    pub(crate) async fn answer(&self, r: u64) -> Entry {
+        std::future::poll_fn(|cx| self.poll_take(cx, |m| answer_to(m, r))).await
+    }
+
+    /// Ready with what `take` finds in the mailbox; otherwise keeps the
+    /// task's waker for the next [`Proc::deliver`] (in the same critical
+    /// section as the look, so a delivery in between cannot be missed).
+    fn poll_take<T>(&self, cx: &mut Context<'_>, take: impl FnOnce(&mut VecDeque<Entry>) -> Option<T>) -> Poll<T> {
+        let mut inner = self.lock();
+        if let Some(x) = take(&mut inner.mailbox) {
+            inner.waiter = None;
+            return Poll::Ready(x);
+        }
+        match &inner.waiter {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            _ => inner.waiter = Some(cx.waker().clone()),
+        }
+        Poll::Pending
     }
 
     pub(crate) fn set_state(&self, s: State) {
@@ -247,8 +281,8 @@ impl Registry {
                 alive: true,
                 names: Vec::new(),
                 watchers: Vec::new(),
+                waiter: None,
             }),
-            notify: Notify::new(),
             state: AtomicU8::new(State::Running as u8),
         });
         self.procs.write().unwrap_or_else(|p| p.into_inner()).insert(pid, p.clone());
@@ -293,6 +327,7 @@ impl Registry {
             let mut inner = proc.lock();
             inner.alive = false;
             inner.mailbox.clear();
+            inner.waiter = None;
             (std::mem::take(&mut inner.names), std::mem::take(&mut inner.watchers))
         };
         self.procs.write().unwrap_or_else(|p| p.into_inner()).remove(&proc.pid);
