@@ -16,7 +16,7 @@
 //! interrupt mechanism's YIELD bit is what will preempt it).
 
 use super::ops::{ProcOp, Target};
-use super::registry::{Entry, Kind, Proc, Registry, State};
+use super::registry::{Entry, Kind, Proc, Registry, State, Stopped};
 use crate::resolver::{decode, serve_store, Decoded};
 use crate::serve::watchdog::Watchdog;
 use crate::store::Store;
@@ -72,8 +72,8 @@ pub struct Local {
     /// Gives every fiber driven here time slices (YIELD after 10 ms of one
     /// `resume`), so a process in a pure loop does not starve the others.
     watchdog: RefCell<Option<Arc<Watchdog>>>,
-    /// The tasks of the processes spawned here, for [`Local::stop_processes`].
-    processes: RefCell<Vec<tokio::task::AbortHandle>>,
+    /// The processes spawned here (pid, task), for [`Local::stop_processes`].
+    processes: RefCell<Vec<(u64, tokio::task::AbortHandle)>>,
     /// Memory budget of each process driven here, in bytes (`sxc serve`:
     /// `--request-memory-mb`; `None` under `sxc run`, whose one budget
     /// covers the whole run).
@@ -109,6 +109,11 @@ impl FiberProc {
         if let Some(p) = &self.proc {
             p.set_state(s);
         }
+    }
+
+    /// True when this fiber is a process being stopped.
+    fn is_stopping(&self) -> bool {
+        self.proc.as_ref().is_some_and(|p| p.is_stopping())
     }
 
     /// Records that the fiber failed with `message` (reported to waiting callers).
@@ -199,6 +204,10 @@ impl Local {
         let mut input = Ok(Value::Nil);
         // Requests answered at once since this task last gave way.
         let mut quick = 0u32;
+        if me.is_stopping() {
+            // Stopped before it first ran: nothing to clean up.
+            return Err(stopped_error());
+        }
         loop {
             let resume = || match &mut budget {
                 Some(b) => b.run(|| self.isolate.borrow_mut().resume(fiber, input)),
@@ -224,12 +233,25 @@ impl Local {
                             if quick >= QUICK_TURN {
                                 quick = 0;
                                 tokio::task::yield_now().await;
+                                if me.is_stopping() && fiber.terminated_by().is_none() {
+                                    // Stopped while it gave way: raised at the perform.
+                                    Err(vm::interrupt::terminate(fiber, vm::interrupt::STOP))
+                                } else {
+                                    r
+                                }
+                            } else {
+                                r
                             }
-                            r
                         }
                         Served::Wait(w) => {
                             quick = 0;
-                            self.wait(w, me).await
+                            // A fiber already stopped once runs its cleanup:
+                            // its storage IO is not cut short.
+                            let stoppable = fiber.terminated_by().is_none();
+                            match self.wait(w, me, stoppable).await {
+                                Ok(r) => r,
+                                Err(Stopped) => Err(vm::interrupt::terminate(fiber, vm::interrupt::STOP)),
+                            }
                         }
                     };
                 }
@@ -237,6 +259,13 @@ impl Local {
                     // A YIELD interrupt: let the isolate's other fibers run.
                     quick = 0;
                     tokio::task::yield_now().await;
+                    if me.is_stopping() && fiber.terminated_by().is_none() {
+                        // Stopped while it was preempted: `process stopped` is
+                        // raised at the safepoint it continues from. (Not
+                        // again once raised: its cleanup may be long, e.g.
+                        // while the JIT compiles it; the grace bounds it.)
+                        fiber.interrupt_handle().request(vm::interrupt::STOP);
+                    }
                     input = Ok(Value::Nil);
                 }
             }
@@ -253,7 +282,7 @@ impl Local {
                 tokio::task::coop::consume_budget().await;
                 r
             }
-            Served::Wait(w) => self.wait(w, me).await,
+            Served::Wait(w) => self.wait(w, me, true).await.unwrap_or_else(|Stopped| Err(stopped_error().value)),
         }
     }
 
@@ -293,13 +322,24 @@ impl Local {
     }
 
     /// Serves a request that waits: storage IO, `receive` on an empty
-    /// mailbox, `call`.
-    async fn wait(&self, w: Wait, me: &mut FiberProc) -> Result<Value, Value> {
+    /// mailbox, `call`. A process being stopped stops waiting ([`Stopped`]);
+    /// storage IO only when `stoppable` (the fiber's cleanup may write).
+    async fn wait(&self, w: Wait, me: &mut FiberProc, stoppable: bool) -> Result<Result<Value, Value>, Stopped> {
         match w {
             Wait::Store(op, args) => {
-                let store = self.store.get()?.clone();
+                let store = match self.store.get() {
+                    Ok(s) => s.clone(),
+                    Err(e) => return Ok(Err(e)),
+                };
                 me.set_state(State::Io);
-                let r = Box::pin(serve_store(&store, op, args)).await;
+                let io = Box::pin(serve_store(&store, op, args));
+                let r = match me.proc.clone().filter(|p| stoppable && p.kind == Kind::Process) {
+                    Some(p) => tokio::select! {
+                        r = io => Ok(r),
+                        s = p.stopped() => Err(s),
+                    },
+                    None => Ok(io.await),
+                };
                 me.set_state(State::Running);
                 r
             }
@@ -309,6 +349,8 @@ impl Local {
     }
 
     /// Starts `thunk` as a new process on this isolate; returns its pid.
+    /// An uncaught error is logged with its backtrace (a stopped process
+    /// only at debug level: stopping is not a failure).
     pub fn spawn(self: &Rc<Self>, thunk: Value) -> u64 {
         let mut me = self.fiber_proc(Kind::Process);
         let pid = me.proc().pid;
@@ -317,28 +359,55 @@ impl Local {
             let mut fiber = Fiber::new_call(thunk, Vec::new());
             if let Err(e) = local.drive(&mut fiber, &mut me).await {
                 let trace = e.backtrace.join("\n");
-                tracing::error!(pid, error = %e.message, backtrace = %trace, "process #<pid {pid}> failed");
+                if me.is_stopping() {
+                    tracing::debug!(pid, error = %e.message, "process #<pid {pid}> stopped");
+                } else {
+                    tracing::error!(pid, error = %e.message, backtrace = %trace, "process #<pid {pid}> failed");
+                }
             }
             // `me` drops here: the process ends, its names are freed.
         });
         let mut tasks = self.processes.borrow_mut();
-        tasks.retain(|t| !t.is_finished());
-        tasks.push(task.abort_handle());
+        tasks.retain(|(_, t)| !t.is_finished());
+        tasks.push((pid, task.abort_handle()));
         pid
     }
 
     /// Stops every process spawned on this isolate that is still running
-    /// (`sxc serve --dev` before loading changed code): each task is dropped
-    /// where it waits, as if killed — its names are freed and calls waiting
-    /// on it raise; `dynamic-wind` after-thunks do not run. Processes stop
-    /// when the isolate's thread next polls them.
-    /// Returns the stopped tasks' handles (`is_finished` once dropped).
-    pub fn stop_processes(&self) -> Vec<tokio::task::AbortHandle> {
+    /// (the end of `sxc run`'s top level, `sxc serve` after its drain or
+    /// before a `--dev` reload) and waits until they have ended:
+    ///
+    /// 1. each is stopped ([`Proc::stop`]): `process stopped` is raised in
+    ///    its fiber where it waits (`receive`, `call`, storage IO, `sleep`) or
+    ///    at its next safepoint, so `guard` handlers and `dynamic-wind`
+    ///    after-thunks run (and may still perform IO and send);
+    /// 2. one that is still there after [`STOP_GRACE`] — it caught the error
+    ///    and went on — is dropped where it waits or at its next time slice,
+    ///    as if killed (no handler runs).
+    ///
+    /// Either way its names are freed and calls waiting on it raise. Must
+    /// run on the isolate's thread, inside its `LocalSet`.
+    pub async fn stop_processes(&self) {
         let tasks: Vec<_> = self.processes.borrow_mut().drain(..).collect();
-        for t in &tasks {
+        for (pid, _) in &tasks {
+            if let Some(p) = self.registry.get(*pid) {
+                p.stop();
+            }
+        }
+        let deadline = tokio::time::Instant::now() + STOP_GRACE;
+        while !tasks.iter().all(|(_, t)| t.is_finished()) && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
+        for (_, t) in &tasks {
             t.abort();
         }
-        tasks
+        // An aborted task is dropped when the scheduler next polls it.
+        for _ in 0..1000 {
+            if tasks.iter().all(|(_, t)| t.is_finished()) {
+                break;
+            }
+            tokio::task::yield_now().await;
+        }
     }
 
     /// `send`: delivers `msg` to `target` (dropped when it is gone).
@@ -373,24 +442,31 @@ impl Local {
     /// `call`: sends `{:from me :ref r :request request}` and waits for the
     /// reply to `r`, the callee's end, or the timeout; other messages stay
     /// queued.
-    async fn call(&self, me: &mut FiberProc, target: Target, request: Data, timeout_ms: u64) -> Result<Value, Value> {
+    async fn call(
+        &self,
+        me: &mut FiberProc,
+        target: Target,
+        request: Data,
+        timeout_ms: u64,
+    ) -> Result<Result<Value, Value>, Stopped> {
         let mine = me.proc();
         let gone = |pid: u64| err(format!("call: process #<pid {pid}> is not alive"));
-        let callee = match self.lookup("call", &target)? {
-            Some(p) => p,
-            None => {
-                return Err(match target {
+        let callee = match self.lookup("call", &target) {
+            Ok(Some(p)) => p,
+            Ok(None) => {
+                return Ok(Err(match target {
                     Target::Pid(p) => gone(p),
                     Target::Name(n) => err(format!("call: no process registered as {n}")),
-                })
+                }))
             }
+            Err(e) => return Ok(Err(e)),
         };
         if callee.pid == mine.pid {
-            return Err(err("call: a process cannot call itself"));
+            return Ok(Err(err("call: a process cannot call itself")));
         }
         let r = self.registry.new_ref();
         if !callee.watch(r, mine.clone()) {
-            return Err(gone(callee.pid));
+            return Ok(Err(gone(callee.pid)));
         }
         let _unwatch = Unwatch(callee.clone(), r);
         let msg = Data::Dict(vec![
@@ -399,16 +475,16 @@ impl Local {
             ("request".into(), request),
         ]);
         if !callee.deliver(Entry::Msg(msg)) {
-            return Err(gone(callee.pid));
+            return Ok(Err(gone(callee.pid)));
         }
         mine.set_state(State::Calling);
         let deadline = tokio::time::Instant::now() + Duration::from_millis(timeout_ms);
         let answer = match tokio::time::timeout_at(deadline, mine.answer(r)).await {
-            Ok(e) => Some(e),
-            Err(_) => mine.take_answer(r),
+            Ok(e) => e.map(Some),
+            Err(_) => Ok(mine.take_answer(r)),
         };
         mine.set_state(State::Running);
-        match answer {
+        Ok(match answer? {
             Some(Entry::Reply { value, .. }) => Ok(value.to_value()),
             Some(Entry::Down { pid, failure: Some(f), .. }) => {
                 Err(err(format!("call: process #<pid {pid}> failed before replying: {f}")))
@@ -417,8 +493,19 @@ impl Local {
                 Err(err(format!("call: process #<pid {pid}> ended without replying")))
             }
             Some(Entry::Msg(_)) | None => Err(err("call timeout")),
-        }
+        })
     }
+}
+
+/// How long stopped processes get to run their cleanup (`guard`,
+/// `dynamic-wind` after-thunks) before they are dropped (the server's
+/// handler-timeout grace, `crate::serve::watchdog::GRACE`).
+pub const STOP_GRACE: Duration = crate::serve::watchdog::GRACE;
+
+/// The error of a process stopped before it could raise it in its fiber.
+fn stopped_error() -> SxError {
+    let message = vm::interrupt::message(vm::interrupt::STOP).unwrap_or("process stopped").to_string();
+    SxError { value: err(message.clone()), message, backtrace: Vec::new() }
 }
 
 /// A deadline that never comes (a process has no time limit; the watchdog
@@ -429,19 +516,19 @@ fn no_deadline() -> std::time::Instant {
 
 /// `receive` on an empty mailbox: waits for a message (up to `timeout` ms;
 /// nil then).
-async fn receive(me: &mut FiberProc, timeout: Option<u64>) -> Result<Value, Value> {
+async fn receive(me: &mut FiberProc, timeout: Option<u64>) -> Result<Result<Value, Value>, Stopped> {
     let mine = me.proc();
     mine.set_state(State::Receiving);
     let m = match timeout {
-        None => Some(mine.next_msg().await),
+        None => mine.next_msg().await.map(Some),
         Some(ms) => {
             let deadline = tokio::time::Instant::now() + Duration::from_millis(ms);
             match tokio::time::timeout_at(deadline, mine.next_msg()).await {
-                Ok(m) => Some(m),
-                Err(_) => mine.take_msg(),
+                Ok(m) => m.map(Some),
+                Err(_) => Ok(mine.take_msg()),
             }
         }
     };
     mine.set_state(State::Running);
-    Ok(m.map(|m| m.to_value()).unwrap_or(Value::Nil))
+    Ok(Ok(m?.map(|m| m.to_value()).unwrap_or(Value::Nil)))
 }

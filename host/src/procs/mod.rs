@@ -33,8 +33,9 @@ pub fn decode_op(op: &str, args: &[Value]) -> Option<Result<ProcOp, Value>> {
 /// Runs a program's top-level `fiber` in `isolate` until it finishes, with
 /// processes: the program and every process it spawns share one thread.
 /// When the top level ends (normally or with an error), processes still
-/// running are stopped: dropped at their current suspension point, their
-/// names freed (docs/language-decisions.md, "Processes").
+/// running are stopped ([`Local::stop_processes`]: `process stopped` is
+/// raised in each, cleanup runs, then stragglers are dropped; see
+/// docs/language-decisions.md, "Processes").
 pub fn run_main(isolate: Isolate, mut fiber: Fiber, store: StoreSlot) -> Result<Value, SxError> {
     let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
@@ -62,7 +63,8 @@ pub fn run_main(isolate: Isolate, mut fiber: Fiber, store: StoreSlot) -> Result<
         })
     };
     let result = tasks.block_on(&rt, main);
-    // Stops the processes (their tasks are dropped with the set).
+    tasks.block_on(&rt, async move { local.stop_processes().await });
+    // Whatever is left (a process spawned by a cleanup) is dropped with the set.
     drop(tasks);
     match result {
         Ok((r, fiber)) => {

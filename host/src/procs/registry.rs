@@ -13,7 +13,7 @@
 //! nothing else nests.
 
 use std::collections::{HashMap, VecDeque};
-use std::sync::atomic::{AtomicU64, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, RwLock};
 use std::task::{Context, Poll, Waker};
 use vm::data::Data;
@@ -97,7 +97,14 @@ pub struct Proc {
     inner: Mutex<Inner>,
     /// A [`State`] (an atomic: set twice per wait, read only by operators).
     state: AtomicU8,
+    /// Set by [`Proc::stop`]; never cleared.
+    stopping: AtomicBool,
 }
+
+/// The answer of a wait that ended because the process is being stopped
+/// ([`Proc::stop`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Stopped;
 
 #[derive(Debug)]
 struct Inner {
@@ -171,24 +178,59 @@ impl Proc {
         answer_to(&mut self.lock().mailbox, r)
     }
 
-    /// Waits for the oldest message (only the process's own task waits on it).
-    pub(crate) async fn next_msg(&self) -> Data {
+    /// Waits for the oldest message (only the process's own task waits on
+    /// it), or until the process is being stopped.
+    pub(crate) async fn next_msg(&self) -> Result<Data, Stopped> {
         std::future::poll_fn(|cx| self.poll_take(cx, first_msg)).await
     }
 
-    /// Waits for the answer to call `r`.
-    pub(crate) async fn answer(&self, r: u64) -> Entry {
+    /// Waits for the answer to call `r`, or until the process is being stopped.
+    pub(crate) async fn answer(&self, r: u64) -> Result<Entry, Stopped> {
         std::future::poll_fn(|cx| self.poll_take(cx, |m| answer_to(m, r))).await
     }
 
-    /// Ready with what `take` finds in the mailbox; otherwise keeps the
-    /// task's waker for the next [`Proc::deliver`] (in the same critical
-    /// section as the look, so a delivery in between cannot be missed).
-    fn poll_take<T>(&self, cx: &mut Context<'_>, take: impl FnOnce(&mut VecDeque<Entry>) -> Option<T>) -> Poll<T> {
+    /// Waits until the process is being stopped.
+    pub(crate) async fn stopped(&self) -> Stopped {
+        std::future::poll_fn(|cx| match self.poll_take(cx, |_| None::<()>) {
+            Poll::Ready(Err(s)) => Poll::Ready(s),
+            Poll::Ready(Ok(())) | Poll::Pending => Poll::Pending,
+        })
+        .await
+    }
+
+    /// Stops the process: its task's current or next wait (`receive`,
+    /// `call`, storage IO, a time slice) ends with [`Stopped`]; the driver
+    /// then raises `process stopped` in the fiber (`vm::interrupt::STOP`).
+    pub(crate) fn stop(&self) {
+        self.stopping.store(true, Ordering::Release);
+        let waiter = self.lock().waiter.take();
+        if let Some(w) = waiter {
+            w.wake();
+        }
+    }
+
+    /// True once [`Proc::stop`] was called.
+    pub(crate) fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::Acquire)
+    }
+
+    /// Ready with what `take` finds in the mailbox (or [`Stopped`]);
+    /// otherwise keeps the task's waker for the next [`Proc::deliver`] or
+    /// [`Proc::stop`] (in the same critical section as the look, so one in
+    /// between cannot be missed).
+    fn poll_take<T>(
+        &self,
+        cx: &mut Context<'_>,
+        take: impl FnOnce(&mut VecDeque<Entry>) -> Option<T>,
+    ) -> Poll<Result<T, Stopped>> {
         let mut inner = self.lock();
+        if self.is_stopping() {
+            inner.waiter = None;
+            return Poll::Ready(Err(Stopped));
+        }
         if let Some(x) = take(&mut inner.mailbox) {
             inner.waiter = None;
-            return Poll::Ready(x);
+            return Poll::Ready(Ok(x));
         }
         match &inner.waiter {
             Some(w) if w.will_wake(cx.waker()) => {}
@@ -284,6 +326,7 @@ impl Registry {
                 waiter: None,
             }),
             state: AtomicU8::new(State::Running as u8),
+            stopping: AtomicBool::new(false),
         });
         self.procs.write().unwrap_or_else(|p| p.into_inner()).insert(pid, p.clone());
         p

@@ -105,17 +105,11 @@ impl App {
     /// waiting on IO at the deadline is resumed with the timeout error.
     /// Dropping the future (client gone) abandons the fiber at its current
     /// suspension; the isolate is never borrowed across an await.
-    /// Stops the processes spawned by this app (see `Local::stop_processes`)
-    /// and waits until they are gone (their names free), at most ~1000 turns
-    /// of this thread's scheduler.
+    /// Stops the processes spawned by this app and waits until they are
+    /// gone, their names free (see `Local::stop_processes`: cleanup runs,
+    /// stragglers are dropped after the grace).
     pub async fn stop_processes(&self) {
-        let stopping = self.local.stop_processes();
-        for _ in 0..1000 {
-            if stopping.iter().all(|t| t.is_finished()) {
-                break;
-            }
-            tokio::task::yield_now().await;
-        }
+        self.local.stop_processes().await;
     }
 
     pub async fn handle(&self, req: &Request, deadline: Instant) -> Response {

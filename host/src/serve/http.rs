@@ -271,6 +271,9 @@ pub(crate) async fn run_worker(
         _ = graceful.shutdown() => tracing::debug!("worker drained"),
         _ = tokio::time::sleep(worker.cfg.drain_timeout) => tracing::warn!("drain timeout: closing remaining connections"),
     }
+    // Then the processes of this worker: stopped, their cleanup run.
+    let app = worker.app.borrow().clone();
+    app.stop_processes().await;
     if let Some((_, sink)) = &worker.cfg.record_profile {
         if let Some(p) = worker.app.borrow().program_profile() {
             sink.add(&p);
