@@ -24,6 +24,10 @@ pub enum RtFn {
     Compare,
     /// `(ctx, base, pc, dst) -> status`: run the data instruction at `pc`.
     Op,
+    /// `(ctx, base, pc, prim, dst, argv: ptr, n, owned) -> status`: call
+    /// builtin `prim` with the `n` values at `argv` (consuming register
+    /// `owned` unless it is `u32::MAX`), result into register `dst`.
+    Prim,
     /// `(ctx, base, pc) -> status`: the call instruction at `pc`.
     Call,
     /// `(ctx, slot: i32) -> i64`: global `slot`'s closure word, or 0.
@@ -37,8 +41,19 @@ pub enum RtFn {
 
 impl RtFn {
     /// Every runtime function.
-    pub const ALL: [RtFn; 10] =
-        [RtFn::Deopt, RtFn::Drop, RtFn::Copy, RtFn::Arith, RtFn::Compare, RtFn::Op, RtFn::Call, RtFn::GlobalClosure, RtFn::Pop, RtFn::TailCall];
+    pub const ALL: [RtFn; 11] = [
+        RtFn::Deopt,
+        RtFn::Drop,
+        RtFn::Copy,
+        RtFn::Arith,
+        RtFn::Compare,
+        RtFn::Op,
+        RtFn::Prim,
+        RtFn::Call,
+        RtFn::GlobalClosure,
+        RtFn::Pop,
+        RtFn::TailCall,
+    ];
 
     /// The symbol name.
     pub fn name(self) -> &'static str {
@@ -49,6 +64,7 @@ impl RtFn {
             RtFn::Arith => "sx_rt_arith",
             RtFn::Compare => "sx_rt_compare",
             RtFn::Op => "sx_rt_op",
+            RtFn::Prim => "sx_rt_prim",
             RtFn::Call => "sx_rt_call",
             RtFn::GlobalClosure => "sx_rt_global_closure",
             RtFn::Pop => "sx_rt_pop",
@@ -75,6 +91,10 @@ impl RtFn {
                 i32t.fn_type(&[p.into(), i32t.into(), i32t.into(), i32t.into(), i64t.into(), i64t.into(), i64t.into(), i64t.into()], false)
             }
             RtFn::Op => i32t.fn_type(&[p.into(), i64t.into(), i32t.into(), i32t.into()], false),
+            RtFn::Prim => i32t.fn_type(
+                &[p.into(), i64t.into(), i32t.into(), i32t.into(), i32t.into(), p.into(), i32t.into(), i32t.into()],
+                false,
+            ),
             RtFn::Call => i32t.fn_type(&[p.into(), i64t.into(), i32t.into()], false),
             RtFn::GlobalClosure => i64t.fn_type(&[p.into(), i32t.into()], false),
             RtFn::Pop => void.fn_type(&[p.into()], false),

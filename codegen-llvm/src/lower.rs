@@ -27,8 +27,9 @@ use inkwell::values::{BasicMetadataValueEnum, BasicValue, FloatValue, FunctionVa
 use inkwell::{FloatPredicate, IntPredicate};
 use ir::{Block, InstData, Terminator, ValueDef};
 use vm::abi::{FIRST_HEAP_TAG, TAG_BOOL, TAG_CLOSURE, TAG_FLOAT, TAG_INT, TAG_NIL};
+use vm::jit::sites::SiteOp;
 use vm::jit::runtime::{
-    SiteOp, CTX_DEPTH, CTX_INTERRUPT, CTX_MAX_DEPTH, CTX_REGS, CTX_REGS_LEN, CTX_RET, CTX_SELF_CALLS, CTX_SHADOW, CTX_SHADOW_LEN, CTX_STRESS, DEOPT, NEED_INTERP, OK, RAISE, SHADOW_SIZE, TAIL_SELF,
+    CTX_DEPTH, CTX_INTERRUPT, CTX_MAX_DEPTH, CTX_REGS, CTX_REGS_LEN, CTX_RET, CTX_SELF_CALLS, CTX_SHADOW, CTX_SHADOW_LEN, CTX_STRESS, DEOPT, NEED_INTERP, OK, RAISE, SHADOW_SIZE, TAIL_SELF,
 };
 use vm::jit::Callee;
 use vm::jit::{CompileJob, JitMap};
@@ -93,6 +94,9 @@ pub(crate) struct FnGen<'a, 'ctx> {
     restart: Option<BasicBlock<'ctx>>,
     /// The rest of the current block follows an unconditional side exit.
     dead: bool,
+    /// Argument buffer for direct primitive calls (`sx_rt_prim`): room for
+    /// the largest call's values, allocated once in the entry block.
+    argv: Option<PointerValue<'ctx>>,
 }
 
 impl<'a, 'ctx> FnGen<'a, 'ctx> {
@@ -130,6 +134,7 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
             header: None,
             restart: None,
             dead: false,
+            argv: None,
         }
     }
 
@@ -372,6 +377,13 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
         self.bbs = (0..f.blocks.len()).map(|i| self.cx.append_basic_block(self.func, &format!("b{i}"))).collect();
         let restart = self.cx.append_basic_block(self.func, "restart");
         self.b.position_at_end(start);
+        let most = f.insts.iter().filter_map(|n| if let InstData::Prim(_, a) = &n.data { Some(a.len()) } else { None }).max();
+        if let Some(most) = most {
+            let buf = self.cx.i64_type().array_type(2 * most.max(1) as u32);
+            let a = self.b.build_alloca(buf, "argv").map_err(e)?;
+            a.as_instruction().ok_or("alloca is an instruction")?.set_alignment(16).map_err(e)?;
+            self.argv = Some(a);
+        }
         self.b.build_unconditional_branch(restart).map_err(e)?;
         self.b.position_at_end(restart);
         self.restart = Some(restart);
@@ -440,7 +452,7 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
         let pos = self.map.pos.inst[i.index()];
         let pc = self.map.inst_pc[i.index()];
         let unused = self.map.uses[res.index()] == 0;
-        let site = vm::jit::runtime::site_op(self.map, pc);
+        let site = vm::jit::sites::site_op(self.map, pc);
         let repr = match &node.data {
             InstData::Const(c) => match c {
                 Const::Nil => Repr::Nil,
@@ -475,7 +487,10 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
                 ("not", [a]) => Repr::Bool(self.not_truthy(*a)?),
                 (n @ ("quotient" | "remainder" | "mod"), [a, b2]) if self.speculate(pc) == Some(TAG_INT) => self.int_div(n, *a, *b2, pos, pc)?,
                 (n @ ("even?" | "odd?" | "zero?"), [a]) if self.speculate(pc) == Some(TAG_INT) => self.int_pred(n, *a, pos, pc)?,
-                _ => self.data_op(i, pos, pc, site)?,
+                (_, args) => match site {
+                    SiteOp::Prim { id, owned } if vm::jit::sites::prim_id(name) == Some(id as u32) => self.prim_call(res, id, owned, args, pc)?,
+                    _ => self.data_op(i, pos, pc, site)?,
+                },
             },
             InstData::IAddOvf(a, b2) => self.arith(Arith::Add, "+", *a, Some(*b2), res, pos, pc)?,
             InstData::ISubOvf(a, b2) => self.arith(Arith::Sub, "-", *a, Some(*b2), res, pos, pc)?,
@@ -538,6 +553,46 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
         let st = self
             .call(RtFn::Op, &[self.ctx.into(), self.base.into(), self.i32c(pc).into(), self.i32c(dst as u32).into()])?
             .ok_or("sx_rt_op returns a status")?;
+        self.check_raise(st)?;
+        Ok(Repr::Home)
+    }
+
+    /// A builtin called directly (`sx_rt_prim`): the arguments are written
+    /// as bitwise copies into the argument buffer (no reference counts
+    /// change, nothing needs to be in its home), the result lands in the
+    /// result's home. The consumed argument of an update primitive is passed
+    /// by register (moved out, for in-place reuse) when the bytecode moves
+    /// it and it is in its home.
+    fn prim_call(&mut self, res: ir::Value, id: u16, owned: bool, args: &[ir::Value], pc: u32) -> R<Repr<'ctx>> {
+        let argv = self.argv.ok_or("no argument buffer")?;
+        let i64t = self.cx.i64_type();
+        for (k, a) in args.iter().enumerate() {
+            let (tag, pay) = self.pair(*a)?;
+            let p = unsafe { self.b.build_in_bounds_gep(i64t, argv, &[self.i64c(2 * k as i64)], "") }.map_err(e)?;
+            self.store_value(p, tag, pay)?;
+        }
+        let def = vm::prims::builtins().get(id as usize).ok_or("no such builtin")?;
+        let consumed = def.consume.filter(|_| owned && !args.is_empty()).map(|c| args[c.index(args.len())]);
+        let owned_reg = match consumed {
+            Some(v) if matches!(self.repr(v)?, Repr::Home) => self.home(v).map_or(u32::MAX, u32::from),
+            _ => u32::MAX,
+        };
+        let dst = self.dst(res);
+        let st = self
+            .call(
+                RtFn::Prim,
+                &[
+                    self.ctx.into(),
+                    self.base.into(),
+                    self.i32c(pc).into(),
+                    self.i32c(id as u32).into(),
+                    self.i32c(dst as u32).into(),
+                    argv.into(),
+                    self.i32c(args.len() as u32).into(),
+                    self.i32c(owned_reg).into(),
+                ],
+            )?
+            .ok_or("sx_rt_prim returns a status")?;
         self.check_raise(st)?;
         Ok(Repr::Home)
     }
@@ -929,7 +984,7 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
         self.store_imm(dst, TAG_INT, z)?;
         self.b.build_unconditional_branch(join).map_err(e)?;
         self.b.position_at_end(slow);
-        let pid = vm::jit::runtime::prim_id(prim).ok_or_else(|| format!("no primitive {prim}"))?;
+        let pid = vm::jit::sites::prim_id(prim).ok_or_else(|| format!("no primitive {prim}"))?;
         let i64t = self.cx.i64_type();
         let at64 = self.b.build_int_z_extend(at, i64t, "").map_err(e)?;
         let bt64 = self.b.build_int_z_extend(bt, i64t, "").map_err(e)?;
@@ -1003,7 +1058,7 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
             CmpK::Ge => ">=",
             CmpK::Eq => "=",
         };
-        let pid = vm::jit::runtime::prim_id(name).ok_or_else(|| format!("no primitive {name}"))?;
+        let pid = vm::jit::sites::prim_id(name).ok_or_else(|| format!("no primitive {name}"))?;
         let i64t = self.cx.i64_type();
         let at64 = self.b.build_int_z_extend(at, i64t, "").map_err(e)?;
         let bt64 = self.b.build_int_z_extend(bt, i64t, "").map_err(e)?;
@@ -1128,12 +1183,12 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
                 self.b.build_unconditional_branch(self.header.unwrap()).map_err(e)?;
                 Ok(())
             }
-            Terminator::CallK { cont, args, .. } if vm::jit::runtime::site_op(self.map, pc) == SiteOp::Call => {
+            Terminator::CallK { cont, args, .. } if vm::jit::sites::site_op(self.map, pc) == SiteOp::Call => {
                 self.call_site(pos, pc, args)?;
                 self.b.build_unconditional_branch(self.bbs[cont.index()]).map_err(e)?;
                 Ok(())
             }
-            Terminator::TailCall { args, .. } if vm::jit::runtime::site_op(self.map, pc) == SiteOp::TailCall => {
+            Terminator::TailCall { args, .. } if vm::jit::sites::site_op(self.map, pc) == SiteOp::TailCall => {
                 // Another function: the runtime replaces the frame and runs
                 // the callee natively; its status is ours. This very closure
                 // (through its global): the arguments become the parameters

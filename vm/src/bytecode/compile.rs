@@ -344,8 +344,8 @@ impl<'a> FnCompiler<'a> {
             term_pc: std::mem::take(&mut self.term_pc),
             uses: self.uses.clone(),
             self_loop: self.looping.as_ref().map(|l| (l.self_value, self.loop_header)),
-            ops: self.code.iter().map(crate::jit::runtime::classify).collect(),
-            call_sites: crate::jit::runtime::call_sites(&self.code),
+            ops: self.code.iter().map(crate::jit::sites::classify).collect(),
+            call_sites: crate::jit::sites::call_sites(&self.code),
             tmp: self.tmp,
             nregs: self.nregs,
         };

@@ -46,7 +46,7 @@ pub struct JitMap {
     pub self_loop: Option<(ir::Value, u32)>,
     /// Per bytecode pc: what kind of instruction is there (for the code
     /// generator's choice of runtime call at a site).
-    pub ops: Vec<super::runtime::SiteOp>,
+    pub ops: Vec<super::sites::SiteOp>,
     /// Per call instruction (`call`/`call.g`, `tailcall`/`tailcall.g`), by pc: its destination and
     /// where its callee comes from (global slots are this isolate's, so they
     /// are part of what the code cache is keyed by).

@@ -20,6 +20,7 @@
 pub mod aot;
 pub mod map;
 pub mod runtime;
+pub mod sites;
 
 pub use map::{CallSite, Callee, JitMap};
 

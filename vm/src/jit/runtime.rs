@@ -21,7 +21,6 @@
 //! the raising instruction first, exactly as the interpreter does, so
 //! backtraces are the same in both tiers.
 
-use super::map::JitMap;
 use crate::bytecode::{Cmp, Op, Proto, ProtoRef};
 use crate::fiber::{Fiber, Frame};
 use crate::interp::fast::{copy_into, fast_set, write_frame};
@@ -335,6 +334,40 @@ pub unsafe extern "C" fn sx_rt_compare(ctx: *mut JitCtx, pc: u32, prim: u32, cmp
     }
 }
 
+/// Calls builtin `prim` with the `n` values at `argv` (bitwise copies of
+/// live values, borrowed: never dropped here) and writes its result into
+/// register `dst`; [`OK`] or [`RAISE`]. `owned` is the register (in the
+/// window at `base`) holding the argument the primitive consumes
+/// ([`crate::prims::Consume`]) when that register dies at this call, else
+/// `u32::MAX`: the value is moved out of it (nil left behind) and passed
+/// owned, so an unshared collection is updated in place exactly as in the
+/// interpreter's `prim.own`.
+///
+/// No frame bookkeeping: a primitive cannot reach the frame stack or the
+/// registers, so shadow frames are materialised only when it raises.
+#[allow(clippy::too_many_arguments)]
+pub unsafe extern "C" fn sx_rt_prim(ctx: *mut JitCtx, base: u64, pc: u32, prim: u32, dst: u32, argv: *const Value, n: u32, owned: u32) -> u32 {
+    let (ctx, f, env) = unsafe { parts(ctx) };
+    let def = rt::prim_def(crate::value::PrimId(prim));
+    // SAFETY: the generated code passes `n` valid values it keeps alive
+    // (their homes own them) for the duration of the call.
+    let args = unsafe { std::slice::from_raw_parts(argv, n as usize) };
+    let r = match def.consume {
+        Some(c) if owned != u32::MAX => {
+            let v = std::mem::replace(&mut f.regs[base as usize + owned as usize], Value::Nil);
+            (c.func)(env.ctx, v, c.others(args))
+        }
+        _ => (def.func)(env.ctx, args),
+    };
+    match r {
+        Ok(v) => {
+            f.regs[base as usize + dst as usize] = v;
+            OK
+        }
+        Err(e) => raise(ctx, f, pc, e),
+    }
+}
+
 /// Executes the data instruction at `pc` of the top frame's bytecode,
 /// writing its result into register `dst` (the IR result's home, which
 /// may differ from the instruction's own destination). [`OK`] or [`RAISE`].
@@ -355,9 +388,6 @@ pub unsafe extern "C" fn sx_rt_op(ctx: *mut JitCtx, base: u64, pc: u32, dst: u32
 
 fn exec_op(f: &mut Fiber, env: &mut Env, c: &Closure, p: &Proto, base: usize, pc: u32, dst: usize) -> Result<(), Value> {
     let reg = |f: &Fiber, r: u16| f.regs[base + r as usize].clone();
-    // Up to 4 arguments on the stack: no allocation per primitive call.
-    let args = |f: &Fiber, a: u32, n: u16| -> SmallVec<[Value; 4]> { p.arg_pool[a as usize..a as usize + n as usize].iter().map(|&r| reg(f, r)).collect() };
-    let prim = |env: &mut Env, id: u16, argv: &[Value]| (rt::prim_def(crate::bytecode::prim_of(id)).func)(env.ctx, argv);
     let unbound = |slot: u32, env: &Env| rt::error(format!("unbound name: {}", env.globals.name(slot)));
     let v = match p.code[pc as usize] {
         Op::LoadConst { idx, .. } => p.consts[idx as usize].clone(),
@@ -391,28 +421,9 @@ fn exec_op(f: &mut Fiber, env: &mut Env, c: &Closure, p: &Proto, base: usize, pc
             }
             Value::Nil
         }
-        // Compiled code keeps every value in its home, so the runtime passes
-        // copies: a consumed argument is not moved out (the result is the
-        // same; only the in-place reuse is the interpreter's).
-        Op::Prim { prim: id, args: a, n, .. } | Op::PrimOwned { prim: id, args: a, n, .. } => {
-            let argv = args(f, a, n);
-            prim(env, id, &argv)?
-        }
         Op::PrimArityError { prim: id, n, .. } => {
             let def = rt::prim_def(crate::bytecode::prim_of(id));
             return Err(rt::error(rt::arity_message(def.name, def.min, def.max, n as usize)));
-        }
-        Op::First { a, prim: id, .. } | Op::IsEmpty { a, prim: id, .. } => {
-            let av = reg(f, a);
-            prim(env, id, std::slice::from_ref(&av))?
-        }
-        Op::Math { a, prim: id, .. } => {
-            let av = reg(f, a);
-            prim(env, id, std::slice::from_ref(&av))?
-        }
-        Op::Nth { a, b, prim: id, .. } | Op::Append { a, b, prim: id, .. } | Op::Div { a, b, prim: id, .. } => {
-            let argv = [reg(f, a), reg(f, b)];
-            prim(env, id, &argv)?
         }
         Op::Not { src, .. } => Value::Bool(!f.regs[base + src as usize].is_truthy()),
         Op::Move { src, .. } | Op::Take { src, .. } => reg(f, src),
@@ -615,24 +626,6 @@ pub unsafe extern "C" fn sx_rt_pop(ctx: *mut JitCtx) {
     pop_return(f, std::mem::replace(&mut ctx.ret, Value::Nil), std::mem::take(&mut ctx.self_calls));
 }
 
-/// The operands of every call and tail call instruction of `code`, by pc
-/// (a tail call's `dst` is `u16::MAX`).
-pub(crate) fn call_sites(code: &[Op]) -> std::collections::BTreeMap<u32, super::CallSite> {
-    use super::{CallSite, Callee};
-    let mut out = std::collections::BTreeMap::new();
-    for (pc, op) in code.iter().enumerate() {
-        let site = match *op {
-            Op::Call { dst, callee, .. } => CallSite { dst, callee: Callee::Reg(callee) },
-            Op::CallGlobal { dst, slot, .. } => CallSite { dst, callee: Callee::Global(slot) },
-            Op::TailCall { callee, .. } => CallSite { dst: u16::MAX, callee: Callee::Reg(callee) },
-            Op::TailCallGlobal { slot, .. } => CallSite { dst: u16::MAX, callee: Callee::Global(slot) },
-            _ => continue,
-        };
-        out.insert(pc as u32, site);
-    }
-    out
-}
-
 /// Every runtime function by symbol name, for registration with ORC.
 pub fn symbols() -> Vec<(&'static str, usize)> {
     vec![
@@ -642,6 +635,7 @@ pub fn symbols() -> Vec<(&'static str, usize)> {
         ("sx_rt_arith", sx_rt_arith as *const () as usize),
         ("sx_rt_compare", sx_rt_compare as *const () as usize),
         ("sx_rt_op", sx_rt_op as *const () as usize),
+        ("sx_rt_prim", sx_rt_prim as *const () as usize),
         ("sx_rt_call", sx_rt_call as *const () as usize),
         ("sx_rt_global_closure", sx_rt_global_closure as *const () as usize),
         ("sx_rt_pop", sx_rt_pop as *const () as usize),
@@ -649,84 +643,3 @@ pub fn symbols() -> Vec<(&'static str, usize)> {
     ]
 }
 
-/// The primitive id of `name` (for generic fallbacks in generated code).
-pub fn prim_id(name: &str) -> Option<u32> {
-    rt::prim_lookup(name).map(|p| p.0)
-}
-
-/// Kinds of bytecode instruction the runtime can run for an IR instruction
-/// ([`sx_rt_op`]) or call from compiled code ([`sx_rt_call`]).
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
-pub enum SiteOp {
-    /// A data instruction `sx_rt_op` runs.
-    Data,
-    /// `call`/`call.g`.
-    Call,
-    /// `tailcall`/`tailcall.g`.
-    TailCall,
-    /// Anything else (the site must side-exit to the interpreter).
-    Other,
-}
-
-/// What the bytecode instruction at `pc` is, for the code generator.
-pub fn site_op(map: &JitMap, pc: u32) -> SiteOp {
-    match map.ops.get(pc as usize) {
-        Some(k) => *k,
-        None => SiteOp::Other,
-    }
-}
-
-/// Classifies an instruction (recorded in [`JitMap::ops`] at compile time).
-pub(crate) fn classify(op: &Op) -> SiteOp {
-    match op {
-        Op::LoadConst { .. }
-        | Op::LoadInt { .. }
-        | Op::LoadNil { .. }
-        | Op::LoadBool { .. }
-        | Op::Capture { .. }
-        | Op::SelfRef { .. }
-        | Op::GlobalGet { .. }
-        | Op::GlobalSet { .. }
-        | Op::GlobalDefine { .. }
-        | Op::MakeClosure { .. }
-        | Op::CellNew { .. }
-        | Op::CellGet { .. }
-        | Op::CellSet { .. }
-        | Op::Prim { .. }
-        | Op::PrimArityError { .. }
-        | Op::First { .. }
-        | Op::IsEmpty { .. }
-        | Op::Nth { .. }
-        | Op::Append { .. }
-        | Op::Not { .. }
-        | Op::Move { .. }
-        | Op::Take { .. }
-        | Op::PrimOwned { .. }
-        | Op::Div { .. }
-        | Op::Math { .. } => SiteOp::Data,
-        Op::Call { .. } | Op::CallGlobal { .. } => SiteOp::Call,
-        Op::TailCall { .. } | Op::TailCallGlobal { .. } => SiteOp::TailCall,
-        Op::Add { .. }
-        | Op::Sub { .. }
-        | Op::Mul { .. }
-        | Op::AddImm { .. }
-        | Op::SubImm { .. }
-        | Op::BrCmpImm { .. }
-        | Op::Compare { .. }
-        | Op::BrCmp { .. }
-        | Op::BrIfCmp { .. }
-        | Op::RetCmp { .. }
-        | Op::RetCmpImm { .. }
-        | Op::JumpIfTrue { .. }
-        | Op::Jump { .. }
-        | Op::Loop { .. }
-        | Op::JumpIfFalse { .. }
-        | Op::Guard { .. }
-        | Op::Apply { .. }
-        | Op::TailApply { .. }
-        | Op::TryCall { .. }
-        | Op::Suspend { .. }
-        | Op::Raise { .. }
-        | Op::Return { .. } => SiteOp::Other,
-    }
-}

@@ -1,0 +1,116 @@
+//! What each bytecode instruction is to the code generator: recorded per pc
+//! in [`super::JitMap`] when a function is compiled to bytecode, so the
+//! LLVM tier decides from data (never by re-reading bytecode) whether an IR
+//! instruction runs inline, as a direct primitive call ([`SiteOp::Prim`],
+//! `sx_rt_prim`), through the generic `sx_rt_op`, as a call, or as a side
+//! exit. The classification is part of the bundle fingerprint.
+
+use crate::bytecode::Op;
+use crate::interp::rt;
+
+/// Kinds of bytecode instruction the runtime can run for an IR instruction
+/// (`sx_rt_prim`, `sx_rt_op`) or call from compiled code (`sx_rt_call`).
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum SiteOp {
+    /// A call of builtin `id` with the IR instruction's arguments in order
+    /// (`prim`, `prim.own`, and the interpreter's specialised forms `first`,
+    /// `empty?`, `nth`, `append!`, `/` and the math functions). `owned`: the
+    /// bytecode moves the argument the primitive consumes
+    /// ([`crate::prims::Consume`]) out of its register, which dies here.
+    Prim { id: u16, owned: bool },
+    /// A data instruction `sx_rt_op` runs.
+    Data,
+    /// `call`/`call.g`.
+    Call,
+    /// `tailcall`/`tailcall.g`.
+    TailCall,
+    /// Anything else (the site must side-exit to the interpreter).
+    Other,
+}
+
+/// What the bytecode instruction at `pc` is, for the code generator.
+pub fn site_op(map: &super::JitMap, pc: u32) -> SiteOp {
+    match map.ops.get(pc as usize) {
+        Some(k) => *k,
+        None => SiteOp::Other,
+    }
+}
+
+/// The primitive id of `name` (for generic fallbacks in generated code).
+pub fn prim_id(name: &str) -> Option<u32> {
+    rt::prim_lookup(name).map(|p| p.0)
+}
+
+/// Classifies an instruction (recorded in [`super::JitMap::ops`] at compile time).
+pub(crate) fn classify(op: &Op) -> SiteOp {
+    match *op {
+        Op::Prim { prim, .. }
+        | Op::First { prim, .. }
+        | Op::IsEmpty { prim, .. }
+        | Op::Nth { prim, .. }
+        | Op::Append { prim, .. }
+        | Op::Div { prim, .. }
+        | Op::Math { prim, .. } => SiteOp::Prim { id: prim, owned: false },
+        Op::PrimOwned { prim, .. } => SiteOp::Prim { id: prim, owned: true },
+        Op::LoadConst { .. }
+        | Op::LoadInt { .. }
+        | Op::LoadNil { .. }
+        | Op::LoadBool { .. }
+        | Op::Capture { .. }
+        | Op::SelfRef { .. }
+        | Op::GlobalGet { .. }
+        | Op::GlobalSet { .. }
+        | Op::GlobalDefine { .. }
+        | Op::MakeClosure { .. }
+        | Op::CellNew { .. }
+        | Op::CellGet { .. }
+        | Op::CellSet { .. }
+        | Op::PrimArityError { .. }
+        | Op::Not { .. }
+        | Op::Move { .. }
+        | Op::Take { .. } => SiteOp::Data,
+        Op::Call { .. } | Op::CallGlobal { .. } => SiteOp::Call,
+        Op::TailCall { .. } | Op::TailCallGlobal { .. } => SiteOp::TailCall,
+        Op::Add { .. }
+        | Op::Sub { .. }
+        | Op::Mul { .. }
+        | Op::AddImm { .. }
+        | Op::SubImm { .. }
+        | Op::BrCmpImm { .. }
+        | Op::Compare { .. }
+        | Op::BrCmp { .. }
+        | Op::BrIfCmp { .. }
+        | Op::RetCmp { .. }
+        | Op::RetCmpImm { .. }
+        | Op::JumpIfTrue { .. }
+        | Op::Jump { .. }
+        | Op::Loop { .. }
+        | Op::JumpIfFalse { .. }
+        | Op::Guard { .. }
+        | Op::Apply { .. }
+        | Op::TailApply { .. }
+        | Op::TryCall { .. }
+        | Op::Suspend { .. }
+        | Op::Raise { .. }
+        | Op::Return { .. } => SiteOp::Other,
+    }
+}
+
+/// The operands of every call and tail call instruction of `code`, by pc
+/// (a tail call's `dst` is `u16::MAX`).
+pub(crate) fn call_sites(code: &[Op]) -> std::collections::BTreeMap<u32, super::CallSite> {
+    use super::{CallSite, Callee};
+    let mut out = std::collections::BTreeMap::new();
+    for (pc, op) in code.iter().enumerate() {
+        let site = match *op {
+            Op::Call { dst, callee, .. } => CallSite { dst, callee: Callee::Reg(callee) },
+            Op::CallGlobal { dst, slot, .. } => CallSite { dst, callee: Callee::Global(slot) },
+            Op::TailCall { callee, .. } => CallSite { dst: u16::MAX, callee: Callee::Reg(callee) },
+            Op::TailCallGlobal { slot, .. } => CallSite { dst: u16::MAX, callee: Callee::Global(slot) },
+            _ => continue,
+        };
+        out.insert(pc as u32, site);
+    }
+    out
+}
+
