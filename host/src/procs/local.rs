@@ -97,12 +97,11 @@ pub struct FiberProc {
 }
 
 impl FiberProc {
-    /// This fiber's process entry, created if it has none yet.
-    fn proc(&mut self) -> Arc<Proc> {
-        if self.proc.is_none() {
-            self.proc = Some(self.registry.create(self.worker, self.kind));
-        }
-        self.proc.clone().expect("created above")
+    /// This fiber's process entry, created if it has none yet (borrowed:
+    /// no reference-count traffic on the per-message path).
+    fn proc(&mut self) -> &Arc<Proc> {
+        let (registry, worker, kind) = (&self.registry, self.worker, self.kind);
+        self.proc.get_or_insert_with(|| registry.create(worker, kind))
     }
 
     fn set_state(&self, s: State) {
@@ -225,33 +224,53 @@ impl Local {
                 }
                 Step::Suspended(request) => {
                     // Most process ops (`send`, `self`, a `receive` with a
-                    // message waiting) are answered here, synchronously: no
-                    // future is built and the fiber resumes at once.
-                    input = match self.serve_now(&request, me) {
-                        Served::Now(r) => {
-                            quick += 1;
-                            if quick >= QUICK_TURN {
-                                quick = 0;
-                                tokio::task::yield_now().await;
-                                if me.is_stopping() && fiber.terminated_by().is_none() {
-                                    // Stopped while it gave way: raised at the perform.
-                                    Err(vm::interrupt::terminate(fiber, vm::interrupt::STOP))
-                                } else {
-                                    r
-                                }
-                            } else {
-                                r
+                    // message waiting) are answered at once: no boxed future,
+                    // and the fiber resumes on this turn. `at_once` says so.
+                    let (r, at_once) = match self.serve_now(&request, me) {
+                        Served::Now(r) => (r, true),
+                        Served::Wait(Wait::Receive(None)) => {
+                            // `receive` without a timeout, the wait of every
+                            // message: polled right here (no nested future);
+                            // ready at the first poll when a message was queued.
+                            let mine = me.proc();
+                            let mut polls = 0u32;
+                            let got = std::future::poll_fn(|cx| {
+                                polls += 1;
+                                mine.poll_receive(cx)
+                            })
+                            .await;
+                            match got {
+                                Ok(m) => (Ok(m.to_value()), polls == 1),
+                                Err(Stopped) => (Err(vm::interrupt::terminate(fiber, vm::interrupt::STOP)), false),
                             }
                         }
                         Served::Wait(w) => {
-                            quick = 0;
                             // A fiber already stopped once runs its cleanup:
                             // its storage IO is not cut short.
                             let stoppable = fiber.terminated_by().is_none();
-                            match self.wait(w, me, stoppable).await {
+                            let r = match self.wait(w, me, stoppable).await {
                                 Ok(r) => r,
                                 Err(Stopped) => Err(vm::interrupt::terminate(fiber, vm::interrupt::STOP)),
+                            };
+                            (r, false)
+                        }
+                    };
+                    input = if !at_once {
+                        quick = 0;
+                        r
+                    } else {
+                        quick += 1;
+                        if quick >= QUICK_TURN {
+                            quick = 0;
+                            tokio::task::yield_now().await;
+                            if me.is_stopping() && fiber.terminated_by().is_none() {
+                                // Stopped while it gave way: raised at the perform.
+                                Err(vm::interrupt::terminate(fiber, vm::interrupt::STOP))
+                            } else {
+                                r
                             }
+                        } else {
+                            r
                         }
                     };
                 }
@@ -310,6 +329,9 @@ impl Local {
                 }
                 Ok(Value::Nil)
             }
+            // Without a timeout the driver's wait takes a queued message at
+            // its first poll (one mailbox lock, not a look and then a wait).
+            ProcOp::Receive(None) => return Served::Wait(Wait::Receive(None)),
             ProcOp::Receive(timeout) => match me.proc().take_msg() {
                 Some(m) => Ok(m.to_value()),
                 None if timeout == Some(0) => Ok(Value::Nil),
@@ -449,7 +471,7 @@ impl Local {
         request: Data,
         timeout_ms: u64,
     ) -> Result<Result<Value, Value>, Stopped> {
-        let mine = me.proc();
+        let mine = me.proc().clone();
         let gone = |pid: u64| err(format!("call: process #<pid {pid}> is not alive"));
         let callee = match self.lookup("call", &target) {
             Ok(Some(p)) => p,
@@ -517,7 +539,7 @@ fn no_deadline() -> std::time::Instant {
 /// `receive` on an empty mailbox: waits for a message (up to `timeout` ms;
 /// nil then).
 async fn receive(me: &mut FiberProc, timeout: Option<u64>) -> Result<Result<Value, Value>, Stopped> {
-    let mine = me.proc();
+    let mine = me.proc().clone();
     mine.set_state(State::Receiving);
     let m = match timeout {
         None => mine.next_msg().await.map(Some),

@@ -184,6 +184,16 @@ impl Proc {
         std::future::poll_fn(|cx| self.poll_take(cx, first_msg)).await
     }
 
+    /// `receive`'s wait, polled by the driver: the oldest message (see
+    /// [`first_msg`]), or [`Stopped`]; otherwise the fiber's task waits for
+    /// the next [`Proc::deliver`] or [`Proc::stop`]. Keeps the operators'
+    /// [`State`] (receiving while it waits).
+    pub(crate) fn poll_receive(&self, cx: &mut Context<'_>) -> Poll<Result<Data, Stopped>> {
+        let r = self.poll_take(cx, first_msg);
+        self.set_state(if r.is_pending() { State::Receiving } else { State::Running });
+        r
+    }
+
     /// Waits for the answer to call `r`, or until the process is being stopped.
     pub(crate) async fn answer(&self, r: u64) -> Result<Entry, Stopped> {
         std::future::poll_fn(|cx| self.poll_take(cx, |m| answer_to(m, r))).await
