@@ -63,7 +63,17 @@ pub enum Decoded {
 /// arguments. Errors are SX error values ready to raise in the fiber.
 pub fn decode(request: &Value) -> Result<Decoded, Value> {
     // The arguments are read in place: a process op (one per message) copies
-    // only its message.
+    // only its message. The compact form of a process op is recognised by
+    // its keyword's id first (the per-message path).
+    if let Value::List(l) = request {
+        let fast = l.with_items(|items| match items.split_first() {
+            Some((Value::Keyword(k), args)) => crate::procs::decode_keyword(*k, args),
+            _ => None,
+        });
+        if let Some(p) = fast {
+            return p.map(Decoded::Process);
+        }
+    }
     vm::resolver::with_request(request, |op, args| {
         if let Some(p) = crate::procs::decode_op(op, args) {
             return p.map(Decoded::Process);

@@ -30,6 +30,12 @@ pub fn decode_op(op: &str, args: &[Value]) -> Option<Result<ProcOp, Value>> {
     ops::decode(op, args)
 }
 
+/// Decodes a compact process request `(:process/OP arg …)` by its keyword;
+/// `None` for any other keyword.
+pub fn decode_keyword(k: vm::value::Sym, args: &[Value]) -> Option<Result<ProcOp, Value>> {
+    ops::decode_keyword(k, args)
+}
+
 /// Runs a program's top-level `fiber` in `isolate` until it finishes, with
 /// processes: the program and every process it spawns share one thread.
 /// When the top level ends (normally or with an error), processes still

@@ -7,6 +7,8 @@
 use vm::data::Data;
 use vm::error::err;
 use vm::print::repr;
+use std::sync::OnceLock;
+use vm::value::Sym;
 use vm::Value;
 
 /// `call`'s timeout when none is given, in milliseconds (Erlang's
@@ -58,41 +60,84 @@ impl ProcOp {
     }
 }
 
+/// The process ops, in the order of [`OP_NAMES`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Op {
+    Spawn,
+    Send,
+    Receive,
+    SelfPid,
+    Register,
+    Whereis,
+    Call,
+    Reply,
+}
+
+/// Every process op with its request name (`(:process/send …)`).
+const OP_NAMES: [(Op, &str); 8] = [
+    (Op::Spawn, "process/spawn"),
+    (Op::Send, "process/send"),
+    (Op::Receive, "process/receive"),
+    (Op::SelfPid, "process/self"),
+    (Op::Register, "process/register"),
+    (Op::Whereis, "process/whereis"),
+    (Op::Call, "process/call"),
+    (Op::Reply, "process/reply"),
+];
+
+/// The interned keywords of [`OP_NAMES`] (symbol ids are process-wide, so
+/// one table serves every isolate's thread).
+fn op_syms() -> &'static [(Op, Sym); 8] {
+    static SYMS: OnceLock<[(Op, Sym); 8]> = OnceLock::new();
+    SYMS.get_or_init(|| OP_NAMES.map(|(op, name)| (op, Sym::new(name))))
+}
+
 /// Decodes `process/NAME` requests; `None` when `op` is not a process op.
 pub fn decode(op: &str, args: &[Value]) -> Option<Result<ProcOp, Value>> {
-    let r = match op.strip_prefix("process/")? {
-        "spawn" => arity("spawn", args, 1, 1).and_then(|()| match &args[0] {
+    let op = OP_NAMES.iter().find(|(_, name)| *name == op)?.0;
+    Some(decode_op(op, args))
+}
+
+/// Decodes a compact request `(:KEYWORD arg …)` by its keyword's id (the
+/// path of every message: no name lookup or string comparison); `None` when
+/// the keyword names no process op.
+pub fn decode_keyword(k: Sym, args: &[Value]) -> Option<Result<ProcOp, Value>> {
+    let op = op_syms().iter().find(|(_, s)| *s == k)?.0;
+    Some(decode_op(op, args))
+}
+
+fn decode_op(op: Op, args: &[Value]) -> Result<ProcOp, Value> {
+    match op {
+        Op::Spawn => arity("spawn", args, 1, 1).and_then(|()| match &args[0] {
             f @ (Value::Closure(_) | Value::Prim(_)) => Ok(ProcOp::Spawn(f.clone())),
             other => Err(err(format!("spawn: expected a function, got {}", repr(other)))),
         }),
-        "send" => arity("send", args, 2, 2).and_then(|()| {
+        Op::Send => arity("send", args, 2, 2).and_then(|()| {
             Ok(ProcOp::Send(target("send", &args[0])?, Data::from_message(&args[1], "send")?))
         }),
-        "receive" => {
+        Op::Receive => {
             arity("receive", args, 0, 1).and_then(|()| Ok(ProcOp::Receive(timeout("receive", args.first())?)))
         }
-        "self" => arity("self", args, 0, 0).map(|()| ProcOp::SelfPid),
-        "register" => arity("register!", args, 2, 2).and_then(|()| {
+        Op::SelfPid => arity("self", args, 0, 0).map(|()| ProcOp::SelfPid),
+        Op::Register => arity("register!", args, 2, 2).and_then(|()| {
             let name = name("register!", &args[0])?;
             match &args[1] {
                 Value::Pid(p) => Ok(ProcOp::Register(name, *p)),
                 other => Err(err(format!("register!: expected a pid, got {}", repr(other)))),
             }
         }),
-        "whereis" => arity("whereis", args, 1, 1).and_then(|()| Ok(ProcOp::Whereis(name("whereis", &args[0])?))),
-        "call" => arity("call", args, 2, 3).and_then(|()| {
+        Op::Whereis => arity("whereis", args, 1, 1).and_then(|()| Ok(ProcOp::Whereis(name("whereis", &args[0])?))),
+        Op::Call => arity("call", args, 2, 3).and_then(|()| {
             let target = target("call", &args[0])?;
             let request = Data::from_message(&args[1], "call")?;
             let timeout_ms = timeout("call", args.get(2))?.unwrap_or(DEFAULT_CALL_TIMEOUT_MS);
             Ok(ProcOp::Call { target, request, timeout_ms })
         }),
-        "reply" => arity("reply", args, 2, 2).and_then(|()| {
+        Op::Reply => arity("reply", args, 2, 2).and_then(|()| {
             let (to, r) = call_message(&args[0])?;
             Ok(ProcOp::Reply { to, r, value: Data::from_message(&args[1], "reply")? })
         }),
-        _ => return None,
-    };
-    Some(r)
+    }
 }
 
 fn arity(name: &str, args: &[Value], min: usize, max: usize) -> Result<(), Value> {
@@ -177,6 +222,19 @@ mod tests {
         }
         let f = Value::Prim(vm::prims::lookup("+").unwrap());
         assert_eq!(msg(decode("process/send", &[Value::Pid(1), f]).unwrap()), "send: cannot send #<lambda +>");
+    }
+
+    #[test]
+    fn keywords_decode_like_names() {
+        for (op, name) in OP_NAMES {
+            assert_eq!(op_syms().iter().find(|(o, _)| *o == op).map(|(_, s)| s.name()), Some(name));
+        }
+        let args = [Value::Pid(4), Value::Int(1)];
+        match decode_keyword(Sym::new("process/send"), &args).unwrap().unwrap() {
+            ProcOp::Send(Target::Pid(4), Data::Int(1)) => {}
+            other => panic!("{other:?}"),
+        }
+        assert!(decode_keyword(Sym::new("kv/get"), &args).is_none());
     }
 
     #[test]
