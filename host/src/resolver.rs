@@ -116,6 +116,14 @@ const BLOCKING_OPS: &[&str] = &[
     "blob/put",
 ];
 
+/// True when an async driver serves `op` inline on the worker thread (see
+/// [`BLOCKING_OPS`]): every op but the writes and `sleep`. A driver may then
+/// answer it with [`Store::resolve`] and [`encode_result`] without waiting,
+/// as [`serve_store`] does.
+pub fn serves_inline(op: &str) -> bool {
+    op != "sleep" && !BLOCKING_OPS.contains(&op)
+}
+
 /// Serves a store op from an async driver (a request, a process, `sxc run`'s
 /// main program): inline for reads, on tokio's blocking pool for writes,
 /// `sleep` on a timer (a well-formed one; a bad argument gets the store's
@@ -127,7 +135,7 @@ pub async fn serve_store(store: &Arc<Store>, op: String, args: Vec<Data>) -> Res
             return Ok(Value::Nil);
         }
     }
-    let result = if !BLOCKING_OPS.contains(&op.as_str()) {
+    let result = if serves_inline(&op) {
         store.resolve(&op, args)
     } else {
         let store = store.clone();

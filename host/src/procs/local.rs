@@ -1,29 +1,35 @@
 //! One isolate's fibers and how their requests are served.
 //!
-//! Every fiber of an isolate — a request handler, `sxc run`'s main program,
-//! a spawned process — is driven by a tokio task on the isolate's thread
-//! (a `LocalSet`): resume the fiber until it suspends, serve what it
-//! performed, resume it with the answer. A process is such a task started by
-//! `spawn`. `receive` and `call` are suspensions like any `perform`: the task
-//! awaits its mailbox (with a timer for a timeout) while the other tasks of
-//! the isolate run; nothing is held while it waits, so a handler calling a
-//! service never blocks the service, the worker or the server (there is no
-//! runtime lock to hold). The isolate is borrowed only inside `resume`.
+//! A request handler is driven by a tokio task on the isolate's thread (a
+//! `LocalSet`): resume the fiber until it suspends, serve what it
+//! performed, resume it with the answer ([`Local::drive`]). Processes and
+//! `sxc run`'s main program run on the isolate's scheduler instead
+//! (`super::sched`), which serves their requests with the same
+//! [`Local::serve_now`] and hands a fiber that must wait on anything but
+//! its mailbox to a task of its own ([`Local::drive_from`]). `receive` and
+//! `call` are suspensions like any `perform`: the fiber waits for its
+//! mailbox (with a timer for a timeout) while the isolate's other fibers
+//! run; nothing is held while it waits, so a handler calling a service
+//! never blocks the service, the worker or the server (there is no runtime
+//! lock to hold). The isolate is borrowed only inside `resume`.
 //!
 //! Fairness between fibers: a fiber that only performs ops answered at once
-//! (`send`, `self`, …) gives the others a turn through tokio's cooperative
-//! budget; a fiber in a pure loop keeps the thread until it suspends (the
-//! interrupt mechanism's YIELD bit is what will preempt it).
+//! (`send`, `self`, …) gives the others a turn after [`QUICK_TURN`] of
+//! them; a fiber in a pure loop is preempted at a safepoint by the
+//! watchdog's YIELD after a time slice.
 
 use super::ops::{ProcOp, Target};
 use super::registry::{Entry, Kind, Proc, Registry, State, Stopped};
-use crate::resolver::{decode, serve_store, Decoded};
-use crate::serve::watchdog::Watchdog;
+use super::sched::{Done, Sched};
+use crate::resolver::{decode, encode_result, serve_store, Decoded};
+use crate::memory::MemoryBudget;
+use crate::serve::watchdog::{Watch, Watchdog};
 use crate::store::Store;
 use std::cell::{OnceCell, RefCell};
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 use vm::data::Data;
 use vm::error::err;
@@ -72,8 +78,12 @@ pub struct Local {
     /// Gives every fiber driven here time slices (YIELD after 10 ms of one
     /// `resume`), so a process in a pure loop does not starve the others.
     watchdog: RefCell<Option<Arc<Watchdog>>>,
-    /// The processes spawned here (pid, task), for [`Local::stop_processes`].
+    /// The processes of this isolate that run as tokio tasks (pid, task):
+    /// hosted ones that had to wait on something other than their mailbox
+    /// (`super::sched`), for [`Local::stop_processes`].
     processes: RefCell<Vec<(u64, tokio::task::AbortHandle)>>,
+    /// The run queue of hosted fibers (processes, `sxc run`'s main program).
+    pub(super) sched: Sched,
     /// Memory budget of each process driven here, in bytes (`sxc serve`:
     /// `--request-memory-mb`; `None` under `sxc run`, whose one budget
     /// covers the whole run).
@@ -110,8 +120,19 @@ impl FiberProc {
         }
     }
 
+    /// This fiber's pid, if it has one yet.
+    pub(super) fn pid(&self) -> Option<u64> {
+        self.proc.as_ref().map(|p| p.pid)
+    }
+
+    /// `receive`'s wait from the scheduler: the oldest message, or
+    /// [`Stopped`]; otherwise `waker` is woken by the next delivery or stop.
+    pub(super) fn poll_receive(&mut self, waker: &Waker) -> Poll<Result<Data, Stopped>> {
+        self.proc().poll_receive(&mut Context::from_waker(waker))
+    }
+
     /// True when this fiber is a process being stopped.
-    fn is_stopping(&self) -> bool {
+    pub(super) fn is_stopping(&self) -> bool {
         self.proc.as_ref().is_some_and(|p| p.is_stopping())
     }
 
@@ -132,10 +153,10 @@ impl Drop for FiberProc {
 /// How many requests a fiber may have answered at once in a row before its
 /// task gives the isolate's other tasks a turn (tokio's cooperative budget
 /// is 128 per poll).
-const QUICK_TURN: u32 = 128;
+pub(super) const QUICK_TURN: u32 = 128;
 
 /// What serving a request takes.
-enum Served {
+pub(super) enum Served {
     /// Answered at once.
     Now(Result<Value, Value>),
     /// Needs waiting.
@@ -143,7 +164,7 @@ enum Served {
 }
 
 /// A request that waits (on the store, a message or a reply).
-enum Wait {
+pub(super) enum Wait {
     Store(String, Vec<Data>),
     Receive(Option<u64>),
     Call { target: Target, request: Data, timeout_ms: u64 },
@@ -170,6 +191,7 @@ impl Local {
             worker,
             watchdog: RefCell::new(None),
             processes: RefCell::new(Vec::new()),
+            sched: Sched::default(),
             memory_limit: std::cell::Cell::new(None),
         })
     }
@@ -198,25 +220,54 @@ impl Local {
 
     /// Runs `fiber` to its end on this task, serving everything it performs.
     pub async fn drive(self: &Rc<Self>, fiber: &mut Fiber, me: &mut FiberProc) -> Result<Value, SxError> {
-        let watch = self.watchdog.borrow().as_ref().map(|w| w.watch(fiber.interrupt_handle(), no_deadline()));
-        let mut budget = self.memory_limit.get().map(|l| crate::memory::MemoryBudget::new(l, fiber.interrupt_handle()));
-        let mut input = Ok(Value::Nil);
-        // Requests answered at once since this task last gave way.
-        let mut quick = 0u32;
         if me.is_stopping() {
             // Stopped before it first ran: nothing to clean up.
             return Err(stopped_error());
         }
+        let (watch, budget) = self.limits(fiber);
+        self.drive_from(fiber, me, Ok(Value::Nil), watch, budget).await
+    }
+
+    /// The time slices and memory budget of a fiber driven here.
+    pub(super) fn limits(&self, fiber: &Fiber) -> (Option<Watch>, Option<MemoryBudget>) {
+        let watch = self.watchdog.borrow().as_ref().map(|w| w.watch(fiber.interrupt_handle(), no_deadline()));
+        let budget = self.memory_limit.get().map(|l| MemoryBudget::new(l, fiber.interrupt_handle()));
+        (watch, budget)
+    }
+
+    /// Resumes `fiber` once with `input`, inside its time slice and memory
+    /// budget; the isolate is borrowed only for this call.
+    pub(super) fn resume_once(
+        &self,
+        fiber: &mut Fiber,
+        input: Result<Value, Value>,
+        watch: &Option<Watch>,
+        budget: &mut Option<MemoryBudget>,
+    ) -> Step {
+        let resume = || match budget {
+            Some(b) => b.run(|| self.isolate.borrow_mut().resume(fiber, input)),
+            None => self.isolate.borrow_mut().resume(fiber, input),
+        };
+        match watch {
+            Some(w) => w.running(resume),
+            None => resume(),
+        }
+    }
+
+    /// [`Self::drive`] from a fiber that was suspended: resumes it with
+    /// `input` (the answer to what it performed) and drives it to its end.
+    pub(super) async fn drive_from(
+        self: &Rc<Self>,
+        fiber: &mut Fiber,
+        me: &mut FiberProc,
+        mut input: Result<Value, Value>,
+        watch: Option<Watch>,
+        mut budget: Option<MemoryBudget>,
+    ) -> Result<Value, SxError> {
+        // Requests answered at once since this task last gave way.
+        let mut quick = 0u32;
         loop {
-            let resume = || match &mut budget {
-                Some(b) => b.run(|| self.isolate.borrow_mut().resume(fiber, input)),
-                None => self.isolate.borrow_mut().resume(fiber, input),
-            };
-            let step = match &watch {
-                Some(w) => w.running(resume),
-                None => resume(),
-            };
-            match step {
+            match self.resume_once(fiber, input, &watch, &mut budget) {
                 Step::Done(v) => return Ok(v),
                 Step::Failed(e) => {
                     me.fail(&e.message);
@@ -306,11 +357,19 @@ impl Local {
     }
 
     /// Serves a request if that needs no waiting; otherwise says what to wait for.
-    fn serve_now(self: &Rc<Self>, request: &Value, me: &mut FiberProc) -> Served {
+    pub(super) fn serve_now(self: &Rc<Self>, request: &Value, me: &mut FiberProc) -> Served {
         // A suspended fiber is a safe point for cycle collection.
         crate::resolver::collect_cycles_if_due();
         let op = match decode(request) {
             Ok(Decoded::Process(op)) => op,
+            // Reads (and `time/now`, an unknown op's error) are answered on
+            // this thread at once, as `serve_store` would: no future.
+            Ok(Decoded::Store(op, args)) if crate::resolver::serves_inline(&op) => {
+                return Served::Now(match self.store.get() {
+                    Ok(store) => encode_result(store.resolve(&op, args)),
+                    Err(e) => Err(e),
+                })
+            }
             Ok(Decoded::Store(op, args)) => return Served::Wait(Wait::Store(op, args)),
             Err(e) => return Served::Now(Err(e)),
         };
@@ -346,7 +405,7 @@ impl Local {
     /// Serves a request that waits: storage IO, `receive` on an empty
     /// mailbox, `call`. A process being stopped stops waiting ([`Stopped`]);
     /// storage IO only when `stoppable` (the fiber's cleanup may write).
-    async fn wait(&self, w: Wait, me: &mut FiberProc, stoppable: bool) -> Result<Result<Value, Value>, Stopped> {
+    pub(super) async fn wait(&self, w: Wait, me: &mut FiberProc, stoppable: bool) -> Result<Result<Value, Value>, Stopped> {
         match w {
             Wait::Store(op, args) => {
                 let store = match self.store.get() {
@@ -370,29 +429,22 @@ impl Local {
         }
     }
 
-    /// Starts `thunk` as a new process on this isolate; returns its pid.
-    /// An uncaught error is logged with its backtrace (a stopped process
-    /// only at debug level: stopping is not a failure).
+    /// Starts `thunk` as a new process on this isolate's scheduler
+    /// (`super::sched`); returns its pid. An uncaught error is logged with
+    /// its backtrace (a stopped process only at debug level: stopping is
+    /// not a failure).
     pub fn spawn(self: &Rc<Self>, thunk: Value) -> u64 {
         let mut me = self.fiber_proc(Kind::Process);
         let pid = me.proc().pid;
-        let local = self.clone();
-        let task = tokio::task::spawn_local(async move {
-            let mut fiber = Fiber::new_call(thunk, Vec::new());
-            if let Err(e) = local.drive(&mut fiber, &mut me).await {
-                let trace = e.backtrace.join("\n");
-                if me.is_stopping() {
-                    tracing::debug!(pid, error = %e.message, "process #<pid {pid}> stopped");
-                } else {
-                    tracing::error!(pid, error = %e.message, backtrace = %trace, "process #<pid {pid}> failed");
-                }
-            }
-            // `me` drops here: the process ends, its names are freed.
-        });
+        self.host(Fiber::new_call(thunk, Vec::new()), me, Done::Process);
+        pid
+    }
+
+    /// Remembers the task of process `pid` (for [`Self::stop_processes`]).
+    pub(super) fn track(&self, pid: u64, task: tokio::task::AbortHandle) {
         let mut tasks = self.processes.borrow_mut();
         tasks.retain(|(_, t)| !t.is_finished());
-        tasks.push((pid, task.abort_handle()));
-        pid
+        tasks.push((pid, task));
     }
 
     /// Stops every process spawned on this isolate that is still running
@@ -410,20 +462,30 @@ impl Local {
     /// Either way its names are freed and calls waiting on it raise. Must
     /// run on the isolate's thread, inside its `LocalSet`.
     pub async fn stop_processes(&self) {
-        let tasks: Vec<_> = self.processes.borrow_mut().drain(..).collect();
-        for (pid, _) in &tasks {
+        let mut pids: Vec<u64> = self.processes.borrow().iter().map(|(p, _)| *p).collect();
+        pids.extend(self.sched.process_pids());
+        for pid in &pids {
             if let Some(p) = self.registry.get(*pid) {
                 p.stop();
             }
         }
+        // A process is alive until its fiber's pid side drops (its end).
+        let alive = |pids: &[u64]| pids.iter().any(|p| self.registry.get(*p).is_some());
         let deadline = tokio::time::Instant::now() + STOP_GRACE;
-        while !tasks.iter().all(|(_, t)| t.is_finished()) && tokio::time::Instant::now() < deadline {
+        while alive(&pids) && tokio::time::Instant::now() < deadline {
             tokio::time::sleep(Duration::from_millis(1)).await;
         }
+        // Stragglers: hosted ones are dropped here, tasks at their next poll.
+        self.sched.kill(&pids);
+        let tasks: Vec<_> = {
+            let mut all = self.processes.borrow_mut();
+            let (stopped, others) = all.drain(..).partition(|(p, _)| pids.contains(p));
+            *all = others;
+            stopped
+        };
         for (_, t) in &tasks {
             t.abort();
         }
-        // An aborted task is dropped when the scheduler next polls it.
         for _ in 0..1000 {
             if tasks.iter().all(|(_, t)| t.is_finished()) {
                 break;
@@ -525,7 +587,7 @@ impl Local {
 pub const STOP_GRACE: Duration = crate::serve::watchdog::GRACE;
 
 /// The error of a process stopped before it could raise it in its fiber.
-fn stopped_error() -> SxError {
+pub(super) fn stopped_error() -> SxError {
     let message = vm::interrupt::message(vm::interrupt::STOP).unwrap_or("process stopped").to_string();
     SxError { value: err(message.clone()), message, backtrace: Vec::new() }
 }

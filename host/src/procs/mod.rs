@@ -7,15 +7,18 @@
 //! - [`ops`]: decoding of the `process/*` requests the prelude's `spawn`,
 //!   `send`, `receive`, … perform (reached through [`crate::resolver::decode`],
 //!   the one resolution path).
-//! - [`local`]: one isolate's driver — every fiber (request, main program,
-//!   process) is a tokio task on the isolate's thread that resumes the fiber
-//!   and serves what it performs; `receive`/`call` wait without holding
-//!   anything.
+//! - [`local`]: one isolate's driver — resumes a fiber and serves what it
+//!   performs; a request is a tokio task on the isolate's thread driven by
+//!   it; `receive`/`call` wait without holding anything.
+//! - [`sched`]: the isolate's run queue — processes (and `sxc run`'s main
+//!   program) are fibers switched by one scheduler task; a message between
+//!   two of them costs no tokio task switch.
 //! - [`run_main`]: `sxc run`'s (and the conformance runner's) entry.
 
 mod local;
 mod ops;
 mod registry;
+mod sched;
 
 pub use local::{FiberProc, Local, StoreSlot};
 pub use ops::{ProcOp, Target, DEFAULT_CALL_TIMEOUT_MS};
@@ -42,7 +45,7 @@ pub fn decode_keyword(k: vm::value::Sym, args: &[Value]) -> Option<Result<ProcOp
 /// running are stopped ([`Local::stop_processes`]: `process stopped` is
 /// raised in each, cleanup runs, then stragglers are dropped; see
 /// docs/language-decisions.md, "Processes").
-pub fn run_main(isolate: Isolate, mut fiber: Fiber, store: StoreSlot) -> Result<Value, SxError> {
+pub fn run_main(isolate: Isolate, fiber: Fiber, store: StoreSlot) -> Result<Value, SxError> {
     let rt = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
         Ok(rt) => rt,
         Err(e) => {
@@ -57,18 +60,14 @@ pub fn run_main(isolate: Isolate, mut fiber: Fiber, store: StoreSlot) -> Result<
         local.set_watchdog(std::sync::Arc::new(w));
     }
     let tasks = tokio::task::LocalSet::new();
-    // The program runs as a task of the set like its processes (not as the
-    // set's own future): a message between it and a process then wakes a
-    // task in the set's queue instead of the runtime's parked thread.
-    let main = {
-        let local = local.clone();
-        tasks.spawn_local(async move {
-            let mut me = local.fiber_proc(Kind::Main);
-            let r = local.drive(&mut fiber, &mut me).await;
-            (r, fiber)
-        })
-    };
-    let result = tasks.block_on(&rt, main);
+    // The program is a fiber of the isolate's scheduler like its processes
+    // (`sched`): a message between it and a process switches fibers in the
+    // scheduler's loop, not tokio tasks.
+    let result = tasks.block_on(&rt, async {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        local.host(fiber, local.fiber_proc(Kind::Main), sched::Done::Main(tx));
+        rx.await
+    });
     tasks.block_on(&rt, async move { local.stop_processes().await });
     // Whatever is left (a process spawned by a cleanup) is dropped with the set.
     drop(tasks);
