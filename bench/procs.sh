@@ -9,19 +9,21 @@
 #
 # SXC=/path/to/sxc uses that binary instead of building target/release/sxc.
 # Each program times itself (start-up excluded: it prints `ms N` after its
-# result); the script checks the result, takes the median of N runs
-# (default 3) and prints the times and the ratio sxc/erlang (below 1: sxc is
-# faster).
+# result); the script checks the result and runs sxc and Erlang alternately,
+# N times each (default 5), so both see the same machine load. It prints the
+# fastest run of each (min of N: on a shared machine the slower runs measure
+# the other jobs), the spread (min–max) and the ratio of the minimums
+# sxc/erlang (below 1: sxc is faster).
 set -u
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 root="$(cd "$here/.." && pwd)"
-runs=3
+runs=5
 install=0
 while [ $# -gt 0 ]; do
   case "$1" in
     --install-peers) install=1 ;;
-    --runs) shift; runs="${1:-3}" ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    --runs) shift; runs="${1:-5}" ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) echo "unknown option: $1" >&2; exit 2 ;;
   esac
   shift
@@ -36,27 +38,30 @@ if [ -z "${SXC:-}" ]; then
 fi
 declare -A EXPECT=([pingpong]=200000 [ring]=1000 [spawn]=100000)
 fail=0
-median() { sort -n | awk '{a[NR]=$1} END {print a[int((NR+1)/2)]}'; }
-# run NAME CMD...: prints the median ms, or FAIL.
-run() {
+# once NAME CMD...: runs CMD, checks its result, prints its `ms`.
+once() {
   local name="$1"; shift
-  local times=()
-  for _ in $(seq "$runs"); do
-    local out
-    out="$("$@" 2>&1)"
-    if [ "$(echo "$out" | head -1)" != "${EXPECT[$name]}" ]; then
-      echo "FAIL: $* printed: $out" >&2; echo FAIL; return 1
-    fi
-    times+=("$(echo "$out" | awk '$1=="ms" {print $2}')")
-  done
-  printf '%s\n' "${times[@]}" | median
+  local out
+  out="$("$@" 2>&1)"
+  if [ "$(echo "$out" | head -1)" != "${EXPECT[$name]}" ]; then
+    echo "FAIL: $* printed: $out" >&2; return 1
+  fi
+  echo "$out" | awk '$1=="ms" {print $2}'
 }
+# minmax: reads numbers, prints "MIN MAX".
+minmax() { sort -n | awk 'NR==1 {lo=$1} {hi=$1} END {print lo, hi}'; }
 tmp="$(mktemp -d)"; trap 'rm -rf "$tmp"' EXIT
-printf '| workload | sxc ms | erlang ms | sxc/erlang |\n|---|---:|---:|---:|\n'
+printf '| workload | sxc ms (min) | sxc spread | erlang ms (min) | erlang spread | sxc/erlang |\n|---|---:|---:|---:|---:|---:|\n'
 for w in pingpong ring spawn; do
-  s="$(run "$w" "$SXC" run --data "$tmp/data" "$here/procs/$w.sx")" || fail=1
-  e="$(run "$w" escript "$here/procs/procs.erl" "$w")" || fail=1
-  ratio="$(awk -v s="$s" -v e="$e" 'BEGIN { if (s+0 > 0 && e+0 > 0) printf "%.2f", s/e; else print "-" }')"
-  printf '| %s | %s | %s | %s |\n' "$w" "$s" "$e" "$ratio"
+  st=(); et=(); ok=1
+  for _ in $(seq "$runs"); do
+    t="$(once "$w" "$SXC" run --data "$tmp/data" "$here/procs/$w.sx")" && st+=("$t") || ok=0
+    t="$(once "$w" escript "$here/procs/procs.erl" "$w")" && et+=("$t") || ok=0
+  done
+  if [ "$ok" = 0 ]; then fail=1; printf '| %s | FAIL | | | | |\n' "$w"; continue; fi
+  read -r smin smax <<<"$(printf '%s\n' "${st[@]}" | minmax)"
+  read -r emin emax <<<"$(printf '%s\n' "${et[@]}" | minmax)"
+  ratio="$(awk -v s="$smin" -v e="$emin" 'BEGIN { if (s+0 > 0 && e+0 > 0) printf "%.2f", s/e; else print "-" }')"
+  printf '| %s | %s | %s–%s | %s | %s–%s | %s |\n' "$w" "$smin" "$smin" "$smax" "$emin" "$emin" "$emax" "$ratio"
 done
 exit "$fail"
