@@ -22,20 +22,50 @@
 //!
 //! Wake-ups come from any thread (a process on another isolate sends), so
 //! the ready queue is a mutex-guarded deque; the scheduler task parks on it
-//! with its tokio waker only when it is empty.
+//! with its tokio waker only when it is empty. A wake-up on the scheduler's
+//! own thread while it runs a fiber (a message between two fibers of the
+//! isolate, the usual case) skips the lock: it goes to a thread-local list
+//! ([`WOKEN`]) that the scheduler moves to its queue after the fiber's turn.
 
 use super::local::{stopped_error, FiberProc, Local, QUICK_TURN};
 use super::registry::Stopped;
 use crate::memory::MemoryBudget;
 use crate::serve::watchdog::Watch;
 use std::cell::{Cell, RefCell};
-use std::collections::{HashMap, VecDeque};
+use rustc_hash::FxHashMap;
+use std::collections::VecDeque;
 use std::rc::Rc;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll, Wake, Waker};
 use vm::fiber::Fiber;
 use vm::isolate::{SxError, Step};
 use vm::Value;
+
+thread_local! {
+    /// The address of the ready queue whose scheduler is running a fiber on
+    /// this thread (0: none). Only compared, never dereferenced.
+    static RUNNING: Cell<usize> = const { Cell::new(0) };
+    /// Slot ids of that scheduler woken on this thread while it runs a
+    /// fiber; it takes them after the fiber's turn.
+    static WOKEN: RefCell<VecDeque<u64>> = const { RefCell::new(VecDeque::new()) };
+}
+
+/// Marks `ready`'s scheduler as running a fiber on this thread until dropped
+/// (also when the fiber's turn unwinds).
+struct Running;
+
+impl Running {
+    fn enter(ready: &Arc<ReadyQueue>) -> Running {
+        RUNNING.with(|r| r.set(Arc::as_ptr(ready) as usize));
+        Running
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        RUNNING.with(|r| r.set(0));
+    }
+}
 
 /// Fiber switches after which the scheduler task lets the isolate's other
 /// tokio tasks run.
@@ -106,7 +136,18 @@ impl ReadyQueue {
         }
     }
 
-    /// Moves every queued id to `into`; pending (keeping the waker) when none.
+    /// Queues slot `id`: without the lock when woken on this thread while
+    /// this queue's scheduler runs a fiber (see [`WOKEN`]).
+    fn wake(self: &Arc<Self>, id: u64) {
+        if RUNNING.with(|r| r.get()) == Arc::as_ptr(self) as usize {
+            WOKEN.with(|w| w.borrow_mut().push_back(id));
+        } else {
+            self.push(id);
+        }
+    }
+
+    /// Moves every queued id to the back of `into`; pending (keeping the
+    /// waker) when none.
     fn poll_take(&self, cx: &mut Context<'_>, into: &mut VecDeque<u64>) -> Poll<()> {
         let mut q = self.lock();
         if q.ids.is_empty() {
@@ -116,8 +157,14 @@ impl ReadyQueue {
             }
             return Poll::Pending;
         }
-        std::mem::swap(&mut q.ids, into);
+        into.append(&mut q.ids);
         Poll::Ready(())
+    }
+
+    /// Moves every queued id to the back of `into` (wake-ups from other
+    /// threads, taken between turns so that a busy isolate still sees them).
+    fn take_now(&self, into: &mut VecDeque<u64>) {
+        into.append(&mut self.lock().ids);
     }
 }
 
@@ -129,11 +176,11 @@ struct SlotWake {
 
 impl Wake for SlotWake {
     fn wake(self: Arc<Self>) {
-        self.ready.push(self.id);
+        self.ready.wake(self.id);
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        self.ready.push(self.id);
+        self.ready.wake(self.id);
     }
 }
 
@@ -143,7 +190,7 @@ impl Wake for SlotWake {
 pub(super) struct Sched {
     ready: Arc<ReadyQueue>,
     /// Fibers not running right now (ready or parked), by slot id.
-    slots: RefCell<HashMap<u64, Box<Slot>>>,
+    slots: RefCell<FxHashMap<u64, Box<Slot>>>,
     next_id: Cell<u64>,
     /// True once the scheduler task was started on this isolate.
     started: Cell<bool>,
@@ -189,7 +236,7 @@ impl Local {
         let (watch, budget) = self.limits(&fiber);
         let slot = Slot { fiber, me, input: Ok(Value::Nil), next: Next::Start, waker, watch, budget, done };
         sched.slots.borrow_mut().insert(id, Box::new(slot));
-        sched.ready.push(id);
+        sched.ready.wake(id);
         if !sched.started.replace(true) {
             let local = self.clone();
             tokio::task::spawn_local(async move { local.schedule().await });
@@ -211,13 +258,18 @@ impl Local {
                 std::future::poll_fn(|cx| self.sched.ready.poll_take(cx, &mut todo)).await;
             }
             while let Some(id) = todo.pop_front() {
-                let preempted = self.run_slot(id);
+                let preempted = {
+                    let _running = Running::enter(&self.sched.ready);
+                    self.run_slot(id)
+                };
+                WOKEN.with(|w| todo.append(&mut w.borrow_mut()));
                 switches += 1;
                 // A preempted fiber used a whole time slice: the isolate's
                 // other tasks (requests, timers, a waiting main) run now.
                 if preempted || switches >= SCHED_TURN {
                     switches = 0;
                     tokio::task::yield_now().await;
+                    self.sched.ready.take_now(&mut todo);
                 }
             }
         }
@@ -314,7 +366,7 @@ impl Local {
         slot.next = next;
         slot.input = input;
         self.sched.slots.borrow_mut().insert(id, slot);
-        self.sched.ready.push(id);
+        self.sched.ready.wake(id);
     }
 
     /// Moves a fiber that must wait on something other than its mailbox to
