@@ -4,92 +4,136 @@
 //! Why in the allocator: every SX value (list, dict, string, closure, the
 //! fiber's own frames and registers) is a heap block, so the only complete
 //! and cheap count is the allocator's. The `sxc` binary's global allocator
-//! (`host/src/alloc.rs`) calls [`note_alloc`] / [`note_free`] with every
-//! block's size: a thread-local net byte count (no atomics; each isolate
-//! runs on one thread). While a fiber runs under a [`MemoryBudget`]
-//! ([`MemoryBudget::run`] around each `resume`), the thread also holds a
-//! *trip point*: the first allocation that takes the count past it sets the
-//! fiber's `MEMORY` interrupt bit (out of line, no allocation), and the
-//! fiber raises `memory limit exceeded` at its next safepoint
-//! (`vm::interrupt`). The poll on the interpreter's hot path is unchanged.
+//! (`host/src/alloc.rs`) calls [`charge`] / [`note_free`] with every
+//! block's size: a thread-local countdown of the bytes the running fiber may
+//! still allocate (no atomics; each isolate runs on one thread). While a
+//! fiber runs under a [`MemoryBudget`] ([`MemoryBudget::run`] around each
+//! `resume`) the countdown starts at the fiber's remaining room; the first
+//! allocation that takes it below zero sets the fiber's `MEMORY` interrupt
+//! bit (out of line, no allocation), and the fiber raises `memory limit
+//! exceeded` at its next safepoint (`vm::interrupt`). The poll on the
+//! interpreter's hot path is unchanged.
+//!
+//! Cost: one subtract on thread-local memory and a sign test per
+//! allocation, one add per free (the allocator's fast paths stay frameless
+//! tail calls into mimalloc: `host/src/alloc.rs`). Counting is exact, per
+//! block; it is not coarsened into chunks, so the limit's accuracy is the
+//! block size. Measured cost: `bench/checks.sh`, figures in bench/README.md.
 //!
 //! What counts: the net bytes (allocated minus freed) while the fiber runs,
 //! summed over its resumes. Memory another fiber frees in between is not
-//! subtracted from this one. After the first trip the trip point moves up by
-//! a quarter of the budget, room for the error's handlers (`dynamic-wind`
-//! after-thunks); a handler that keeps allocating past it trips again, which
-//! kills the fiber (`vm::interrupt`, second terminating bit). One primitive
-//! call is not interrupted, so a single huge allocation (a 1 GB string) is
-//! seen only after it was made.
+//! subtracted from this one. After the first trip the countdown gets a
+//! quarter of the budget more, room for the error's handlers
+//! (`dynamic-wind` after-thunks); a handler that keeps allocating past it
+//! trips again, which kills the fiber (`vm::interrupt`, second terminating
+//! bit). One primitive call is not interrupted, so a single huge allocation
+//! (a 1 GB string) is seen only after it was made.
 //!
 //! Outside the `sxc` binary (unit tests, other embedders using the system
-//! allocator) nothing calls [`note_alloc`], and budgets never trip.
+//! allocator) nothing calls [`charge`], and budgets never trip.
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU32, Ordering};
 use vm::interrupt::{InterruptHandle, MEMORY};
 
+/// Countdown value while no budget is armed: far from zero in both
+/// directions, so that unbalanced allocations and frees (blocks freed on
+/// another thread than the one that made them) never reach zero in a
+/// process's life (2^62 bytes either way).
+const UNARMED: isize = 1 << 62;
+
 /// The thread's accounting state (one thread-local, no destructor: safe to
 /// touch from inside the global allocator at any time in a thread's life).
 struct Account {
-    /// Net bytes allocated by this thread since it started (may go negative:
-    /// blocks freed here may have been allocated elsewhere).
-    bytes: Cell<isize>,
-    /// When `bytes` exceeds this, [`tripped`] runs (`isize::MAX`: no budget).
-    trip: Cell<isize>,
+    /// Bytes the thread may still allocate (net) before [`tripped`] runs.
+    /// Starts at [`UNARMED`]; [`MemoryBudget::run`] sets it to the fiber's
+    /// room and restores the unarmed value (moved by the run's net
+    /// allocation) afterwards.
+    left: Cell<isize>,
     /// The running fiber's interrupt word (null when no budget is armed).
     word: Cell<*const AtomicU32>,
-    /// Bytes added to the trip point after a trip (room for cleanup).
+    /// Bytes added to the countdown after a trip (room for cleanup).
     slack: Cell<isize>,
+    /// Slack added by trips during the current run (not usage).
+    granted: Cell<isize>,
 }
 
 thread_local! {
     static ACCOUNT: Account = const {
         Account {
-            bytes: Cell::new(0),
-            trip: Cell::new(isize::MAX),
+            left: Cell::new(UNARMED),
             word: Cell::new(std::ptr::null()),
             slack: Cell::new(0),
+            granted: Cell::new(0),
         }
     };
 }
 
-/// Records an allocation of `size` bytes on this thread (called by the
-/// global allocator; must not allocate).
+/// Records an allocation of `size` bytes on this thread and returns true
+/// when it took the countdown below zero: the caller must then call
+/// [`over_budget`] (out of line, so the allocator's fast path makes no call
+/// that returns to it). Must not allocate.
+#[inline(always)]
+#[must_use]
+pub fn charge(size: usize) -> bool {
+    #[cfg(feature = "bench-no-checks")]
+    {
+        let _ = size;
+        false
+    }
+    #[cfg(not(feature = "bench-no-checks"))]
+    ACCOUNT.with(|a| {
+        let n = a.left.get().wrapping_sub(size as isize);
+        a.left.set(n);
+        n < 0
+    })
+}
+
+/// Records an allocation of `size` bytes (a [`charge`] followed, when it
+/// says so, by [`over_budget`]): for the allocator's cold paths.
 #[inline]
 pub fn note_alloc(size: usize) {
-    ACCOUNT.with(|a| {
-        let n = a.bytes.get().wrapping_add(size as isize);
-        a.bytes.set(n);
-        if n > a.trip.get() {
-            tripped(a);
-        }
-    });
+    if charge(size) {
+        over_budget();
+    }
 }
 
 /// Records that `size` bytes were freed on this thread (called by the global allocator).
-#[inline]
+#[inline(always)]
 pub fn note_free(size: usize) {
-    ACCOUNT.with(|a| a.bytes.set(a.bytes.get().wrapping_sub(size as isize)));
+    #[cfg(feature = "bench-no-checks")]
+    let _ = size;
+    #[cfg(not(feature = "bench-no-checks"))]
+    ACCOUNT.with(|a| a.left.set(a.left.get().wrapping_add(size as isize)));
 }
 
-/// The budget was passed: interrupt the fiber and move the trip point up by
-/// the slack (so this runs once per slack's worth of allocation).
+/// The countdown went below zero: interrupt the fiber and restart the
+/// countdown at the slack (so this runs once per slack's worth of
+/// allocation). Unarmed, the
+/// countdown is reset to [`UNARMED`] (not reachable in practice).
 #[cold]
 #[inline(never)]
-fn tripped(a: &Account) {
-    let w = a.word.get();
-    if !w.is_null() {
+pub fn over_budget() {
+    ACCOUNT.with(|a| {
+        let w = a.word.get();
+        if w.is_null() {
+            a.left.set(UNARMED);
+            return;
+        }
         // SAFETY: `word` is set only by `MemoryBudget::run`, which keeps the
         // handle (and so the word) alive until it clears the pointer.
         unsafe { &*w }.fetch_or(MEMORY, Ordering::Release);
-    }
-    a.trip.set(a.bytes.get().saturating_add(a.slack.get()));
+        let add = a.slack.get().saturating_sub(a.left.get());
+        a.left.set(a.slack.get());
+        a.granted.set(a.granted.get().saturating_add(add));
+    })
 }
 
-/// The net bytes allocated by this thread so far (for tests and diagnostics).
-pub fn thread_bytes() -> isize {
-    ACCOUNT.with(|a| a.bytes.get())
+/// True when the countdown is below zero (the last [`charge`] said so and
+/// [`over_budget`] has not run since): for the allocator's shared slow path.
+#[inline]
+pub fn left_is_negative() -> bool {
+    ACCOUNT.with(|a| a.left.get() < 0)
 }
 
 /// One fiber's memory budget: a limit in bytes and what the fiber has used
@@ -118,20 +162,22 @@ impl MemoryBudget {
     /// (an inner budget would disarm the outer one).
     pub fn run<R>(&mut self, f: impl FnOnce() -> R) -> R {
         let slack = self.limit / 4;
-        let start = ACCOUNT.with(|a| {
-            let start = a.bytes.get();
-            // Once tripped, the fiber is unwinding: it may use the slack.
-            let room = self.limit - self.used + if self.tripped { slack } else { 0 };
-            a.trip.set(start.saturating_add(room.max(0)));
+        // Once tripped, the fiber is unwinding: it may use the slack.
+        let room = (self.limit - self.used + if self.tripped { slack } else { 0 }).max(0);
+        let saved = ACCOUNT.with(|a| {
+            let saved = a.left.get();
+            a.left.set(room);
             a.slack.set(slack);
+            a.granted.set(0);
             a.word.set(self.handle.word());
-            start
+            saved
         });
         let r = f();
         ACCOUNT.with(|a| {
-            let end = a.bytes.get();
-            self.used += end.wrapping_sub(start);
-            a.trip.set(isize::MAX);
+            // Net bytes of this run (the slack trips added is not usage).
+            let net = room.wrapping_add(a.granted.get()).wrapping_sub(a.left.get());
+            self.used += net;
+            a.left.set(saved.wrapping_sub(net));
             a.word.set(std::ptr::null());
         });
         if self.used > self.limit {
