@@ -12,7 +12,7 @@
 #   2. wall and user time, min of R runs, the two binaries interleaved, on
 #      the wall-time inputs (the bench inputs, tak and datalog-tc smaller).
 #
-#   bash bench/checks.sh [--runs R] [--no-build] [--no-wall] [--only a,b]
+#   bash bench/checks.sh [--runs R] [--no-build] [--no-wall] [--no-instructions] [--only a,b]
 #
 # Binaries go to target/checks/sxc-{checks,nochecks} (CARGO_TARGET_DIR is
 # honoured). Each callgrind run takes well under a minute.
@@ -22,12 +22,14 @@ root="$(cd "$here/.." && pwd)"
 runs=5
 build=1
 wall=1
+instr=1
 only=""
 while [ $# -gt 0 ]; do
   case "$1" in
     --runs) shift; runs="$1" ;;
     --no-build) build=0 ;;
     --no-wall) wall=0 ;;
+    --no-instructions) instr=0 ;;
     --only) shift; only="$1" ;;
     -h|--help) sed -n '2,19p' "$0"; exit 0 ;;
     *) echo "unknown option: $1" >&2; exit 2 ;;
@@ -45,10 +47,11 @@ if [ "$build" = 1 ]; then
   # Leave the normal binary in target/release for the other scripts.
   cp "$bins/sxc-checks" "$target/release/sxc"
 fi
-command -v valgrind >/dev/null || { echo "valgrind is needed (apt-get install valgrind)" >&2; exit 1; }
-exec python3 - "$bins" "$here/sx" "$runs" "$wall" "$only" <<'PY'
+[ "$instr" = 0 ] || command -v valgrind >/dev/null || { echo "valgrind is needed (apt-get install valgrind)" >&2; exit 1; }
+exec python3 - "$bins" "$here/sx" "$runs" "$wall" "$only" "$instr" <<'PY'
 import os, re, subprocess, sys, tempfile, time
 bins, folder, runs, wall, only = sys.argv[1], sys.argv[2], int(sys.argv[3]), sys.argv[4] == "1", sys.argv[5]
+instr = sys.argv[6] == "1"
 builds = {"checks": os.path.join(bins, "sxc-checks"), "nochecks": os.path.join(bins, "sxc-nochecks")}
 # workload -> (callgrind input edits, wall-time input edits); each edit is
 # (text in the bench program, replacement) and must match.
@@ -87,11 +90,12 @@ def callgrind(binary, path):
         sys.exit(f"FAILURE: {binary} {path}: exit {p.returncode}\n{p.stderr[-800:]}")
     return int(m.group(1).replace(",", "")), p.stdout
 
-print("## Instruction counts (callgrind, reduced inputs, start-up subtracted)\n")
-print("| workload | no checks | checks | cost |")
-print("|---|---:|---:|---:|")
 counts = {}
-for name in names:
+if instr:
+    print("## Instruction counts (callgrind, reduced inputs, start-up subtracted)\n")
+    print("| workload | no checks | checks | cost |")
+    print("|---|---:|---:|---:|")
+for name in names if instr else []:
     path = program(name, SIZES[name][0], "small")
     (a, oa), (b, ob) = callgrind(builds["nochecks"], path), callgrind(builds["checks"], path)
     if oa != ob:
@@ -125,5 +129,5 @@ if wall:
                 t, u = timed(binary, path)
                 best[k] = (min(best[k][0], t), min(best[k][1], u))
         (wa, ua), (wb, ub) = best["nochecks"], best["checks"]
-        print(f"| {name} | {wa:.3f} s | {wb:.3f} s | {wb / wa:.3f} | {ua:.3f} s | {ub:.3f} s | {ub / max(ua, 1e-9):.3f} |", flush=True)
+        print(f"| {name} | {wa:.3f} s | {wb:.3f} s | {wb / wa:.3f} | {ua:.3f} s | {ub:.3f} s | {(f"{ub / ua:.3f}" if ua > 0 else "—")} |", flush=True)
 PY

@@ -1080,9 +1080,14 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
 
     // ----- terminators and edges -------------------------------------------
 
-    /// Copies `args` into `target`'s parameters (all in their homes).
+    /// Copies `args` into `target`'s parameters (all in their homes). A
+    /// value whose last use is this terminator (`JitMap::dies_at_term`)
+    /// moves at its last read instead of being cloned, as the bytecode's
+    /// `take` does: a collection threaded through a loop stays unshared, so
+    /// functional updates of it run in place (issue #11).
     fn edge(&self, target: Block, args: &[ir::Value]) -> R<()> {
         let params = &self.f.block(target).params;
+        let dying: Vec<u16> = self.map.dies_at_term[self.cur.index()].iter().filter_map(|v| self.home(*v)).collect();
         let mut boxed: Vec<(u16, u16)> = Vec::new();
         let mut typed: Vec<(u16, ir::Value)> = Vec::new();
         for (p, a) in params.iter().zip(args) {
@@ -1110,11 +1115,17 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
             match ready {
                 Some(i) => {
                     let (d, s) = boxed.remove(i);
-                    self.copy(d, s)?;
+                    let last_read = !boxed.iter().any(|&(_, s2)| s2 == s);
+                    if last_read && (s == self.map.tmp || dying.contains(&s)) {
+                        self.take(d, s)?;
+                    } else {
+                        self.copy(d, s)?;
+                    }
                 }
                 None => {
+                    // (`d0` is overwritten by its own move: its value moves.)
                     let d0 = boxed[0].0;
-                    self.copy(self.map.tmp, d0)?;
+                    self.take(self.map.tmp, d0)?;
                     for m in boxed.iter_mut() {
                         if m.1 == d0 {
                             m.1 = self.map.tmp;
@@ -1135,6 +1146,15 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
     fn params_in_arg_registers(&self) -> bool {
         let params = &self.f.block(Block(0)).params;
         !self.f.has_rest && params.iter().enumerate().all(|(i, p)| self.home(*p).is_none_or(|r| r as usize == i) || self.map.uses[p.index()] == 0)
+    }
+
+    /// `r[d] = r[s]` moving the value: `r[s]` is left nil (a heap value's
+    /// reference changes owner; no count changes).
+    fn take(&self, d: u16, s: u16) -> R<()> {
+        let (t, pay) = self.load_pair(s)?;
+        self.store_tagged(d, t, pay)?;
+        self.b.build_store(self.reg_ptr(s)?, self.i8c(TAG_NIL)).map_err(e)?;
+        Ok(())
     }
 
     /// `r[d] = r[s]`: immediates inline, heap values cloned by the runtime.

@@ -132,6 +132,9 @@ struct FnCompiler<'a> {
     /// (from the register allocator's liveness).
     dies_at_inst: Vec<Vec<ir::Value>>,
     dies_at_term: Vec<Vec<ir::Value>>,
+    /// A copy of `dies_at_term` for the LLVM tier's map (the original is
+    /// consumed block by block).
+    jit_dies_at_term: Vec<Vec<ir::Value>>,
     /// Values at their last use in the instruction or terminator being compiled.
     dying: Vec<ir::Value>,
     global_names: Vec<(u32, Rc<str>)>,
@@ -198,6 +201,7 @@ impl<'a> FnCompiler<'a> {
             arg_pool: Vec::new(),
             arg_dies: Vec::new(),
             dies_at_inst,
+            jit_dies_at_term: dies_at_term.clone(),
             dies_at_term,
             dying: Vec::new(),
             global_names: Vec::new(),
@@ -343,6 +347,7 @@ impl<'a> FnCompiler<'a> {
             inst_pc: std::mem::take(&mut self.inst_pc),
             term_pc: std::mem::take(&mut self.term_pc),
             uses: self.uses.clone(),
+            dies_at_term: std::mem::take(&mut self.jit_dies_at_term),
             self_loop: self.looping.as_ref().map(|l| (l.self_value, self.loop_header)),
             ops: self.code.iter().map(crate::jit::sites::classify).collect(),
             call_sites: crate::jit::sites::call_sites(&self.code),

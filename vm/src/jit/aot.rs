@@ -32,7 +32,7 @@ pub fn jobs(root: &Rc<Proto>) -> Vec<CompileJob> {
 /// valid for the other.
 pub fn fingerprint(map: &JitMap) -> u64 {
     let text = format!(
-        "{}\n{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{}/{}",
+        "{}\n{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{:?}{}/{}",
         map.ir,
         map.reg_of,
         map.has_reg,
@@ -42,6 +42,7 @@ pub fn fingerprint(map: &JitMap) -> u64 {
         map.inst_pc,
         map.term_pc,
         map.uses,
+        map.dies_at_term,
         map.self_loop,
         map.ops,
         map.call_sites,

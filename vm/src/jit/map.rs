@@ -41,6 +41,11 @@ pub struct JitMap {
     pub term_pc: Vec<u32>,
     /// Per IR value: how many instructions and terminators use it.
     pub uses: Vec<u32>,
+    /// Per block: the values whose last use is its terminator (dead in
+    /// every successor; the register allocator's `dies_at_term`). An edge
+    /// copy of such a value moves it, as the bytecode's `take` does, so an
+    /// unshared collection stays unshared along loop edges (issue #11).
+    pub dies_at_term: Vec<Vec<ir::Value>>,
     /// A function whose self tail calls are a loop: the `SelfRef` value they
     /// call and the pc of the loop header (just after the entry prologue).
     pub self_loop: Option<(ir::Value, u32)>,

@@ -23,7 +23,7 @@
 
 use crate::bytecode::{Cmp, Op, Proto, ProtoRef};
 use crate::fiber::{Fiber, Frame};
-use crate::interp::fast::{copy_into, fast_set, write_frame};
+use crate::interp::fast::{copy_into, fast_set, fast_take, write_frame};
 use crate::interp::{rt, Env};
 use crate::value::{Closure, Value};
 use smallvec::SmallVec;
@@ -531,10 +531,20 @@ unsafe fn push(ctx: *mut JitCtx, base: u64, pc: u32) -> usize {
     // SAFETY: `Proto::validate` checked the argument range against the pool.
     let argv = unsafe { p.args_unchecked(args, n) };
     let regs = f.regs.as_mut_ptr();
+    // SAFETY: as for `argv`.
+    let dies = unsafe { p.arg_dies_unchecked(args, n) };
     for (i, &r) in argv.iter().enumerate() {
         // SAFETY: both indices are below `need <= regs.len()`, in distinct
         // windows (the new one starts past the caller's registers).
-        unsafe { copy_into(&mut *regs.add(new_base + i), &*regs.add(base + r as usize)) };
+        unsafe {
+            if dies[i] {
+                // The argument's last use (`Proto::arg_dies`): moved, as the
+                // interpreter passes it, so the callee may own it.
+                *regs.add(new_base + i) = fast_take(&mut *regs.add(base + r as usize));
+            } else {
+                copy_into(&mut *regs.add(new_base + i), &*regs.add(base + r as usize));
+            }
+        }
     }
     let calls = &c.proto.profile.calls;
     calls.set(calls.get() + 1);
@@ -589,7 +599,14 @@ pub unsafe extern "C" fn sx_rt_tail_call(ctx: *mut JitCtx, base: u64, pc: u32, a
     let regs = unsafe { p.args_unchecked(args, n) };
     // The arguments are read before any is written (they may overlap the
     // parameters); up to 8 on the stack.
-    let argv: SmallVec<[Value; 8]> = regs.iter().map(|&r| f.regs[base + r as usize].clone()).collect();
+    // Dying arguments move (`Proto::arg_dies`), as in the interpreter.
+    // SAFETY: as for `regs`.
+    let dies = unsafe { p.arg_dies_unchecked(args, n) };
+    let argv: SmallVec<[Value; 8]> = regs
+        .iter()
+        .zip(dies)
+        .map(|(&r, &d)| if d { fast_take(&mut f.regs[base + r as usize]) } else { f.regs[base + r as usize].clone() })
+        .collect();
     for (i, v) in argv.into_iter().enumerate() {
         fast_set(&mut f.regs[base + i], v);
     }
