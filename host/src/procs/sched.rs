@@ -417,3 +417,51 @@ impl Local {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    /// Counts its wake-ups.
+    struct Count(AtomicUsize);
+
+    impl Wake for Count {
+        fn wake(self: Arc<Self>) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    #[test]
+    fn a_wake_from_another_thread_queues_and_wakes_the_parked_scheduler() {
+        let ready = Arc::new(ReadyQueue::default());
+        let count = Arc::new(Count(AtomicUsize::new(0)));
+        let waker = Waker::from(count.clone());
+        let mut todo = VecDeque::new();
+        assert!(ready.poll_take(&mut Context::from_waker(&waker), &mut todo).is_pending());
+        let r = ready.clone();
+        std::thread::spawn(move || r.wake(7)).join().unwrap();
+        assert_eq!(count.0.load(Ordering::SeqCst), 1);
+        assert!(ready.poll_take(&mut Context::from_waker(&waker), &mut todo).is_ready());
+        assert_eq!(todo, [7]);
+    }
+
+    #[test]
+    fn a_wake_on_the_running_schedulers_thread_skips_the_queue() {
+        let ready = Arc::new(ReadyQueue::default());
+        let other = Arc::new(ReadyQueue::default());
+        {
+            let _running = Running::enter(&ready);
+            ready.wake(1);
+            other.wake(2); // another isolate's queue: locked path
+            ready.wake(3);
+        }
+        assert_eq!(WOKEN.with(|w| std::mem::take(&mut *w.borrow_mut())), [1, 3]);
+        assert_eq!(RUNNING.with(|r| r.get()), 0);
+        ready.wake(4); // not running any more: locked path
+        let (mut mine, mut theirs) = (VecDeque::new(), VecDeque::new());
+        ready.take_now(&mut mine);
+        other.take_now(&mut theirs);
+        assert_eq!((mine, theirs), (VecDeque::from([4]), VecDeque::from([2])));
+    }
+}
