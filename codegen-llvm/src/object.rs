@@ -34,13 +34,17 @@ pub struct TargetInfo {
     pub features: String,
 }
 
-/// This host's target: what [`emit_many`] compiles for and what loaded code must match.
+/// This host's target: what [`emit_many`] compiles for and what loaded code
+/// must match. Asked of LLVM once per process (reading the CPU's features
+/// takes LLVM a few hundred microseconds, and a bundle start asks twice).
 pub fn host_target() -> TargetInfo {
-    TargetInfo {
+    static HOST: std::sync::OnceLock<TargetInfo> = std::sync::OnceLock::new();
+    HOST.get_or_init(|| TargetInfo {
         triple: TargetMachine::get_default_triple().as_str().to_string_lossy().into_owned(),
         cpu: TargetMachine::get_host_cpu_name().to_string(),
         features: TargetMachine::get_host_cpu_features().to_string(),
-    }
+    })
+    .clone()
 }
 
 /// The features (`+name`) of `needed` (an LLVM feature string) that `have`

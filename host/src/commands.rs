@@ -36,6 +36,7 @@ pub fn dispatch(cli: Cli) -> i32 {
             } else {
                 jit.install();
             }
+            crate::startup::mark("jit installed");
             let mut cfg = ServeConfig::new(app);
             cfg.addr = addr;
             if let Some(n) = workers {

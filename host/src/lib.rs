@@ -10,5 +10,6 @@ pub mod memory;
 pub mod procs;
 pub mod resolver;
 pub mod serve;
+pub mod startup;
 pub mod store;
 pub mod testing;

@@ -106,6 +106,7 @@ pub fn compile(path: &Path, text: &str) -> Result<Compiled, (SourceMap, Diagnost
 /// build of sxc).
 pub fn instantiate(bundle: &Bundle, ctx: Ctx) -> Result<(Isolate, Fiber, Rc<Proto>), String> {
     let mut iso = Isolate::new(ctx);
+    crate::startup::mark("prelude compiled");
     let mut ids = std::collections::HashMap::new();
     for s in &bundle.sources {
         ids.insert(s.build_id, iso.source_map_mut().add(s.name.clone(), s.text.clone()));
@@ -114,6 +115,7 @@ pub fn instantiate(bundle: &Bundle, ctx: Ctx) -> Result<(Isolate, Fiber, Rc<Prot
     let prelude = (0..iso.source_map().len() as u32).map(FileId).find(|&id| iso.source_map().file(id).name == PRELUDE_FILE).unwrap_or_default();
     let mut m = ir::parse_module(&bundle.ir).map_err(|e| format!("its IR does not read: {e}"))?;
     apply_spans(&mut m, &bundle.spans, &|f| ids.get(&f).copied().unwrap_or(prelude))?;
+    crate::startup::mark("IR parsed");
     let fiber = iso.load_module(&m);
     let root = iso.modules().last().expect("a module was just loaded").clone();
     Ok((iso, fiber, root))

@@ -66,6 +66,7 @@ impl App {
         local.set_memory_limit(spec.memory_limit);
         // The top level may spawn processes: they live on as tasks of this worker.
         let mut me = local.fiber_proc(Kind::Main);
+        crate::startup::mark("top level");
         let handler = local.drive(&mut fiber, &mut me).await.map_err(|e| {
             let mut text = format!("error: {}", e.message);
             for line in &e.backtrace {
@@ -214,16 +215,24 @@ impl App {
 fn compile(spec: &AppSpec) -> Result<(Isolate, vm::fiber::Fiber), ServeError> {
     if let Some(served) = &spec.bundle {
         // A bundle: bytecode from its IR, its machine code installed.
+        crate::startup::mark("instantiate");
         let (isolate, fiber, root) = crate::build::program::instantiate(&served.bundle, Ctx::stdio())
             .map_err(|e| ServeError::Load(format!("{}: {e}", spec.file.display())))?;
+        crate::startup::mark("instantiated");
         let native = crate::build::native::install(&served.bundle, &root);
+        crate::startup::mark("native code installed");
         crate::build::native::report(&spec.file, &native);
         return Ok((isolate, fiber));
     }
+    crate::startup::mark("compile");
     let mut isolate = Isolate::new(Ctx::stdio());
+    crate::startup::mark("prelude compiled");
     let source = app_source(&spec.source);
     match isolate.compile_path(&spec.file, &source) {
-        Ok(f) => Ok((isolate, f)),
+        Ok(f) => {
+            crate::startup::mark("app compiled");
+            Ok((isolate, f))
+        }
         Err(d) => {
             let text = crate::diagnostics::render(isolate.source_map(), &d, false);
             Err(ServeError::Load(text.trim_end().to_string()))

@@ -136,7 +136,9 @@ impl Signals {
 /// Reads the app, opens the store, binds the socket, loads the app in every
 /// worker and lets them accept.
 pub(crate) fn start(cfg: ServeConfig) -> Result<RunningServer, ServeError> {
+    crate::startup::mark("serve start");
     let bundle = crate::build::Served::open_if_bundle(&cfg.app, cfg.dev)?;
+    crate::startup::mark("bundle opened");
     let file = if bundle.is_some() { cfg.app.clone() } else { app_file(&cfg.app) };
     let source = match bundle {
         Some(_) => String::new(),
@@ -145,6 +147,7 @@ pub(crate) fn start(cfg: ServeConfig) -> Result<RunningServer, ServeError> {
     let store = Store::open(&cfg.data_dir)
         .map_err(|e| ServeError::Store { path: cfg.data_dir.clone(), error: e.to_string() })?;
     let store = Arc::new(store);
+    crate::startup::mark("store opened");
     let listener = bind(cfg.addr).map_err(|error| ServeError::Bind { addr: cfg.addr, error })?;
     let addr = listener.local_addr().map_err(|error| ServeError::Bind { addr: cfg.addr, error })?;
     let static_files = match &bundle {
@@ -320,6 +323,7 @@ impl Worker {
             let body = format!("500 Internal Server Error\n\nthe changed code does not load; the previous code keeps serving:\n\n{text}\n");
             return to_hyper(Response::text(500, body), false).map(Either::Left);
         }
+        crate::startup::mark("request");
         let resp = match &app.static_files {
             // `/static/...` is answered from the app's `static/` folder, before the handler.
             Some(files) if StaticFiles::claims(req.uri().path()) => files.serve(&req).await,
@@ -328,6 +332,7 @@ impl Worker {
                 to_hyper(resp, close).map(Either::Left)
             }
         };
+        crate::startup::mark("response");
         if let Some((started, method, path)) = access {
             let ms = started.elapsed().as_secs_f64() * 1000.0;
             tracing::info!(target: "sxc::access", %method, %path, status = resp.status().as_u16(), ms = format!("{ms:.1}"), "request");

@@ -188,6 +188,7 @@ fn worker_main(
             return;
         }
     };
+    crate::startup::mark("worker runtime");
     let workers = cfg.workers.max(1);
     let local = tokio::task::LocalSet::new();
     // The app loads inside the worker's task set: processes its top level
@@ -195,6 +196,7 @@ fn worker_main(
     local.block_on(&rt, async move {
         match App::load(&spec, store, id).await {
             Ok(app) => {
+                crate::startup::mark("app loaded");
                 tracing::debug!(worker = id, "app loaded");
                 let _ = ready.send(Ok(app.files.clone()));
                 super::http::run_worker(Rc::new(app), cfg, listener, stop, reload, id).await;

@@ -30,7 +30,7 @@ pub(crate) struct Allocation {
 
 /// Program positions in block layout order: each block's start, then each
 /// instruction, then its terminator. Live intervals are measured in them.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug, Default, Hash)]
 pub struct Positions {
     /// Per block: its start position.
     pub block_start: Vec<u32>,

@@ -71,7 +71,7 @@ impl JitMap {
 }
 
 /// A call instruction's operands the code generator needs.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub struct CallSite {
     /// The register receiving the result.
     pub dst: u16,
@@ -79,7 +79,7 @@ pub struct CallSite {
 }
 
 /// Where a call's callee is read from.
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Callee {
     Reg(u16),
     Global(u32),

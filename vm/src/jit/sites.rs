@@ -10,7 +10,7 @@ use crate::interp::rt;
 
 /// Kinds of bytecode instruction the runtime can run for an IR instruction
 /// (`sx_rt_prim`, `sx_rt_op`) or call from compiled code (`sx_rt_call`).
-#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum SiteOp {
     /// A call of builtin `id` with the IR instruction's arguments in order
     /// (`prim`, `prim.own`, and the interpreter's specialised forms `first`,
