@@ -30,9 +30,14 @@ enum Dump {
     Asm,
 }
 
-/// The LLVM backend: one ORC session for the process.
+/// The LLVM backend: one ORC session for the process, created when first
+/// needed (the first compile, or the first bundle's objects): creating an
+/// LLJIT session and its target machine takes about a millisecond that a
+/// start from source with nothing hot, or a bundle start that links its
+/// objects on another thread (`host::build::native::preload`), should not
+/// wait for.
 pub struct LlvmBackend {
-    jit: orc::Jit,
+    jit: std::sync::OnceLock<Result<orc::Jit, String>>,
     next: AtomicUsize,
     /// Write `/tmp/perf-PID.map` lines for compiled functions (`SXC_PERF_MAP=1`).
     perf_map: bool,
@@ -61,11 +66,18 @@ thread_local! {
 }
 
 impl LlvmBackend {
-    /// A backend with the runtime functions of `vm::jit::runtime` registered.
+    /// A backend for this host (its session is created on first use).
+    /// Errors: LLVM has no code generator for this machine.
     pub fn new() -> Result<LlvmBackend, String> {
         Target::initialize_native(&InitializationConfig::default()).map_err(|e| e.to_string())?;
-        let jit = orc::Jit::new(&vm::jit::runtime::symbols()).map_err(|e| e.to_string())?;
-        Ok(LlvmBackend { jit, next: AtomicUsize::new(0), perf_map: std::env::var("SXC_PERF_MAP").is_ok_and(|v| v == "1") })
+        Ok(LlvmBackend { jit: std::sync::OnceLock::new(), next: AtomicUsize::new(0), perf_map: std::env::var("SXC_PERF_MAP").is_ok_and(|v| v == "1") })
+    }
+
+    /// The process's session, with the runtime functions of
+    /// `vm::jit::runtime` defined in it (created by the first caller; the
+    /// others wait for it). Errors: the session could not be created.
+    fn jit(&self) -> Result<&orc::Jit, String> {
+        self.jit.get_or_init(|| orc::Jit::new(&vm::jit::runtime::symbols()).map_err(|e| e.to_string())).as_ref().map_err(|e| e.clone())
     }
 
     /// The LLVM IR of `job`'s function (optimised when `optimise`), for `sxc inspect`.
@@ -106,8 +118,9 @@ impl Backend for LlvmBackend {
         let symbol = format!("sx_fn_{n}");
         let obj = object::emit_buffer(job, &symbol)?;
         let size = obj.get_size();
-        self.jit.add_object(obj).map_err(|e| e.to_string())?;
-        let entry = self.jit.lookup(&symbol).map_err(|e| e.to_string())?;
+        let jit = self.jit()?;
+        jit.add_object(obj).map_err(|e| e.to_string())?;
+        let entry = jit.lookup(&symbol).map_err(|e| e.to_string())?;
         if self.perf_map {
             use std::io::Write;
             let path = format!("/tmp/perf-{}.map", std::process::id());

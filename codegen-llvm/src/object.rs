@@ -34,13 +34,18 @@ pub struct TargetInfo {
     pub features: String,
 }
 
+/// This host's target triple (cheap: no CPU probing, unlike [`host_target`]).
+pub fn host_triple() -> String {
+    TargetMachine::get_default_triple().as_str().to_string_lossy().into_owned()
+}
+
 /// This host's target: what [`emit_many`] compiles for and what loaded code
 /// must match. Asked of LLVM once per process (reading the CPU's features
 /// takes LLVM a few hundred microseconds, and a bundle start asks twice).
 pub fn host_target() -> TargetInfo {
     static HOST: std::sync::OnceLock<TargetInfo> = std::sync::OnceLock::new();
     HOST.get_or_init(|| TargetInfo {
-        triple: TargetMachine::get_default_triple().as_str().to_string_lossy().into_owned(),
+        triple: host_triple(),
         cpu: TargetMachine::get_host_cpu_name().to_string(),
         features: TargetMachine::get_host_cpu_features().to_string(),
     })
@@ -160,11 +165,12 @@ impl LlvmBackend {
     /// them); returns their entry addresses in order. Symbols must be unique
     /// in the process. Objects added before an error stay in the session (unused).
     pub fn load(&self, objects: &[&[u8]], symbols: &[&str]) -> Result<Vec<usize>, String> {
+        let jit = self.jit()?;
         for (i, bytes) in objects.iter().enumerate() {
             let buf = MemoryBuffer::create_from_memory_range_copy(bytes, &format!("object{i}"));
-            self.jit.add_object(buf).map_err(|e| format!("object {i}: {e}"))?;
+            jit.add_object(buf).map_err(|e| format!("object {i}: {e}"))?;
         }
-        symbols.iter().map(|s| self.jit.lookup(s).map_err(|e| e.to_string())).collect()
+        symbols.iter().map(|s| jit.lookup(s).map_err(|e| e.to_string())).collect()
     }
 }
 

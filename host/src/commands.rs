@@ -131,6 +131,7 @@ pub fn run_bundle(path: &Path, data_dir: &Path, memory_mb: Option<usize>, jit_st
         }
     };
     if bundle.manifest.kind == crate::build::Kind::App {
+        // Served: `serve` opens it again (and preloads its objects).
         let mut cfg = ServeConfig::new(path.to_path_buf());
         cfg.data_dir = data_dir.to_path_buf();
         if let Some(mb) = memory_mb {
@@ -138,14 +139,15 @@ pub fn run_bundle(path: &Path, data_dir: &Path, memory_mb: Option<usize>, jit_st
         }
         return serve(cfg);
     }
-    let (isolate, fiber, root) = match crate::build::program::instantiate(&bundle, Ctx::stdio()) {
+    crate::build::native::preload(&bundle);
+    let (isolate, fiber, _) = match crate::build::program::instantiate(&bundle, Ctx::stdio()) {
         Ok(x) => x,
         Err(e) => {
             eprintln!("error: {}: {e}", path.display());
             return 1;
         }
     };
-    let native = crate::build::native::install(&bundle, &root);
+    let native = crate::build::native::install(&bundle, isolate.modules());
     crate::build::native::report(path, &native);
     run_compiled(isolate, fiber, data_dir, memory_mb, jit_stats)
 }

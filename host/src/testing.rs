@@ -37,14 +37,18 @@ pub fn run_case_file(path: &Path, source: &str) -> CaseOutcome {
 }
 
 /// [`run_case_file`] through a bundle, as `sxc build` then `sxc run` of
-/// the bundle would run it: every function compiled to object code, the
+/// the bundle would run it: every function of the program compiled to
+/// object code (the prelude's runs from the bundle's bytecode: see
+/// [`crate::build::Objects::ProgramOnly`]), the
 /// bundle encoded and decoded, its bytecode rebuilt from its IR and its
 /// objects loaded (the JIT must be on: `SXC_JIT=tiered` or `eager`). Errors:
 /// a function without object code, or object code not installed.
 pub fn run_case_bundle(path: &Path, source: &str) -> Result<CaseOutcome, String> {
-    use crate::build::{native, program, Bundle, Kind, MakeError};
+    use crate::build::{native, program, Bundle, Kind, MakeError, Objects};
     crate::jit::install_from_env();
-    let bundle = match crate::build::make_bundle_of(path, source, Kind::Script, 1, false, None) {
+    // The prelude's object code is the same in every case's bundle: it is
+    // compiled once per bundle test (tests/bundles.rs), not ~1,000 times here.
+    let bundle = match crate::build::make_bundle_with(path, source, Kind::Script, 1, false, None, Objects::ProgramOnly) {
         Ok(b) => b,
         Err(MakeError::Compile(e)) => {
             let (map, d) = *e;
@@ -57,14 +61,14 @@ pub fn run_case_bundle(path: &Path, source: &str) -> Result<CaseOutcome, String>
         }
         Err(MakeError::Other(e)) => return Err(e),
     };
-    if let Some(f) = bundle.functions.iter().find(|f| f.object.is_none()) {
+    if let Some(f) = bundle.program_functions().iter().find(|f| f.object.is_none()) {
         return Err(format!("function {} has no object code", f.name));
     }
     let bundle = Bundle::decode(path, &bundle.encode()).map_err(|e| e.to_string())?;
     let out = SharedBuf::default();
-    let (isolate, fiber, root) = program::instantiate(&bundle, Ctx::with_output(Box::new(out.clone()), Box::new(std::io::sink())))?;
-    match native::install(&bundle, &root) {
-        native::Native::Installed(i) if i.native == bundle.functions.len() => {}
+    let (isolate, fiber, _) = program::instantiate(&bundle, Ctx::with_output(Box::new(out.clone()), Box::new(std::io::sink())))?;
+    match native::install(&bundle, isolate.modules()) {
+        native::Native::Installed(i) if i.native == bundle.program_functions().len() => {}
         other => return Err(format!("the bundle's object code was not installed: {other:?}")),
     }
     Ok(finish(isolate, fiber, out))

@@ -60,10 +60,16 @@ fn a_built_bundle_runs_from_machine_code() {
     let err = text(&o.stderr);
     assert_eq!(tier_of(&err, "fib"), "compiled", "{err}");
     assert_eq!(tier_of(&err, "<toplevel>"), "compiled", "{err}");
+    // The prelude comes from the bundle too, with its object code.
+    assert_eq!(tier_of(&err, "map"), "compiled", "{err}");
     // Every function of the program has object code, and inspect says so.
     let o = sxc(&["inspect", "fib.sxb"], dir.path());
     let out = text(&o.stdout);
     assert!(out.contains("functions = 2 (2 with object code"), "{out}");
+    let prelude = out.lines().find_map(|l| l.strip_prefix("prelude-functions = ")).expect("a prelude-functions line");
+    let (n, rest) = prelude.split_once(" (").unwrap();
+    assert!(n.parse::<usize>().unwrap() > 10 && rest.starts_with(&format!("{n} with object code")), "{out}");
+    assert!(out.contains("source = ") && out.contains(" <prelude>\n"), "the prelude's text is in the bundle: {out}");
     assert!(out.contains("kind = script") && out.contains("native = yes"), "{out}");
     // `--jit off` runs the bundle's bytecode.
     let o = sxc(&["run", "--jit", "off", "--jit-stats", "fib.sxb"], dir.path());
@@ -141,13 +147,39 @@ fn damaged_bundles_are_refused_each_with_its_own_message() {
     v[8..12].copy_from_slice(&7u32.to_le_bytes());
     let (code, _, err) = run_bytes(d, &v, &[]);
     assert_eq!(code, Some(1));
-    assert!(err.contains("x.sxb is bundle format version 7; this sxc reads version 1"), "{err}");
+    let this = host::build::format::FORMAT_VERSION;
+    assert!(err.contains(&format!("x.sxb is bundle format version 7; this sxc reads version {this}")), "{err}");
+    // A bundle of the previous format (no prelude inside) is refused the same way.
+    v[8..12].copy_from_slice(&(this - 1).to_le_bytes());
+    let (code, _, err) = run_bytes(d, &v, &[]);
+    assert_eq!(code, Some(1));
+    assert!(err.contains(&format!("x.sxb is bundle format version {}; this sxc reads version {this}", this - 1)), "{err}");
     // Another target triple (a well-formed bundle otherwise).
     let mut b = Bundle::decode(Path::new("x.sxb"), &good).unwrap();
     b.manifest.target = "riscv64gc-unknown-linux-gnu".into();
     let (code, _, err) = run_bytes(d, &b.encode(), &[]);
     assert_eq!(code, Some(1));
     assert!(err.contains("x.sxb was built for riscv64gc-unknown-linux-gnu; this machine is"), "{err}");
+    // A prelude whose IR does not read, a span naming a source file the
+    // bundle lacks, module function counts that disagree (checksums
+    // recomputed: well-formed containers with bad contents).
+    let good_b = Bundle::decode(Path::new("x.sxb"), &good).unwrap();
+    let mut b = good_b.clone();
+    b.modules[0].ir = "fn broken(".into();
+    let (code, _, err) = run_bytes(d, &b.encode(), &[]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("x.sxb: its IR does not read"), "{err}");
+    let mut b = good_b.clone();
+    b.modules[0].spans[0].0 = 99;
+    let (code, _, err) = run_bytes(d, &b.encode(), &[]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("its spans refer to source file 99, which it does not hold"), "{err}");
+    let mut b = good_b.clone();
+    b.modules[0].functions += 1;
+    b.modules[1].functions -= 1;
+    let (code, _, err) = run_bytes(d, &b.encode(), &[]);
+    assert_eq!(code, Some(1), "{err}");
+    assert!(err.contains("functions here"), "{err}");
     // Not a bundle at all (run treats it as source; inspect too) and an
     // empty file: never a crash.
     for bytes in [&b"SXBUND"[..], &b""[..]] {

@@ -97,15 +97,33 @@ impl Isolate {
     /// supported (the macro isolate itself has none of its own).
     pub(crate) fn with_prelude(ctx: Ctx) -> Isolate {
         let mut iso = Isolate::bare(ctx);
-        let prelude = iso.sources.add(PRELUDE_FILE, PRELUDE);
-        let mut fiber = match iso.compile_with(prelude, &mut NoMacros) {
-            Ok(f) => f,
-            Err(d) => panic!("prelude does not compile: {} at {}", d.message, iso.sources.describe(d.span)),
-        };
-        if let Err(e) = iso.run(&mut fiber, &mut NoIo) {
+        let m = iso.compile_prelude();
+        if let Err(e) = iso.run_prelude(&m) {
             panic!("prelude failed: {e}");
         }
         iso
+    }
+
+    /// The prelude's optimised IR: its text added to this isolate's source
+    /// map as [`PRELUDE_FILE`], read, lowered and optimised, not yet run. For
+    /// an isolate made by [`Isolate::bare`]; [`Isolate::run_prelude`] runs it
+    /// (`sxc build` puts it in a bundle, whose start then only runs it).
+    /// Panics if the prelude does not compile (a bug of this build).
+    pub fn compile_prelude(&mut self) -> ir::Module {
+        let prelude = self.sources.add(PRELUDE_FILE, PRELUDE);
+        match frontend::compile_to_ast(&mut self.sources, prelude, &mut NoMacros) {
+            Ok((_, program)) => self.lower(&program),
+            Err(d) => panic!("prelude does not compile: {} at {}", d.message, self.sources.describe(d.span)),
+        }
+    }
+
+    /// Compiles the prelude module `m` (from [`Isolate::compile_prelude`],
+    /// here or in the process that built a bundle) to bytecode and runs its
+    /// top level, which defines the prelude's globals. Errors: its top level
+    /// raised (a prelude of another build that does not fit this runtime).
+    pub fn run_prelude(&mut self, m: &ir::Module) -> Result<(), SxError> {
+        let mut fiber = self.load_module(m);
+        self.run(&mut fiber, &mut NoIo).map(|_| ())
     }
 
     /// An isolate with the primitives bound as globals but no prelude (tests of hand-built IR).

@@ -1,11 +1,15 @@
-//! The contents of a bundle (format version 1) and their encoding into the
-//! container of [`super::format`]: the manifest, the program's source texts
-//! (for backtraces and error positions), its optimised IR as text with a
-//! span table beside it, the functions' object code (a few functions per
-//! object), and the app's static files.
+//! The contents of a bundle (format version 2) and their encoding into the
+//! container of [`super::format`]: the manifest, the source texts (for
+//! backtraces and error positions; the prelude's too), the optimised IR of
+//! the prelude and of the program as text with a span table beside each,
+//! the functions' object code (a few functions per object), and the app's
+//! static files. The prelude travels in the bundle so that a start from a
+//! bundle reads, expands and lowers nothing (format 1 compiled the prelude
+//! from source at every start, and had no object code for it).
 //!
 //! Sections, in order: `MANI` (manifest, `key = value` lines), `SRCS`,
-//! `IRTX`, `SPAN`, `FUNC`, `OBJS`, `STAT`.
+//! `IRTX` (per module: IR text, function count), `SPAN` (per module),
+//! `FUNC`, `OBJS`, `STAT`.
 
 use super::format::{self, BundleError, Reader, Writer};
 use std::path::Path;
@@ -133,17 +137,28 @@ pub struct Function {
     pub code_size: u64,
 }
 
+/// One compiled module of a bundle: the prelude's or the program's.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ModuleIr {
+    /// The optimised IR module as printed by `ir::print`.
+    pub ir: String,
+    /// Spans of the IR (`super::program::collect_spans` order).
+    pub spans: Vec<SpanRec>,
+    /// How many functions (protos, in walk order) its bytecode has: its
+    /// share of [`Bundle::functions`].
+    pub functions: u32,
+}
+
 /// A decoded bundle.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Bundle {
     pub manifest: Manifest,
-    /// Every file of the build's source map except the prelude.
+    /// Every file of the build's source map, the prelude (`<prelude>`) first.
     pub sources: Vec<Source>,
-    /// The optimised IR module as printed by `ir::print`.
-    pub ir: String,
-    /// Spans of the IR (`super::spans` order).
-    pub spans: Vec<SpanRec>,
-    /// Functions in `Proto::walk` order of the module's bytecode.
+    /// The modules, in load order: the prelude, then the program (last).
+    pub modules: Vec<ModuleIr>,
+    /// Functions of every module, module after module, each module's in
+    /// `Proto::walk` order of its bytecode.
     pub functions: Vec<Function>,
     /// Relocatable objects (each defines several functions' entries).
     pub objects: Vec<Vec<u8>>,
@@ -152,6 +167,16 @@ pub struct Bundle {
 }
 
 impl Bundle {
+    /// The program's module (the last; the prelude's come before it).
+    pub fn program(&self) -> &ModuleIr {
+        self.modules.last().expect("a decoded bundle has at least one module")
+    }
+
+    /// The program's functions (the last module's share of [`Bundle::functions`]).
+    pub fn program_functions(&self) -> &[Function] {
+        &self.functions[self.functions.len() - self.program().functions as usize..]
+    }
+
     /// The bundle file's bytes.
     pub fn encode(&self) -> Vec<u8> {
         let mut w = Writer::default();
@@ -164,13 +189,21 @@ impl Bundle {
                 w.str(&s.text);
             }
         });
-        w.section(b"IRTX", |w| w.str(&self.ir));
+        w.section(b"IRTX", |w| {
+            w.u32(self.modules.len() as u32);
+            for m in &self.modules {
+                w.str(&m.ir);
+                w.u32(m.functions);
+            }
+        });
         w.section(b"SPAN", |w| {
-            w.u32(self.spans.len() as u32);
-            for &(f, lo, hi) in &self.spans {
-                w.u32(f);
-                w.u32(lo);
-                w.u32(hi);
+            for m in &self.modules {
+                w.u32(m.spans.len() as u32);
+                for &(f, lo, hi) in &m.spans {
+                    w.u32(f);
+                    w.u32(lo);
+                    w.u32(hi);
+                }
             }
         });
         w.section(b"FUNC", |w| {
@@ -204,7 +237,7 @@ impl Bundle {
     pub fn open(path: &Path) -> Result<Bundle, BundleError> {
         let file = std::fs::read(path).map_err(|error| BundleError::Io { path: path.display().to_string(), error })?;
         let b = Bundle::decode(path, &file)?;
-        let here = codegen_llvm::object::host_target().triple;
+        let here = codegen_llvm::object::host_triple();
         if b.manifest.target != here {
             return Err(BundleError::Target { path: path.display().to_string(), built: b.manifest.target, here });
         }
@@ -223,12 +256,21 @@ impl Bundle {
         for _ in 0..n {
             sources.push(Source { build_id: s.u32("source id")?, name: s.str("source name")?, text: s.str("source text")? });
         }
-        let ir = r.section(b"IRTX")?.str("IR")?;
-        let mut s = r.section(b"SPAN")?;
-        let n = s.u32("span count")?;
-        let mut spans = Vec::new();
+        let mut s = r.section(b"IRTX")?;
+        let n = s.u32("module count")?;
+        if n == 0 {
+            return Err(r.error("it has no module"));
+        }
+        let mut modules = Vec::new();
         for _ in 0..n {
-            spans.push((s.u32("span")?, s.u32("span")?, s.u32("span")?));
+            modules.push(ModuleIr { ir: s.str("IR")?, spans: Vec::new(), functions: s.u32("module function count")? });
+        }
+        let mut s = r.section(b"SPAN")?;
+        for m in &mut modules {
+            let n = s.u32("span count")?;
+            for _ in 0..n {
+                m.spans.push((s.u32("span")?, s.u32("span")?, s.u32("span")?));
+            }
         }
         let mut s = r.section(b"FUNC")?;
         let n = s.u32("function count")?;
@@ -248,6 +290,9 @@ impl Bundle {
         for _ in 0..n {
             objects.push(s.bytes("object")?.to_vec());
         }
+        if modules.iter().map(|m| m.functions as usize).sum::<usize>() != functions.len() {
+            return Err(r.error(format!("its modules have other function counts than its {} functions", functions.len())));
+        }
         if let Some(f) = functions.iter().find(|f| f.object.is_some_and(|i| i as usize >= objects.len())) {
             return Err(r.error(format!("function {} refers to a missing object", f.name)));
         }
@@ -257,6 +302,6 @@ impl Bundle {
         for _ in 0..n {
             statics.push((s.str("static path")?, s.bytes("static file")?.to_vec()));
         }
-        Ok(Bundle { manifest, sources, ir, spans, functions, objects, statics })
+        Ok(Bundle { manifest, sources, modules, functions, objects, statics })
     }
 }

@@ -17,7 +17,8 @@ use std::path::Path;
 pub const MAGIC: &[u8; 8] = b"SXBUNDLE";
 
 /// The payload format this sxc writes and reads.
-pub const FORMAT_VERSION: u32 = 1;
+/// Version 2: the prelude's IR and object code are in the bundle.
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Header size: magic, version (u32), payload length (u64), SHA-256.
 pub const HEADER_LEN: usize = 8 + 4 + 8 + 32;

@@ -14,11 +14,20 @@ pub fn render(bundle: &Bundle, stage: Option<StageArg>, func: Option<&str>) -> R
     match stage {
         None => {
             out.push_str(&bundle.manifest.to_text());
-            let with = bundle.functions.iter().filter(|f| f.object.is_some()).count();
-            let code: u64 = bundle.functions.iter().map(|f| f.code_size).sum();
+            let program = bundle.program_functions();
+            let prelude = &bundle.functions[..bundle.functions.len() - program.len()];
+            let with = program.iter().filter(|f| f.object.is_some()).count();
+            let code: u64 = program.iter().map(|f| f.code_size).sum();
             let objects: usize = bundle.objects.iter().map(Vec::len).sum();
             let statics: usize = bundle.statics.iter().map(|(_, b)| b.len()).sum();
-            let _ = writeln!(out, "functions = {} ({} with object code, {} bytes of machine code)", bundle.functions.len(), with, code);
+            let _ = writeln!(out, "functions = {} ({} with object code, {} bytes of machine code)", program.len(), with, code);
+            let _ = writeln!(
+                out,
+                "prelude-functions = {} ({} with object code, {} bytes of machine code)",
+                prelude.len(),
+                prelude.iter().filter(|f| f.object.is_some()).count(),
+                prelude.iter().map(|f| f.code_size).sum::<u64>()
+            );
             let _ = writeln!(out, "objects = {} ({} bytes)", bundle.objects.len(), objects);
             let _ = writeln!(out, "static-files = {} ({} bytes)", bundle.statics.len(), statics);
             if let Some(reason) = native::unusable_reason(bundle) {
@@ -42,9 +51,9 @@ pub fn render(bundle: &Bundle, stage: Option<StageArg>, func: Option<&str>) -> R
             }
         }
         Some(StageArg::IrOpt) => match func {
-            None => out.push_str(&bundle.ir),
+            None => out.push_str(&bundle.program().ir),
             Some(f) => {
-                let m = ir::parse_module(&bundle.ir).map_err(|e| format!("the bundle's IR does not read: {e}"))?;
+                let m = ir::parse_module(&bundle.program().ir).map_err(|e| format!("the bundle's IR does not read: {e}"))?;
                 for (i, g) in m.funcs.iter().enumerate() {
                     if g.name.as_deref() == Some(f) {
                         out.push_str(&ir::print::function_to_string(&m, ir::FuncId::new(i)));

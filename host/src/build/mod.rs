@@ -95,55 +95,88 @@ impl Recorded {
     }
 }
 
+/// Which functions of a bundle get object code.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum Objects {
+    /// Every function, the prelude's too (`sxc build`).
+    All,
+    /// The program's functions only; the prelude's run from the bundle's
+    /// bytecode and tier up. For the conformance suite from bundles, which
+    /// builds ~1,000 bundles that would each compile the same prelude.
+    ProgramOnly,
+}
+
 /// [`make_bundle`] of the program text `text` (for an app: already
 /// wrapped as `sxc serve` compiles it), recorded as `kind`.
 pub fn make_bundle_of(file: &Path, text: &str, kind: Kind, jobs: usize, progress: bool, profile: Option<&Recorded>) -> Result<Bundle, MakeError> {
+    make_bundle_with(file, text, kind, jobs, progress, profile, Objects::All)
+}
+
+/// [`make_bundle_of`] with object code for `objects`.
+pub fn make_bundle_with(file: &Path, text: &str, kind: Kind, jobs: usize, progress: bool, profile: Option<&Recorded>, objects: Objects) -> Result<Bundle, MakeError> {
+    let with_objects = objects;
     let compiled = program::compile(file, text).map_err(|e| MakeError::Compile(Box::new(e)))?;
     let id = {
         let mut h = Sha256::new();
-        h.update(compiled.ir.as_bytes());
-        for (f, lo, hi) in &compiled.spans {
-            h.update(format!("{f}:{lo}:{hi};").as_bytes());
+        for m in &compiled.modules {
+            h.update(m.ir.as_bytes());
+            for (f, lo, hi) in &m.spans {
+                h.update(format!("{f}:{lo}:{hi};").as_bytes());
+            }
         }
         hex::encode(&h.finalize()[..8])
     };
-    let mut jobs_ = vm::jit::aot::jobs(&compiled.root);
+    // Every module's functions: the prelude's, then the program's.
+    let mut jobs_: Vec<CompileJob> = compiled.roots.iter().flat_map(vm::jit::aot::jobs).collect();
     if let Some(rec) = profile {
         // The recorded feedback replaces the "nothing seen yet" of a fresh
         // proto where the function matches (index, name, bytecode length).
+        // A profile covers the program's functions (not the prelude's).
+        let program = jobs_.len() - compiled.modules.last().map_or(0, |m| m.functions as usize);
         let mut used = 0;
-        for (i, job) in jobs_.iter_mut().enumerate() {
+        for (i, job) in jobs_[program..].iter_mut().enumerate() {
             if let Some(fb) = rec.profile.feedback_for(i, &job.name, job.feedback.len()) {
                 job.feedback = fb.to_vec();
                 used += 1;
             }
         }
-        eprintln!("sxc build: profile {}: feedback for {used} of {} functions", rec.hash, jobs_.len());
+        eprintln!("sxc build: profile {}: feedback for {used} of {} functions", rec.hash, jobs_.len() - program);
     }
     let symbols: Vec<String> = (0..jobs_.len()).map(|i| format!("sxb_{id}_{i}")).collect();
-    let chunks = compile_objects(&jobs_, &symbols, jobs.max(1), progress);
-    let mut functions = Vec::with_capacity(jobs_.len());
+    // Chunks never mix modules (a module's functions in runs of FUNCTIONS_PER_OBJECT).
+    let mut ranges = Vec::new();
+    let mut at = 0;
+    for (k, m) in compiled.modules.iter().enumerate() {
+        let end = at + m.functions as usize;
+        let program = k + 1 == compiled.modules.len();
+        if program || with_objects == Objects::All {
+            ranges.extend((at..end).step_by(FUNCTIONS_PER_OBJECT).map(|s| s..(s + FUNCTIONS_PER_OBJECT).min(end)));
+        }
+        at = end;
+    }
+    let chunks = compile_objects(&jobs_, &symbols, &ranges, jobs.max(1), progress);
+    let mut functions: Vec<bundle::Function> = jobs_
+        .iter()
+        .zip(&symbols)
+        .map(|(job, symbol)| bundle::Function { name: job.name.clone(), fingerprint: vm::jit::aot::fingerprint(&job.map), symbol: symbol.clone(), object: None, code_size: 0 })
+        .collect();
     let mut objects = Vec::new();
-    for (k, chunk) in chunks.into_iter().enumerate() {
-        let base = k * FUNCTIONS_PER_OBJECT;
-        let n = (jobs_.len() - base).min(FUNCTIONS_PER_OBJECT);
+    for (range, chunk) in ranges.into_iter().zip(chunks) {
         let results: Vec<Result<usize, String>> = match chunk {
             Ok(code) => {
                 objects.push(code.bytes);
                 code.functions
             }
-            Err(e) => vec![Err(e); n],
+            Err(e) => vec![Err(e); range.len()],
         };
-        for (j, r) in results.into_iter().enumerate() {
-            let (job, symbol) = (&jobs_[base + j], symbols[base + j].clone());
-            let (object, code_size) = match r {
-                Ok(size) => (Some(objects.len() as u32 - 1), size as u64),
-                Err(e) => {
-                    eprintln!("warning: {} has no object code (it will run as bytecode): {e}", job.name);
-                    (None, 0)
+        for (i, r) in range.zip(results) {
+            match r {
+                Ok(size) => {
+                    functions[i].object = Some(objects.len() as u32 - 1);
+                    functions[i].code_size = size as u64;
                 }
-            };
-            functions.push(bundle::Function { name: job.name.clone(), fingerprint: vm::jit::aot::fingerprint(&job.map), symbol, object, code_size });
+                Err(e) => eprintln!("warning: {} has no object code (it will run as bytecode): {e}", functions[i].name),
+            }
         }
     }
     let map = compiled.isolate.source_map();
@@ -173,8 +206,7 @@ pub fn make_bundle_of(file: &Path, text: &str, kind: Kind, jobs: usize, progress
             profile: profile.map_or_else(|| "none".to_string(), |r| r.hash.clone()),
         },
         sources: compiled.sources,
-        ir: compiled.ir,
-        spans: compiled.spans,
+        modules: compiled.modules,
         functions,
         objects,
         statics,
@@ -244,17 +276,17 @@ unsafe impl Sync for SharedJobs<'_> {}
 /// depend on the thread count.
 pub const FUNCTIONS_PER_OBJECT: usize = 32;
 
-/// Compiles the jobs in chunks of [`FUNCTIONS_PER_OBJECT`], each chunk to one
+/// Compiles the jobs of each of `chunks` (ranges of job indices) to one
 /// object (job `i`'s entry named `symbols[i]`), on `threads` threads (each
 /// with its own LLVM context and target machine), showing progress on a
 /// terminal. Results are in chunk order.
-fn compile_objects(jobs: &[CompileJob], symbols: &[String], threads: usize, progress: bool) -> Vec<Result<codegen_llvm::object::ObjectCode, String>> {
+fn compile_objects(jobs: &[CompileJob], symbols: &[String], chunks: &[std::ops::Range<usize>], threads: usize, progress: bool) -> Vec<Result<codegen_llvm::object::ObjectCode, String>> {
     let shared = SharedJobs(jobs);
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
-    let nchunks = jobs.len().div_ceil(FUNCTIONS_PER_OBJECT);
+    let nchunks = chunks.len();
     let results: Mutex<Vec<Option<Result<codegen_llvm::object::ObjectCode, String>>>> = Mutex::new((0..nchunks).map(|_| None).collect());
-    let total = jobs.len();
+    let total: usize = chunks.iter().map(|r| r.len()).sum();
     std::thread::scope(|s| {
         for _ in 0..threads.min(nchunks.max(1)) {
             let (shared, next, done, results) = (&shared, &next, &done, &results);
@@ -263,7 +295,7 @@ fn compile_objects(jobs: &[CompileJob], symbols: &[String], threads: usize, prog
                 if k >= nchunks {
                     break;
                 }
-                let range = k * FUNCTIONS_PER_OBJECT..((k + 1) * FUNCTIONS_PER_OBJECT).min(total);
+                let range = chunks[k].clone();
                 let chunk: Vec<&CompileJob> = shared.0[range.clone()].iter().collect();
                 let names: Vec<&str> = symbols[range.clone()].iter().map(String::as_str).collect();
                 let r = codegen_llvm::object::emit_many(&chunk, &names);

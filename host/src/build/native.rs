@@ -34,7 +34,11 @@ pub enum Native {
 
 /// Why the object code of `bundle` cannot run on this machine, if it cannot.
 pub fn unusable_reason(bundle: &Bundle) -> Option<String> {
-    let m = &bundle.manifest;
+    unusable_reason_of(&bundle.manifest)
+}
+
+/// [`unusable_reason`] from a bundle's manifest.
+fn unusable_reason_of(m: &super::Manifest) -> Option<String> {
     if m.abi != abi_hash() {
         return Some(format!("its object code was built against another runtime ABI ({}; this sxc has {})", m.abi, abi_hash()));
     }
@@ -46,9 +50,40 @@ pub fn unusable_reason(bundle: &Bundle) -> Option<String> {
     None
 }
 
+/// Starts loading `bundle`'s objects into the JIT session (creating the
+/// session first) on a background thread, so that the LLVM work overlaps
+/// opening the store and compiling the bytecode; [`install`] then finds
+/// them loaded, or waits for the load in progress (`vm::jit::aot::load`
+/// loads a bundle once per process, under a lock). Does nothing when the
+/// LLVM tier is off or the object code cannot run here ([`install`] says
+/// why). The thread works on a copy of the objects (a memory copy, far
+/// cheaper than the link).
+pub fn preload(bundle: &Bundle) {
+    if vm::jit::config().is_none() || bundle.objects.is_empty() {
+        return;
+    }
+    let key = bundle.manifest.id.clone();
+    let objects = bundle.objects.clone();
+    let functions: Vec<Option<(String, usize)>> = bundle.functions.iter().map(|f| f.object.map(|_| (f.symbol.clone(), f.code_size as usize))).collect();
+    let manifest = bundle.manifest.clone();
+    let spawned = std::thread::Builder::new().name("sxc-bundle-link".into()).spawn(move || {
+        if unusable_reason_of(&manifest).is_some() {
+            return;
+        }
+        let objects: Vec<&[u8]> = objects.iter().map(Vec::as_slice).collect();
+        let functions: Vec<Option<(&str, usize)>> = functions.iter().map(|f| f.as_ref().map(|(s, n)| (s.as_str(), *n))).collect();
+        // An error is reported by `install`, which loads again and fails the same way.
+        let _ = vm::jit::aot::load(&key, &objects, &functions);
+        crate::startup::mark("objects linked");
+    });
+    // Without a thread, `install` links on the caller's thread as before.
+    drop(spawned);
+}
+
 /// Loads `bundle`'s objects (once per process) and installs them into the
-/// protos of `root`, the module `super::program::instantiate` compiled from it.
-pub fn install(bundle: &Bundle, root: &Rc<Proto>) -> Native {
+/// protos of `modules`, the modules `super::program::instantiate` compiled
+/// from it (the prelude's, then the program's: `Isolate::modules`).
+pub fn install(bundle: &Bundle, modules: &[Rc<Proto>]) -> Native {
     if vm::jit::config().is_none() {
         return Native::Off;
     }
@@ -61,7 +96,18 @@ pub fn install(bundle: &Bundle, root: &Rc<Proto>) -> Native {
     match vm::jit::aot::load(&bundle.manifest.id, &objects, &functions) {
         Ok(entries) => {
             let fingerprints: Vec<u64> = bundle.functions.iter().map(|f| f.fingerprint).collect();
-            Native::Installed(vm::jit::aot::install(root, &fingerprints, &entries))
+            let mut all = Installed::default();
+            let mut at = 0;
+            for (root, m) in modules.iter().zip(&bundle.modules) {
+                let range = at..at + m.functions as usize;
+                at = range.end;
+                let (Some(f), Some(e)) = (fingerprints.get(range.clone()), entries.get(range)) else { break };
+                let one = vm::jit::aot::install(root, f, e);
+                all.native += one.native;
+                all.missing += one.missing;
+                all.mismatched.extend(one.mismatched);
+            }
+            Native::Installed(all)
         }
         Err(e) => Native::Unusable(format!("its object code does not load: {e}")),
     }

@@ -216,10 +216,10 @@ fn compile(spec: &AppSpec) -> Result<(Isolate, vm::fiber::Fiber), ServeError> {
     if let Some(served) = &spec.bundle {
         // A bundle: bytecode from its IR, its machine code installed.
         crate::startup::mark("instantiate");
-        let (isolate, fiber, root) = crate::build::program::instantiate(&served.bundle, Ctx::stdio())
+        let (isolate, fiber, _) = crate::build::program::instantiate(&served.bundle, Ctx::stdio())
             .map_err(|e| ServeError::Load(format!("{}: {e}", spec.file.display())))?;
         crate::startup::mark("instantiated");
-        let native = crate::build::native::install(&served.bundle, &root);
+        let native = crate::build::native::install(&served.bundle, isolate.modules());
         crate::startup::mark("native code installed");
         crate::build::native::report(&spec.file, &native);
         return Ok((isolate, fiber));

@@ -139,6 +139,9 @@ pub(crate) fn start(cfg: ServeConfig) -> Result<RunningServer, ServeError> {
     crate::startup::mark("serve start");
     let bundle = crate::build::Served::open_if_bundle(&cfg.app, cfg.dev)?;
     crate::startup::mark("bundle opened");
+    if let Some(b) = &bundle {
+        crate::build::native::preload(&b.bundle);
+    }
     let file = if bundle.is_some() { cfg.app.clone() } else { app_file(&cfg.app) };
     let source = match bundle {
         Some(_) => String::new(),

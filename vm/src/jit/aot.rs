@@ -102,12 +102,15 @@ impl std::hash::Hasher for Fingerprint {
 /// address and code size, or `None` when it has no object.
 pub type Entries = Arc<Vec<Option<(usize, usize)>>>;
 
-/// Bundles whose objects are in this process's session, by key.
-static LOADED: OnceLock<Mutex<HashMap<String, Entries>>> = OnceLock::new();
+/// Bundles whose objects were added to this process's session, by key, or
+/// why that failed (remembered: a second attempt would find the first
+/// one's objects in the session and fail differently).
+static LOADED: OnceLock<Mutex<HashMap<String, Result<Entries, String>>>> = OnceLock::new();
 
 /// Adds the objects of the bundle `key` to the JIT session — once per
-/// process, whichever isolate (server worker) asks first — and returns the
-/// entries per function. `functions[i]` is function `i`'s `(entry symbol,
+/// process, whichever thread (a server worker, the host's preloading
+/// thread) asks first; the others wait for it — and returns the entries
+/// per function. `functions[i]` is function `i`'s `(entry symbol,
 /// code size)` in one of `objects`, or `None`. Errors: no backend is
 /// installed (`--jit off`), the process is exiting, or the backend refused
 /// an object.
@@ -115,7 +118,7 @@ pub fn load(key: &str, objects: &[&[u8]], functions: &[Option<(&str, usize)>]) -
     let cache = LOADED.get_or_init(|| Mutex::new(HashMap::new()));
     let mut cache = cache.lock().unwrap_or_else(|e| e.into_inner());
     if let Some(e) = cache.get(key) {
-        return Ok(e.clone());
+        return e.clone();
     }
     let cfg = config().ok_or("the LLVM tier is off")?;
     let symbols: Vec<&str> = functions.iter().flatten().map(|(s, _)| *s).collect();
@@ -124,12 +127,15 @@ pub fn load(key: &str, objects: &[&[u8]], functions: &[Option<(&str, usize)>]) -
         if STOPPING.load(Ordering::Acquire) {
             return Err("the process is exiting".into());
         }
-        cfg.backend.load_objects(objects, &symbols)?
+        cfg.backend.load_objects(objects, &symbols)
     };
-    let mut it = addrs.into_iter();
-    let entries: Entries = Arc::new(functions.iter().map(|f| f.and_then(|(_, size)| it.next().map(|a| (a, size)))).collect());
-    cache.insert(key.to_string(), entries.clone());
-    Ok(entries)
+    let r = addrs.map(|addrs| {
+        let mut it = addrs.into_iter();
+        let entries: Entries = Arc::new(functions.iter().map(|f| f.and_then(|(_, size)| it.next().map(|a| (a, size)))).collect());
+        entries
+    });
+    cache.insert(key.to_string(), r.clone());
+    r
 }
 
 /// What [`install`] did.
