@@ -142,9 +142,9 @@ pub fn mode_name() -> &'static str {
 pub fn print_stats(modules: &[std::rc::Rc<vm::bytecode::Proto>]) {
     let stats = collect(modules);
     let mut err = std::io::stderr().lock();
-    let _ = writeln!(err, "{:<32} {:<12} {:>10} {:>12} {:>9} {:>7}", "function", "tier", "calls", "compile-us", "code", "deopts");
+    let _ = writeln!(err, "{:<32} {:<12} {:>10} {:>12} {:>9} {:>7} {:>8}", "function", "tier", "calls", "compile-us", "code", "deopts", "resumes");
     for s in &stats {
-        let _ = writeln!(err, "{:<32} {:<12} {:>10} {:>12} {:>9} {:>7}", s.name, s.tier.name(), s.calls, s.compile_us, s.code_size, s.deopts);
+        let _ = writeln!(err, "{:<32} {:<12} {:>10} {:>12} {:>9} {:>7} {:>8}", s.name, s.tier.name(), s.calls, s.compile_us, s.code_size, s.deopts, s.resumes);
     }
     let sum = Summary::of(&stats);
     let _ = writeln!(

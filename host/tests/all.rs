@@ -14,3 +14,4 @@ mod serve_jit_eager;
 mod soak;
 mod procs;
 mod bundles;
+mod resume;

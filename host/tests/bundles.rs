@@ -215,7 +215,7 @@ const FLOATS: &str = "(define (go i acc) (if (= i 0) acc (go (- i 1) (+ acc 0.5)
 
 /// The `deopts` column of the last `--jit-stats` row named `name`.
 fn deopts_of(stats: &str, name: &str) -> u64 {
-    stats.lines().filter(|l| l.split_whitespace().next() == Some(name)).last().and_then(|l| l.split_whitespace().last()).and_then(|d| d.parse().ok()).unwrap_or(u64::MAX)
+    stats.lines().filter(|l| l.split_whitespace().next() == Some(name)).last().and_then(|l| l.split_whitespace().nth(5)).and_then(|d| d.parse().ok()).unwrap_or(u64::MAX)
 }
 
 #[test]

@@ -28,6 +28,13 @@ pub struct Frame {
     /// Set on the frame of a `TryCall` thunk: a raise that unwinds this frame
     /// continues at the caller's handler.
     pub(crate) is_try: bool,
+    /// Set when compiled code left this frame at a call or a suspension
+    /// (an exit by design, not a failed guard): when control comes back to
+    /// it (the callee returns, the fiber resumes), the interpreter enters
+    /// the function's compiled code at that resume state
+    /// ([`crate::jit::sites::is_resume_state`]) instead of running the rest
+    /// of the activation itself. A hint: clearing it only costs speed.
+    pub(crate) resume: bool,
 }
 
 /// Where a fiber is in its life.

@@ -92,6 +92,7 @@ pub(crate) fn merge(answers: &[Vec<FunctionStats>]) -> Vec<FunctionStats> {
                     let m = &mut out[i];
                     m.calls += s.calls;
                     m.deopts += s.deopts;
+                    m.resumes += s.resumes;
                     m.compile_us += s.compile_us;
                     m.code_size = m.code_size.max(s.code_size);
                     if rank(s.tier) > rank(m.tier) {
@@ -109,7 +110,7 @@ pub(crate) fn merge(answers: &[Vec<FunctionStats>]) -> Vec<FunctionStats> {
 }
 
 /// The JSON body: `{"workers", "answered", "functions": [{"name", "tier",
-/// "calls", "compile_us", "code_size", "deopts"}…], "summary": {"compiled",
+/// "calls", "compile_us", "code_size", "deopts", "resumes"}…], "summary": {"compiled",
 /// "failed", "excluded", "deopts"}}` — the summary is the `--jit-stats`
 /// last line's counts.
 pub(crate) fn render(stats: &[FunctionStats], asked: usize, answered: usize) -> String {
@@ -124,6 +125,7 @@ pub(crate) fn render(stats: &[FunctionStats], asked: usize, answered: usize) -> 
                 ("compile_us", Value::Int(s.compile_us.min(i64::MAX as u64) as i64)),
                 ("code_size", Value::Int(s.code_size as i64)),
                 ("deopts", Value::Int(s.deopts as i64)),
+                ("resumes", Value::Int(s.resumes.min(i64::MAX as u64) as i64)),
             ])
         })
         .collect();
@@ -152,7 +154,7 @@ mod tests {
     use super::*;
 
     fn fs(name: &str, tier: Tier, calls: u64, deopts: u32, code: usize) -> FunctionStats {
-        FunctionStats { name: name.into(), tier, calls, compile_us: 10, code_size: code, deopts }
+        FunctionStats { name: name.into(), tier, calls, compile_us: 10, code_size: code, deopts, resumes: 1 }
     }
 
     #[test]
@@ -167,6 +169,6 @@ mod tests {
         let json = render(&m, 3, 2);
         assert!(json.contains(r#""workers":3,"answered":2,"unanswered":1"#), "{json}");
         assert!(json.contains(r#""summary":{"compiled":2,"failed":1,"excluded":0,"deopts":3}"#), "{json}");
-        assert!(json.contains(r#"{"name":"lambda","tier":"compiled","calls":12,"compile_us":20,"code_size":60,"deopts":3}"#), "{json}");
+        assert!(json.contains(r#"{"name":"lambda","tier":"compiled","calls":12,"compile_us":20,"code_size":60,"deopts":3,"resumes":2}"#), "{json}");
     }
 }

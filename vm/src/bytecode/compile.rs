@@ -337,7 +337,7 @@ impl<'a> FnCompiler<'a> {
         if let Some(l) = self.looping.as_ref().filter(|l| !l.self_needed) {
             has_reg[l.self_value.index()] = false;
         }
-        let map = crate::jit::JitMap {
+        let mut map = crate::jit::JitMap {
             ir: f.clone(),
             reg_of: self.reg_of.clone(),
             has_reg,
@@ -353,7 +353,9 @@ impl<'a> FnCompiler<'a> {
             call_sites: crate::jit::sites::call_sites(&self.code),
             tmp: self.tmp,
             nregs: self.nregs,
+            resume: Vec::new(),
         };
+        map.resume = crate::jit::sites::resume_states(&map);
         Proto {
             jit: crate::jit::JitInfo::new(map),
             name: f.name.clone(),

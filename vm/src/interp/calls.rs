@@ -92,7 +92,7 @@ fn enter(f: &mut Fiber, c: Rc<Closure>, mut args: Vec<Value>, ret: RetReg, tail:
         t.closure = c;
         t.pc = 0;
     } else {
-        f.frames.push(Frame { closure: c, pc: 0, base: base as u32, ret, is_try });
+        f.frames.push(Frame { closure: c, pc: 0, base: base as u32, ret, is_try, resume: false });
     }
     Ok(())
 }

@@ -19,7 +19,7 @@ pub fn resume(fiber: &mut Fiber, env: &mut Env, input: Result<Value, Value>) -> 
             fiber.frames.clear();
             fiber.regs.clear();
             match calls::call_vec(fiber, env, callee, args, 0, false, false) {
-                Ok(Outcome::Pushed) => run(fiber, env),
+                Ok(Outcome::Pushed) => start_compiled(fiber, env),
                 Ok(Outcome::Value(v)) => finish(fiber, Step::Done(v)),
                 Err(e) => {
                     let bt = capture_backtrace(fiber, env.sources);
@@ -31,7 +31,16 @@ pub fn resume(fiber: &mut Fiber, env: &mut Env, input: Result<Value, Value>) -> 
             Ok(v) => {
                 let base = fiber.frames.last().expect("waiting fiber has a frame").base as usize;
                 fiber.regs[base + dst as usize] = v;
-                run(fiber, env)
+                // A frame compiled code left at this `perform` continues in
+                // its compiled code (its resume state).
+                match crate::jit::runtime::resume_frames(fiber, env) {
+                    Ok(Some(v)) => finish(fiber, Step::Done(v)),
+                    Ok(None) => run(fiber, env),
+                    Err(e) => match unwind(fiber, env, e) {
+                        Ok(()) => run(fiber, env),
+                        Err(step) => step,
+                    },
+                }
             }
             Err(e) => match unwind(fiber, env, e) {
                 Ok(()) => run(fiber, env),
@@ -44,6 +53,30 @@ pub fn resume(fiber: &mut Fiber, env: &mut Env, input: Result<Value, Value>) -> 
             fiber.state = FiberState::Finished;
             Step::Failed(sx_error(rt::error("fiber has finished"), Vec::new()))
         }
+    }
+}
+
+/// Runs a fiber's first frame (just pushed, at pc 0) in its function's
+/// compiled code when there is some — queuing the function for compilation
+/// once it is hot, as the interpreter's calls do — else interprets it. A
+/// request handler or a process body is such a frame: without this it would
+/// never leave the interpreter, however hot.
+fn start_compiled(fiber: &mut Fiber, env: &mut Env) -> Step {
+    let top = fiber.frames.last().expect("a frame was pushed");
+    let (proto, base) = (top.closure.proto.clone(), top.base as usize);
+    let mut entry = proto.jit.entry();
+    if entry.is_none() && proto.profile.calls.get() >= crate::jit::threshold() {
+        crate::jit::tier_up(&proto);
+        entry = proto.jit.entry();
+    }
+    let Some(e) = entry else { return run(fiber, env) };
+    match crate::jit::runtime::enter(fiber, env, e, base, 0) {
+        Ok(Some(v)) => finish(fiber, Step::Done(v)),
+        Ok(None) => run(fiber, env),
+        Err(err) => match unwind(fiber, env, err) {
+            Ok(()) => run(fiber, env),
+            Err(step) => step,
+        },
     }
 }
 

@@ -140,6 +140,7 @@ pub(crate) unsafe fn write_frame(slot: *mut Frame, closure: Rc<Closure>, base: u
         std::ptr::addr_of_mut!((*slot).base).write(base);
         std::ptr::addr_of_mut!((*slot).ret).write(ret);
         std::ptr::addr_of_mut!((*slot).is_try).write(is_try);
+        std::ptr::addr_of_mut!((*slot).resume).write(false);
     }
 }
 

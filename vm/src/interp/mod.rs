@@ -176,6 +176,18 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
             enter_top!();
             $write(unsafe { &mut *win.add(ret as usize) }, v);
             drop(old);
+            // Compiled code left this frame at the call that just returned:
+            // continue it there in compiled code.
+            if unsafe { (*top).resume } {
+                match crate::jit::runtime::resume_frames(f, env) {
+                    Ok(Some(v)) => return finish(f, Step::Done(v)),
+                    Ok(None) => reload!(),
+                    Err(e) => {
+                        reload!();
+                        throw!(e);
+                    }
+                }
+            }
         }};
     }
     macro_rules! do_return {
@@ -324,10 +336,13 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
                     // Compiled code runs on the frame just pushed; it returns
                     // with the frame popped, or leaves the activation (or a
                     // deeper one) to us at its saved pc.
-                    let r = crate::jit::runtime::enter(f, env, e, base);
-                    reload!();
-                    if let Err(v) = r {
-                        throw!(v);
+                    match crate::jit::runtime::enter(f, env, e, base, 0) {
+                        Ok(Some(v)) => return finish(f, Step::Done(v)),
+                        Ok(None) => reload!(),
+                        Err(v) => {
+                            reload!();
+                            throw!(v);
+                        }
                     }
                 }
                 continue;
@@ -374,11 +389,16 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
                     crate::jit::tier_up(cp);
                     entry = cp.jit.entry();
                 }
-                if let Some(e) = entry.filter(|_| f.frames.len() >= 2 && cur_pc!() == 0) {
-                    let r = crate::jit::runtime::enter(f, env, e, base);
-                    reload!();
-                    if let Err(v) = r {
-                        throw!(v);
+                // The bottom frame too (a request handler, a process body):
+                // its return ends the fiber.
+                if let Some(e) = entry.filter(|_| cur_pc!() == 0) {
+                    match crate::jit::runtime::enter(f, env, e, base, 0) {
+                        Ok(Some(v)) => return finish(f, Step::Done(v)),
+                        Ok(None) => reload!(),
+                        Err(v) => {
+                            reload!();
+                            throw!(v);
+                        }
                     }
                 }
             }};

@@ -60,6 +60,10 @@ pub struct JitMap {
     pub tmp: u16,
     /// Size of the register window.
     pub nregs: u32,
+    /// The resume states (`(pc, IR block)`, sorted by pc; see
+    /// [`super::sites::resume_states`]), derived from `ir`, `term_pc` and
+    /// `ops` when the map is made.
+    pub resume: Vec<(u32, ir::Block)>,
 }
 
 impl JitMap {

@@ -73,9 +73,12 @@ impl Tier {
     }
 }
 
-/// A compiled function's entry: `fn(ctx, base, closure) -> status` (see
-/// [`runtime`]); `closure` is the running closure's [`crate::abi::closure_word`].
-pub type Entry = unsafe extern "C" fn(*mut runtime::JitCtx, u64, u64) -> u32;
+/// A compiled function's entry: `fn(ctx, base, closure, state) -> status`
+/// (see [`runtime`]); `closure` is the running closure's
+/// [`crate::abi::closure_word`]; `state` is 0 to start the function, or a
+/// resume state ([`sites::is_resume_state`]): the pc at which the frame's
+/// activation continues.
+pub type Entry = unsafe extern "C" fn(*mut runtime::JitCtx, u64, u64, u32) -> u32;
 
 /// What the code generator is asked to compile.
 pub struct CompileJob {
@@ -170,6 +173,9 @@ pub struct JitSlot {
     tier: AtomicU8,
     /// Side exits taken (guard failures and other deoptimisations).
     pub deopts: AtomicU32,
+    /// Re-entries of the compiled code at a resume state (after a
+    /// suspension, or a call the interpreter made, returned).
+    pub resumes: AtomicU64,
     /// Whether the current code speculates (cleared after [`DEOPT_LIMIT`] deopts).
     pub speculating: AtomicU8,
     /// Total compile time (ns) and machine code size (bytes).
@@ -413,6 +419,8 @@ pub struct FunctionStats {
     pub compile_us: u64,
     pub code_size: usize,
     pub deopts: u32,
+    /// Times the interpreter re-entered the compiled code at a resume state.
+    pub resumes: u64,
 }
 
 /// Stats of `proto` and every proto below it.
@@ -428,6 +436,7 @@ pub fn collect_stats(root: &Proto, out: &mut Vec<FunctionStats>, seen: &mut std:
         compile_us: s.compile_ns.load(Ordering::Relaxed) / 1000,
         code_size: s.code_size.load(Ordering::Relaxed),
         deopts: s.deopts.load(Ordering::Relaxed),
+        resumes: s.resumes.load(Ordering::Relaxed),
     });
     for c in root.children() {
         if let Some(p) = c.get() {

@@ -142,8 +142,10 @@ fn materialize_slow(ctx: &mut JitCtx, f: &mut Fiber) {
         let s = unsafe { *ctx.shadow.add(i) };
         let top = f.frames.last_mut().expect("a shadow frame sits on a frame");
         top.pc = s.caller_pc;
+        // Left by compiled code in the middle of a call: resume there.
+        top.resume = true;
         let closure = top.closure.clone();
-        f.frames.push(Frame { closure, pc: 0, base: s.base, ret: s.ret as crate::bytecode::Reg, is_try: false });
+        f.frames.push(Frame { closure, pc: 0, base: s.base, ret: s.ret as crate::bytecode::Reg, is_try: false, resume: false });
     }
     ctx.shadow_len = 0;
 }
@@ -159,10 +161,14 @@ thread_local! {
     static STRESS: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
 }
 
-/// Runs the compiled `entry` of the top frame (just pushed by the
-/// interpreter, window at `base`). `Err` carries a raised value (the
-/// frames are left for the interpreter to unwind).
-pub(crate) fn enter(f: &mut Fiber, env: &mut Env, entry: super::Entry, base: usize) -> Result<(), Value> {
+/// Runs the compiled `entry` of the top frame (window at `base`) from
+/// `state`: 0 for a frame the interpreter just pushed, else a resume state
+/// (the frame's pc, see [`super::sites::is_resume_state`]). `Ok(None)`: the
+/// function returned into its caller's frame, or left for the interpreter
+/// (the top frame continues at its pc); `Ok(Some(v))`: the fiber's bottom
+/// frame returned `v`; `Err` carries a raised value (the frames are left for
+/// the interpreter to unwind).
+pub(crate) fn enter(f: &mut Fiber, env: &mut Env, entry: super::Entry, base: usize, state: u32) -> Result<Option<Value>, Value> {
     let stress = STRESS.with(|s| s.get());
     let stress = if stress == 0 { super::config().map_or(0, |c| c.stress_deopt) } else { stress };
     // Not initialised: a record is written before it is read (3.2 KB of
@@ -189,24 +195,50 @@ pub(crate) fn enter(f: &mut Fiber, env: &mut Env, entry: super::Entry, base: usi
     };
     // SAFETY: `entry` was produced by the backend for the top frame's proto,
     // whose window (at `base`) holds `nregs` registers.
-    let st = unsafe { entry(&mut ctx, base as u64, clo) };
+    let st = unsafe { entry(&mut ctx, base as u64, clo, state) };
     debug_assert_eq!(ctx.shadow_len, 0, "compiled code returned with shadow frames");
     STRESS.with(|s| s.set(ctx.stress));
     match st {
         RAISE => Err(std::mem::replace(&mut ctx.raised, Value::Nil)),
-        OK => {
-            pop_return(f, std::mem::replace(&mut ctx.ret, Value::Nil), std::mem::take(&mut ctx.self_calls));
-            Ok(())
+        OK => Ok(pop_return(f, std::mem::replace(&mut ctx.ret, Value::Nil), std::mem::take(&mut ctx.self_calls))),
+        _ => Ok(None),
+    }
+}
+
+/// Continues the top frame in its compiled code when compiled code left it
+/// at a call or suspension ([`Frame::resume`]) and its pc is a resume state
+/// of the code installed now; then, each time compiled code returns into a
+/// caller so flagged, that caller too. Stops (`Ok(None)`) at the first frame
+/// the interpreter must continue — never re-entering a frame that compiled
+/// code has just left. `Ok(Some(v))`: the fiber's bottom frame returned
+/// `v`; `Err`: a raised value, frames left for the interpreter to unwind.
+pub(crate) fn resume_frames(f: &mut Fiber, env: &mut Env) -> Result<Option<Value>, Value> {
+    loop {
+        let depth = f.frames.len();
+        let Some(top) = f.frames.last_mut() else { return Ok(None) };
+        if !std::mem::take(&mut top.resume) {
+            return Ok(None);
         }
-        _ => Ok(()),
+        let (pc, base) = (top.pc, top.base as usize);
+        let p = &top.closure.proto;
+        let Some(entry) = p.jit.entry().filter(|_| super::sites::is_resume_state(&p.jit.map, pc)) else { return Ok(None) };
+        p.jit.slot.resumes.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if let Some(v) = enter(f, env, entry, base, pc)? {
+            return Ok(Some(v));
+        }
+        if f.frames.len() >= depth {
+            // It left for the interpreter (the frame, or one it called).
+            return Ok(None);
+        }
     }
 }
 
 /// Pops the top frame (a compiled function that returned [`OK`], its
 /// window already cleared) and writes its result `v` into the caller's
-/// destination register, as the interpreter's return does.
+/// destination register, as the interpreter's return does; `Some(v)` when
+/// it was the fiber's bottom frame (the fiber's result).
 #[inline(always)]
-fn pop_return(f: &mut Fiber, v: Value, self_calls: u64) {
+fn pop_return(f: &mut Fiber, v: Value, self_calls: u64) -> Option<Value> {
     let len = f.frames.len() - 1;
     let top = &f.frames[len];
     if self_calls != 0 {
@@ -217,9 +249,14 @@ fn pop_return(f: &mut Fiber, v: Value, self_calls: u64) {
     // length then drops below it, so the slot is never read or dropped again.
     let (old, ret) = unsafe { (std::ptr::read(&top.closure), top.ret) };
     unsafe { f.frames.set_len(len) };
+    if len == 0 {
+        drop(old);
+        return Some(v);
+    }
     let at = f.frames[len - 1].base as usize + ret as usize;
     fast_set(&mut f.regs[at], v);
     drop(old);
+    None
 }
 
 /// Points the context at the fiber's register file again (after it may
@@ -277,6 +314,10 @@ pub unsafe extern "C" fn sx_rt_deopt(ctx: *mut JitCtx, pc: u32, speculation: u32
     let (ctx, f, _) = unsafe { parts(ctx) };
     materialize(ctx, f);
     set_pc(f, pc);
+    // An exit by design (a perform, a call the interpreter makes): the
+    // activation can come back to its compiled code where the interpreter
+    // continues after it. A failed guard's cannot (until recompiled).
+    f.frames.last_mut().expect("compiled code runs in a frame").resume = speculation == 0;
     if speculation != 0 {
         let p: *const Proto = top_proto(f);
         // SAFETY: the top frame keeps its proto alive.
@@ -486,17 +527,26 @@ pub unsafe extern "C" fn sx_rt_call(ctx: *mut JitCtx, base: u64, pc: u32) -> u32
     }
     // SAFETY: `push` returned the entry of the frame it pushed, whose
     // window starts `nregs` of the caller's proto after `base`.
-    let st = unsafe {
+    let (st, caller) = unsafe {
         let e: super::Entry = std::mem::transmute::<usize, super::Entry>(entry);
         let (_, f, _) = parts(ctx);
+        let caller = f.frames.len() - 2;
         let top = f.frames.last().expect("the callee's frame");
         let (nb, clo) = (top.base as u64, crate::abi::closure_word(&top.closure));
-        e(ctx, nb, clo)
+        (e(ctx, nb, clo, 0), caller)
     };
     let (ctxr, f, _) = unsafe { parts(ctx) };
     ctxr.depth -= 1;
-    if st == OK {
-        pop_return(f, std::mem::replace(&mut ctxr.ret, Value::Nil), std::mem::take(&mut ctxr.self_calls));
+    match st {
+        OK => {
+            let none = pop_return(f, std::mem::replace(&mut ctxr.ret, Value::Nil), std::mem::take(&mut ctxr.self_calls));
+            debug_assert!(none.is_none(), "a compiled caller's frame is below");
+        }
+        // The callee left for the interpreter (it suspended, or a guard
+        // failed): the caller's compiled code returns DEOPT too, and its
+        // frame (at the call's resume state) can come back to it.
+        DEOPT => f.frames[caller].resume = true,
+        _ => {}
     }
     st
 }
@@ -619,7 +669,7 @@ pub unsafe extern "C" fn sx_rt_tail_call(ctx: *mut JitCtx, base: u64, pc: u32, a
     t.closure = c;
     ctxr.depth += 1;
     // SAFETY: the entry belongs to the frame's new proto.
-    let st = unsafe { entry(ctx, base as u64, clo) };
+    let st = unsafe { entry(ctx, base as u64, clo, 0) };
     // SAFETY: `ctx` is still the live context.
     unsafe { (*ctx).depth -= 1 };
     st
@@ -640,7 +690,8 @@ pub unsafe extern "C" fn sx_rt_global_closure(ctx: *mut JitCtx, slot: u32) -> u6
 /// caller's destination register.
 pub unsafe extern "C" fn sx_rt_pop(ctx: *mut JitCtx) {
     let (ctx, f, _) = unsafe { parts(ctx) };
-    pop_return(f, std::mem::replace(&mut ctx.ret, Value::Nil), std::mem::take(&mut ctx.self_calls));
+    let none = pop_return(f, std::mem::replace(&mut ctx.ret, Value::Nil), std::mem::take(&mut ctx.self_calls));
+    debug_assert!(none.is_none(), "a self call's caller frame is below");
 }
 
 /// Every runtime function by symbol name, for registration with ORC.

@@ -24,6 +24,14 @@ pub enum SiteOp {
     Call,
     /// `tailcall`/`tailcall.g`.
     TailCall,
+    /// `suspend` (a `perform`): always a side exit; the pc after it is a
+    /// resume state.
+    Suspend,
+    /// `apply` (made by the interpreter; the pc after it is a resume state).
+    Apply,
+    /// `try` (a `guard` thunk call, made by the interpreter; the pc after it,
+    /// the thunk's normal return, is a resume state).
+    TryCall,
     /// Anything else (the site must side-exit to the interpreter).
     Other,
 }
@@ -34,6 +42,47 @@ pub fn site_op(map: &super::JitMap, pc: u32) -> SiteOp {
         Some(k) => *k,
         None => SiteOp::Other,
     }
+}
+
+/// The resume states of a function, sorted by pc: `(pc, block)` where the
+/// IR block `block` is the continuation of a terminator — a call (`CallK`),
+/// `apply`, `guard` thunk (`TryCall`, its normal return) or `perform`
+/// (`Suspend`) — whose bytecode instruction is at `pc - 1`. At `pc` the
+/// interpreter continues once the callee returned or the fiber resumed, at
+/// the start of `block` with its parameter in its home; the compiled code
+/// can take over there. (Calls that are IR instructions in the middle of a
+/// block are not states.) Every compiled function has exactly these states
+/// (`codegen-llvm`'s `resume` module is the other side).
+pub fn resume_states(map: &super::JitMap) -> Vec<(u32, ir::Block)> {
+    use ir::Terminator;
+    let mut out = Vec::new();
+    for (bi, bd) in map.ir.blocks.iter().enumerate() {
+        let Some(&pc) = map.term_pc.get(bi) else { continue };
+        let (cont, want) = match &bd.term {
+            Terminator::CallK { cont, .. } => (*cont, SiteOp::Call),
+            Terminator::ApplyK { cont, .. } => (*cont, SiteOp::Apply),
+            Terminator::Suspend { cont, .. } => (*cont, SiteOp::Suspend),
+            Terminator::TryCall { ok, .. } => (*ok, SiteOp::TryCall),
+            Terminator::Jump(_)
+            | Terminator::Branch { .. }
+            | Terminator::Return(_)
+            | Terminator::Raise(_)
+            | Terminator::TailCall { .. }
+            | Terminator::TailApply { .. }
+            | Terminator::Unterminated => continue,
+        };
+        if map.ops.get(pc as usize) == Some(&want) {
+            out.push((pc + 1, cont));
+        }
+    }
+    out.sort_by_key(|s| s.0);
+    out.dedup_by_key(|s| s.0);
+    out
+}
+
+/// Whether `pc` is one of the function's resume states ([`resume_states`]).
+pub fn is_resume_state(map: &super::JitMap, pc: u32) -> bool {
+    map.resume.binary_search_by_key(&pc, |s| s.0).is_ok()
 }
 
 /// The primitive id of `name` (for generic fallbacks in generated code).
@@ -70,6 +119,9 @@ pub(crate) fn classify(op: &Op) -> SiteOp {
         | Op::Move { .. }
         | Op::Take { .. } => SiteOp::Data,
         Op::Call { .. } | Op::CallGlobal { .. } => SiteOp::Call,
+        Op::Suspend { .. } => SiteOp::Suspend,
+        Op::Apply { .. } => SiteOp::Apply,
+        Op::TryCall { .. } => SiteOp::TryCall,
         Op::TailCall { .. } | Op::TailCallGlobal { .. } => SiteOp::TailCall,
         Op::Add { .. }
         | Op::Sub { .. }
@@ -87,10 +139,7 @@ pub(crate) fn classify(op: &Op) -> SiteOp {
         | Op::Loop { .. }
         | Op::JumpIfFalse { .. }
         | Op::Guard { .. }
-        | Op::Apply { .. }
         | Op::TailApply { .. }
-        | Op::TryCall { .. }
-        | Op::Suspend { .. }
         | Op::Raise { .. }
         | Op::Return { .. } => SiteOp::Other,
     }

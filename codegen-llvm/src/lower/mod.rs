@@ -12,9 +12,20 @@
 //! there — those whose register interval contains the position and whose
 //! definition dominates it — then call `sx_rt_deopt(pc)` and return DEOPT.
 //! `perform`, `try`, `apply`, tail calls to other functions and `raise` are
-//! such exits by design: the interpreter performs them and finishes the
-//! activation (the suspension, the handler frame and the backtrace are the
-//! interpreter's own).
+//! such exits by design: the interpreter performs them (the suspension,
+//! the handler frame and the backtrace are the interpreter's own), and when
+//! control comes back to the frame it re-enters this code at the
+//! continuation's resume state (`resume`).
+//!
+//! Split by concern: `arith` (speculated arithmetic and comparisons),
+//! `calls` (calls and returns), `prims` (builtins), `resume` (the entry's
+//! states and the resume region); this module holds the function, its
+//! values and homes, exits, blocks and terminators.
+
+mod arith;
+mod calls;
+mod prims;
+mod resume;
 
 use crate::abi::RtFn;
 use frontend::ast::Const;
@@ -97,6 +108,9 @@ pub(crate) struct FnGen<'a, 'ctx> {
     /// Argument buffer for direct primitive calls (`sx_rt_prim`): room for
     /// the largest call's values, allocated once in the entry block.
     argv: Option<PointerValue<'ctx>>,
+    /// While the resume region is generated (see [`resume`]): per
+    /// value, whether it is written to its home where it is defined.
+    resuming: Option<Vec<bool>>,
 }
 
 impl<'a, 'ctx> FnGen<'a, 'ctx> {
@@ -104,7 +118,7 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
         let map = &*job.map;
         let f = &map.ir;
         let p = cx.ptr_type(inkwell::AddressSpace::default());
-        let ty = cx.i32_type().fn_type(&[p.into(), cx.i64_type().into(), cx.i64_type().into()], false);
+        let ty = cx.i32_type().fn_type(&[p.into(), cx.i64_type().into(), cx.i64_type().into(), cx.i32_type().into()], false);
         let func = m.add_function(symbol, ty, Some(Linkage::External));
         let ctx = func.get_nth_param(0).unwrap().into_pointer_value();
         let base = func.get_nth_param(1).unwrap().into_int_value();
@@ -135,6 +149,7 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
             restart: None,
             dead: false,
             argv: None,
+            resuming: None,
         }
     }
 
@@ -384,7 +399,6 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
             a.as_instruction().ok_or("alloca is an instruction")?.set_alignment(16).map_err(e)?;
             self.argv = Some(a);
         }
-        self.b.build_unconditional_branch(restart).map_err(e)?;
         self.b.position_at_end(restart);
         self.restart = Some(restart);
         self.cur = Block(0);
@@ -393,6 +407,8 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
         for b in f.reverse_post_order() {
             self.block(b)?;
         }
+        let states = self.resume_region()?;
+        self.dispatch(start, restart, &states)?;
         // Blocks never reached (unreachable in the IR) still need a terminator.
         for bb in &self.bbs {
             if bb.get_terminator().is_none() {
@@ -412,7 +428,7 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
             self.vals[p.index()] = Some(Repr::Home);
         }
         let prologue = match self.map.self_loop {
-            Some(_) if b.index() == 0 => bd.insts.iter().take_while(|&&i| matches!(f.inst(i).data, InstData::Capture(_) | InstData::SelfRef)).count(),
+            Some(_) if b.index() == 0 && self.resuming.is_none() => bd.insts.iter().take_while(|&&i| matches!(f.inst(i).data, InstData::Capture(_) | InstData::SelfRef)).count(),
             _ => usize::MAX,
         };
         self.dead = false;
@@ -523,6 +539,16 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
             }
         };
         self.vals[res.index()] = Some(repr);
+        if self.resuming.as_ref().is_some_and(|h| h[res.index()]) {
+            // Read from its home elsewhere in the resume region.
+            match repr {
+                Repr::Int(_) | Repr::Float(_) | Repr::Bool(_) | Repr::Nil => {
+                    self.flush(res)?;
+                    self.vals[res.index()] = Some(Repr::Home);
+                }
+                Repr::Home | Repr::Fused | Repr::Dead => {}
+            }
+        }
         Ok(())
     }
 
@@ -536,67 +562,6 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
         Ok(())
     }
 
-    /// A data instruction run by the runtime (`sx_rt_op`), result in its home.
-    fn data_op(&mut self, i: ir::Inst, pos: u32, pc: u32, site: SiteOp) -> R<Repr<'ctx>> {
-        if site != SiteOp::Data {
-            self.exit_here(pos, pc)?;
-            return Ok(Repr::Dead);
-        }
-        let mut err = Ok(());
-        self.f.inst(i).data.for_each_operand(|v| {
-            if err.is_ok() {
-                err = self.flush(v);
-            }
-        });
-        err?;
-        let dst = self.dst(self.f.inst(i).result);
-        let st = self
-            .call(RtFn::Op, &[self.ctx.into(), self.base.into(), self.i32c(pc).into(), self.i32c(dst as u32).into()])?
-            .ok_or("sx_rt_op returns a status")?;
-        self.check_raise(st)?;
-        Ok(Repr::Home)
-    }
-
-    /// A builtin called directly (`sx_rt_prim`): the arguments are written
-    /// as bitwise copies into the argument buffer (no reference counts
-    /// change, nothing needs to be in its home), the result lands in the
-    /// result's home. The consumed argument of an update primitive is passed
-    /// by register (moved out, for in-place reuse) when the bytecode moves
-    /// it and it is in its home.
-    fn prim_call(&mut self, res: ir::Value, id: u16, owned: bool, args: &[ir::Value], pc: u32) -> R<Repr<'ctx>> {
-        let argv = self.argv.ok_or("no argument buffer")?;
-        let i64t = self.cx.i64_type();
-        for (k, a) in args.iter().enumerate() {
-            let (tag, pay) = self.pair(*a)?;
-            let p = unsafe { self.b.build_in_bounds_gep(i64t, argv, &[self.i64c(2 * k as i64)], "") }.map_err(e)?;
-            self.store_value(p, tag, pay)?;
-        }
-        let def = vm::prims::builtins().get(id as usize).ok_or("no such builtin")?;
-        let consumed = def.consume.filter(|_| owned && !args.is_empty()).map(|c| args[c.index(args.len())]);
-        let owned_reg = match consumed {
-            Some(v) if matches!(self.repr(v)?, Repr::Home) => self.home(v).map_or(u32::MAX, u32::from),
-            _ => u32::MAX,
-        };
-        let dst = self.dst(res);
-        let st = self
-            .call(
-                RtFn::Prim,
-                &[
-                    self.ctx.into(),
-                    self.base.into(),
-                    self.i32c(pc).into(),
-                    self.i32c(id as u32).into(),
-                    self.i32c(dst as u32).into(),
-                    argv.into(),
-                    self.i32c(args.len() as u32).into(),
-                    self.i32c(owned_reg).into(),
-                ],
-            )?
-            .ok_or("sx_rt_prim returns a status")?;
-        self.check_raise(st)?;
-        Ok(Repr::Home)
-    }
-
     /// Address of the context field at byte offset `off`.
     fn ctx_field(&self, off: u32) -> R<PointerValue<'ctx>> {
         unsafe { self.b.build_in_bounds_gep(self.cx.i8_type(), self.ctx, &[self.i64c(off as i64)], "") }.map_err(e)
@@ -604,478 +569,6 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
 
     fn load_i32(&self, p: PointerValue<'ctx>, name: &str) -> R<IntValue<'ctx>> {
         Ok(self.b.build_load(self.cx.i32_type(), p, name).map_err(e)?.into_int_value())
-    }
-
-    /// A call. A call of the running closure itself (checked at run time)
-    /// with room for a native frame goes straight to this function's entry
-    /// with a shadow frame (`vm::jit::runtime::Shadow`); any other call goes
-    /// through `sx_rt_call`. The result lands in the call's destination.
-    fn call_site(&self, pos: u32, pc: u32, args: &[ir::Value]) -> R<()> {
-        self.flush_live(pos)?;
-        let done = self.cx.append_basic_block(self.func, "called");
-        if let Some(site) = self.self_call_site(pc, args) {
-            let native = self.cx.append_basic_block(self.func, "self.call");
-            let generic = self.cx.append_basic_block(self.func, "call");
-            let is_self = self.is_self(site.callee)?;
-            let depth = self.load_i32(self.ctx_field(CTX_DEPTH)?, "depth")?;
-            let max = self.load_i32(self.ctx_field(CTX_MAX_DEPTH)?, "max_depth")?;
-            let deep_ok = self.b.build_int_compare(IntPredicate::ULT, depth, max, "").map_err(e)?;
-            let nregs = self.map.nregs as i64;
-            let new_base = self.b.build_int_add(self.base, self.i64c(nregs), "callee_base").map_err(e)?;
-            let need = self.b.build_int_add(new_base, self.i64c(nregs), "").map_err(e)?;
-            let have = self.b.build_load(self.cx.i64_type(), self.ctx_field(CTX_REGS_LEN)?, "regs_len").map_err(e)?.into_int_value();
-            let room = self.b.build_int_compare(IntPredicate::ULE, need, have, "").map_err(e)?;
-            let ok = self.b.build_and(is_self, deep_ok, "").map_err(e)?;
-            let ok = self.b.build_and(ok, room, "").map_err(e)?;
-            self.b.build_conditional_branch(ok, native, generic).map_err(e)?;
-            self.b.position_at_end(native);
-            self.native_self_call(pc, site.dst, args, new_base, done)?;
-            self.b.position_at_end(generic);
-        }
-        self.runtime_call(pc)?;
-        self.b.build_unconditional_branch(done).map_err(e)?;
-        self.b.position_at_end(done);
-        Ok(())
-    }
-
-    /// Whether `callee` is the running closure (its payload word is ours).
-    fn is_self(&self, callee: Callee) -> R<IntValue<'ctx>> {
-        let word = match callee {
-            Callee::Reg(r) => {
-                let (t, p) = self.load_pair(r)?;
-                let is_clo = self.b.build_int_compare(IntPredicate::EQ, t, self.i8c(TAG_CLOSURE), "").map_err(e)?;
-                self.b.build_select(is_clo, p, self.i64c(0), "").map_err(e)?.into_int_value()
-            }
-            Callee::Global(slot) => self.call(RtFn::GlobalClosure, &[self.ctx.into(), self.i32c(slot).into()])?.ok_or("sx_rt_global_closure returns a word")?,
-        };
-        self.b.build_int_compare(IntPredicate::EQ, word, self.clo, "").map_err(e)
-    }
-
-    /// The call site at `pc` when it can be a native self call: a plain
-    /// call with this function's exact arity whose destination is the
-    /// result's home.
-    fn self_call_site(&self, pc: u32, args: &[ir::Value]) -> Option<vm::jit::CallSite> {
-        let site = *self.map.call_sites.get(&pc)?;
-        (!self.f.has_rest && args.len() == self.f.arity as usize).then_some(site)
-    }
-
-    /// The native path of a self call (see [`Self::call_site`]): arguments
-    /// into the new window, a shadow frame, a direct call, the result out
-    /// of `ctx.ret` (or, when the shadow frame was materialised meanwhile,
-    /// the real frame popped by the runtime). Ends by branching to `done`.
-    fn native_self_call(&self, pc: u32, dst: u16, args: &[ir::Value], new_base: IntValue<'ctx>, done: BasicBlock<'ctx>) -> R<()> {
-        let nregs = self.map.nregs;
-        for (i, a) in args.iter().enumerate() {
-            self.copy_arg(*a, (nregs as usize + i) as u16)?;
-        }
-        let i32t = self.cx.i32_type();
-        let len_p = self.ctx_field(CTX_SHADOW_LEN)?;
-        let k = self.load_i32(len_p, "shadow_len")?;
-        let p = self.cx.ptr_type(inkwell::AddressSpace::default());
-        let arr = self.b.build_load(p, self.ctx_field(CTX_SHADOW)?, "shadow").map_err(e)?.into_pointer_value();
-        let k64 = self.b.build_int_z_extend(k, self.cx.i64_type(), "").map_err(e)?;
-        let off = self.b.build_int_mul(k64, self.i64c(SHADOW_SIZE as i64), "").map_err(e)?;
-        let rec = unsafe { self.b.build_in_bounds_gep(self.cx.i8_type(), arr, &[off], "shadow.rec") }.map_err(e)?;
-        let nb32 = self.b.build_int_truncate(new_base, i32t, "").map_err(e)?;
-        self.b.build_store(rec, nb32).map_err(e)?;
-        let at = |o: i64| unsafe { self.b.build_in_bounds_gep(self.cx.i8_type(), rec, &[self.i64c(o)], "") }.map_err(e);
-        self.b.build_store(at(4)?, self.i32c(dst as u32)).map_err(e)?;
-        self.b.build_store(at(8)?, self.i32c(pc + 1)).map_err(e)?;
-        let k1 = self.b.build_int_add(k, self.i32c(1), "").map_err(e)?;
-        self.b.build_store(len_p, k1).map_err(e)?;
-        let dp = self.ctx_field(CTX_DEPTH)?;
-        let d = self.load_i32(dp, "depth")?;
-        self.b.build_store(dp, self.b.build_int_add(d, self.i32c(1), "").map_err(e)?).map_err(e)?;
-        self.count_self_call()?;
-        let st = self
-            .b
-            .build_call(self.func, &[self.ctx.into(), new_base.into(), self.clo.into()], "st")
-            .map_err(e)?
-            .try_as_basic_value()
-            .basic()
-            .ok_or("an entry returns a status")?
-            .into_int_value();
-        let d = self.load_i32(dp, "depth")?;
-        self.b.build_store(dp, self.b.build_int_sub(d, self.i32c(1), "").map_err(e)?).map_err(e)?;
-        let is_ok = self.b.build_int_compare(IntPredicate::EQ, st, self.i32c(OK), "").map_err(e)?;
-        let len_now = self.load_i32(len_p, "shadow_len")?;
-        let kept = self.b.build_int_compare(IntPredicate::EQ, len_now, k1, "").map_err(e)?;
-        let both = self.b.build_and(kept, is_ok, "").map_err(e)?;
-        let take = self.cx.append_basic_block(self.func, "self.ret");
-        let other = self.cx.append_basic_block(self.func, "self.other");
-        let pop = self.cx.append_basic_block(self.func, "self.pop");
-        let pass = self.cx.append_basic_block(self.func, "self.pass");
-        self.b.build_conditional_branch(both, take, other).map_err(e)?;
-        // Returned with its shadow frame: take the result from ctx.ret.
-        self.b.position_at_end(take);
-        self.b.build_store(len_p, k).map_err(e)?;
-        let rp = self.ctx_field(CTX_RET)?;
-        let (t, pay) = self.load_value(rp)?;
-        // Moved out: ctx.ret no longer owns it.
-        self.b.build_store(rp, self.i8c(TAG_NIL)).map_err(e)?;
-        self.store_tagged(dst, t, pay)?;
-        self.b.build_unconditional_branch(done).map_err(e)?;
-        // Its frame was materialised: OK → the runtime pops the real frame;
-        // DEOPT or RAISE → hand the status up (the frames are all real).
-        self.b.position_at_end(other);
-        self.b.build_conditional_branch(is_ok, pop, pass).map_err(e)?;
-        self.b.position_at_end(pop);
-        self.call(RtFn::Pop, &[self.ctx.into()])?;
-        self.b.build_unconditional_branch(done).map_err(e)?;
-        self.b.position_at_end(pass);
-        self.b.build_return(Some(&st)).map_err(e)?;
-        Ok(())
-    }
-
-    /// `ctx.self_calls += 1` (the runtime adds it to the function's call count).
-    fn count_self_call(&self) -> R<()> {
-        let p = self.ctx_field(CTX_SELF_CALLS)?;
-        let n = self.b.build_load(self.cx.i64_type(), p, "self_calls").map_err(e)?.into_int_value();
-        self.b.build_store(p, self.b.build_int_add(n, self.i64c(1), "").map_err(e)?).map_err(e)?;
-        Ok(())
-    }
-
-    /// Copies `a` into register `r` of this window (an argument slot of the
-    /// next window: `r >= nregs`), cloning a heap value.
-    fn copy_arg(&self, a: ir::Value, r: u16) -> R<()> {
-        match self.repr(a)? {
-            Repr::Home => self.copy(r, self.home(a).ok_or("a value in its home has no register")?),
-            Repr::Fused => Err(format!("fused value v{} passed as an argument", a.index())),
-            _ => self.flush_to(a, r),
-        }
-    }
-
-    /// A call through `sx_rt_call` (falls through when it returned OK).
-    fn runtime_call(&self, pc: u32) -> R<()> {
-        let st = self.call(RtFn::Call, &[self.ctx.into(), self.base.into(), self.i32c(pc).into()])?.ok_or("sx_rt_call returns a status")?;
-        let ok = self.cx.append_basic_block(self.func, "returned");
-        let interp = self.cx.append_basic_block(self.func, "interp");
-        let pass = self.cx.append_basic_block(self.func, "pass");
-        self.b
-            .build_switch(st, pass, &[(self.i32c(OK), ok), (self.i32c(NEED_INTERP), interp)])
-            .map_err(e)?;
-        self.b.position_at_end(pass);
-        // DEOPT or RAISE from the callee: hand the same status up.
-        self.b.build_return(Some(&st)).map_err(e)?;
-        self.b.position_at_end(interp);
-        self.call(RtFn::Deopt, &[self.ctx.into(), self.i32c(pc).into(), self.i32c(0).into()])?;
-        self.b.build_return(Some(&self.i32c(DEOPT))).map_err(e)?;
-        self.b.position_at_end(ok);
-        Ok(())
-    }
-
-    /// Returns `v`: moves it into `ctx.ret`, clears the window (heap values
-    /// dropped, as the interpreter's return does, so dead registers keep
-    /// nothing alive) and returns OK; the caller pops the frame.
-    fn ret(&self, v: ir::Value) -> R<()> {
-        let (tag, pay) = match (self.repr(v)?, self.home(v)) {
-            (Repr::Home, Some(r)) => {
-                let pair = self.load_pair(r)?;
-                // Moved out: the home no longer owns it.
-                self.b.build_store(self.reg_ptr(r)?, self.i8c(TAG_NIL)).map_err(e)?;
-                pair
-            }
-            _ => self.pair(v)?,
-        };
-        self.store_value(self.ctx_field(CTX_RET)?, tag, pay)?;
-        // for r in 0..nregs { if tag(r) is a heap tag { drop(r) } }
-        let n = self.map.nregs as i64;
-        if n > 0 {
-            let i64t = self.cx.i64_type();
-            let pre = self.b.get_insert_block().ok_or("no block")?;
-            let lp = self.cx.append_basic_block(self.func, "clear");
-            let drop_bb = self.cx.append_basic_block(self.func, "clear.drop");
-            let next = self.cx.append_basic_block(self.func, "clear.next");
-            let done = self.cx.append_basic_block(self.func, "cleared");
-            self.b.build_unconditional_branch(lp).map_err(e)?;
-            self.b.position_at_end(lp);
-            let i = self.b.build_phi(i64t, "i").map_err(e)?;
-            i.add_incoming(&[(&self.i64c(0), pre)]);
-            let iv = i.as_basic_value().into_int_value();
-            let rp = self.reg_ptr_at(iv)?;
-            let t = self.b.build_load(self.cx.i8_type(), rp, "tag").map_err(e)?.into_int_value();
-            let heap = self.b.build_int_compare(IntPredicate::UGE, t, self.i8c(FIRST_HEAP_TAG), "").map_err(e)?;
-            self.b.build_conditional_branch(heap, drop_bb, next).map_err(e)?;
-            self.b.position_at_end(drop_bb);
-            self.call(RtFn::Drop, &[rp.into()])?;
-            self.b.build_unconditional_branch(next).map_err(e)?;
-            self.b.position_at_end(next);
-            let i1 = self.b.build_int_add(iv, self.i64c(1), "").map_err(e)?;
-            i.add_incoming(&[(&i1, next)]);
-            let more = self.b.build_int_compare(IntPredicate::ULT, i1, self.i64c(n), "").map_err(e)?;
-            self.b.build_conditional_branch(more, lp, done).map_err(e)?;
-            self.b.position_at_end(done);
-        }
-        self.b.build_return(Some(&self.i32c(OK))).map_err(e)?;
-        Ok(())
-    }
-
-    /// Truthiness of `v`, negated (`not`).
-    fn not_truthy(&self, v: ir::Value) -> R<IntValue<'ctx>> {
-        if let Repr::Bool(x) = self.repr(v)? {
-            return self.b.build_not(x, "").map_err(e);
-        }
-        let t = self.truthy(v)?;
-        self.b.build_not(t, "").map_err(e)
-    }
-
-    fn truthy(&self, v: ir::Value) -> R<IntValue<'ctx>> {
-        match self.repr(v)? {
-            Repr::Bool(x) => Ok(x),
-            Repr::Nil => Ok(self.cx.bool_type().const_int(0, false)),
-            Repr::Int(_) | Repr::Float(_) => Ok(self.cx.bool_type().const_int(1, false)),
-            Repr::Dead => Ok(self.cx.bool_type().const_int(0, false)),
-            _ => {
-                let (tag, pay) = self.pair(v)?;
-                let is_nil = self.b.build_int_compare(IntPredicate::EQ, tag, self.i8c(TAG_NIL), "").map_err(e)?;
-                let is_bool = self.b.build_int_compare(IntPredicate::EQ, tag, self.i8c(TAG_BOOL), "").map_err(e)?;
-                let low = self.b.build_and(pay, self.i64c(0xff), "").map_err(e)?;
-                let is_false_b = self.b.build_int_compare(IntPredicate::EQ, low, self.i64c(0), "").map_err(e)?;
-                let is_false = self.b.build_and(is_bool, is_false_b, "").map_err(e)?;
-                let falsy = self.b.build_or(is_nil, is_false, "").map_err(e)?;
-                self.b.build_not(falsy, "").map_err(e)
-            }
-        }
-    }
-
-    fn speculate(&self, pc: u32) -> Option<u8> {
-        if !self.job.speculate {
-            return None;
-        }
-        match self.job.feedback.get(pc as usize).copied().unwrap_or(0) {
-            0 => Some(TAG_INT),
-            k if k == vm::profile::kinds::FLOAT => Some(TAG_FLOAT),
-            _ => None,
-        }
-    }
-
-    /// `v` as an i64 after a guard that it is an integer.
-    fn guarded_int(&self, v: ir::Value, pos: u32, pc: u32) -> R<IntValue<'ctx>> {
-        if let Repr::Int(x) = self.repr(v)? {
-            return Ok(x);
-        }
-        let (tag, pay) = self.pair(v)?;
-        let bad = self.b.build_int_compare(IntPredicate::NE, tag, self.i8c(TAG_INT), "").map_err(e)?;
-        self.guard(bad, pos, pc)?;
-        Ok(pay)
-    }
-
-    fn guarded_float(&self, v: ir::Value, pos: u32, pc: u32) -> R<FloatValue<'ctx>> {
-        if let Repr::Float(x) = self.repr(v)? {
-            return Ok(x);
-        }
-        let (tag, pay) = self.pair(v)?;
-        let bad = self.b.build_int_compare(IntPredicate::NE, tag, self.i8c(TAG_FLOAT), "").map_err(e)?;
-        self.guard(bad, pos, pc)?;
-        Ok(self.b.build_bit_cast(pay, self.cx.f64_type(), "").map_err(e)?.into_float_value())
-    }
-
-    fn int_op_ovf(&self, op: Arith, x: IntValue<'ctx>, y: IntValue<'ctx>) -> R<(IntValue<'ctx>, IntValue<'ctx>)> {
-        let name = match op {
-            Arith::Add => "llvm.sadd.with.overflow",
-            Arith::Sub => "llvm.ssub.with.overflow",
-            Arith::Mul => "llvm.smul.with.overflow",
-        };
-        let intr = Intrinsic::find(name).ok_or("overflow intrinsic")?;
-        let decl = intr.get_declaration(self.m, &[self.cx.i64_type().into()]).ok_or("overflow intrinsic declaration")?;
-        let r = self.b.build_call(decl, &[x.into(), y.into()], "").map_err(e)?;
-        let sv = r.try_as_basic_value().basic().ok_or("intrinsic result")?.into_struct_value();
-        let z = self.b.build_extract_value(sv, 0, "").map_err(e)?.into_int_value();
-        let o = self.b.build_extract_value(sv, 1, "").map_err(e)?.into_int_value();
-        Ok((z, o))
-    }
-
-    /// Integer `quotient`/`remainder`/`mod` under speculation; a zero
-    /// divisor or `i64::MIN / -1` leaves for the interpreter, which raises.
-    fn int_div(&mut self, name: &str, a: ir::Value, b: ir::Value, pos: u32, pc: u32) -> R<Repr<'ctx>> {
-        let x = self.guarded_int(a, pos, pc)?;
-        let y = self.guarded_int(b, pos, pc)?;
-        let zero = self.b.build_int_compare(IntPredicate::EQ, y, self.i64c(0), "").map_err(e)?;
-        let min = self.b.build_int_compare(IntPredicate::EQ, x, self.i64c(i64::MIN), "").map_err(e)?;
-        let m1 = self.b.build_int_compare(IntPredicate::EQ, y, self.i64c(-1), "").map_err(e)?;
-        let ovf = self.b.build_and(min, m1, "").map_err(e)?;
-        let bad = self.b.build_or(zero, ovf, "").map_err(e)?;
-        self.exit_if(bad, pos, pc)?;
-        let z = match name {
-            "quotient" => self.b.build_int_signed_div(x, y, "").map_err(e)?,
-            "remainder" => self.b.build_int_signed_rem(x, y, "").map_err(e)?,
-            _ => {
-                // Floored: the result takes the divisor's sign.
-                let r = self.b.build_int_signed_rem(x, y, "").map_err(e)?;
-                let nz = self.b.build_int_compare(IntPredicate::NE, r, self.i64c(0), "").map_err(e)?;
-                let xor = self.b.build_xor(r, y, "").map_err(e)?;
-                let differ = self.b.build_int_compare(IntPredicate::SLT, xor, self.i64c(0), "").map_err(e)?;
-                let fix = self.b.build_and(nz, differ, "").map_err(e)?;
-                let adj = self.b.build_int_add(r, y, "").map_err(e)?;
-                self.b.build_select(fix, adj, r, "").map_err(e)?.into_int_value()
-            }
-        };
-        Ok(Repr::Int(z))
-    }
-
-    /// `even?`/`odd?`/`zero?` of an integer under speculation.
-    fn int_pred(&mut self, name: &str, a: ir::Value, pos: u32, pc: u32) -> R<Repr<'ctx>> {
-        let x = self.guarded_int(a, pos, pc)?;
-        let t = match name {
-            "zero?" => self.b.build_int_compare(IntPredicate::EQ, x, self.i64c(0), "").map_err(e)?,
-            _ => {
-                let low = self.b.build_and(x, self.i64c(1), "").map_err(e)?;
-                let p = if name == "even?" { IntPredicate::EQ } else { IntPredicate::NE };
-                self.b.build_int_compare(p, low, self.i64c(0), "").map_err(e)?
-            }
-        };
-        Ok(Repr::Bool(t))
-    }
-
-    /// `a op b` (`b` absent: `inc`/`dec`, i.e. `a op 1`).
-    #[allow(clippy::too_many_arguments)]
-    fn arith(&mut self, op: Arith, prim: &str, a: ir::Value, b: Option<ir::Value>, res: ir::Value, pos: u32, pc: u32) -> R<Repr<'ctx>> {
-        let one = || Repr::Int(self.i64c(1));
-        let b_repr = match b {
-            Some(b) => self.repr(b)?,
-            None => one(),
-        };
-        match self.speculate(pc) {
-            Some(TAG_INT) => {
-                let x = self.guarded_int(a, pos, pc)?;
-                let y = match (b, b_repr) {
-                    (_, Repr::Int(y)) => y,
-                    (Some(b), _) => self.guarded_int(b, pos, pc)?,
-                    (None, _) => unreachable!(),
-                };
-                let (z, o) = self.int_op_ovf(op, x, y)?;
-                // Overflow: the interpreter raises `integer overflow` there.
-                self.exit_if(o, pos, pc)?;
-                return Ok(Repr::Int(z));
-            }
-            Some(_) if b.is_some() && !matches!(self.repr(a)?, Repr::Int(_)) && !matches!(b_repr, Repr::Int(_)) => {
-                let x = self.guarded_float(a, pos, pc)?;
-                let y = self.guarded_float(b.unwrap(), pos, pc)?;
-                let z = match op {
-                    Arith::Add => self.b.build_float_add(x, y, "").map_err(e)?,
-                    Arith::Sub => self.b.build_float_sub(x, y, "").map_err(e)?,
-                    Arith::Mul => self.b.build_float_mul(x, y, "").map_err(e)?,
-                };
-                return Ok(Repr::Float(z));
-            }
-            _ => {}
-        }
-        // Generic: integers inline, anything else through the primitive.
-        let (at, ap) = self.pair(a)?;
-        let (bt, bp) = match b {
-            Some(b) => self.pair(b)?,
-            None => (self.i8c(TAG_INT), self.i64c(1)),
-        };
-        let both = {
-            let x = self.b.build_int_compare(IntPredicate::EQ, at, self.i8c(TAG_INT), "").map_err(e)?;
-            let y = self.b.build_int_compare(IntPredicate::EQ, bt, self.i8c(TAG_INT), "").map_err(e)?;
-            self.b.build_and(x, y, "").map_err(e)?
-        };
-        let fast = self.cx.append_basic_block(self.func, "int");
-        let slow = self.cx.append_basic_block(self.func, "generic");
-        let join = self.cx.append_basic_block(self.func, "joined");
-        let store = self.cx.append_basic_block(self.func, "store");
-        self.b.build_conditional_branch(both, fast, slow).map_err(e)?;
-        self.b.position_at_end(fast);
-        let (z, o) = self.int_op_ovf(op, ap, bp)?;
-        self.b.build_conditional_branch(o, slow, store).map_err(e)?;
-        self.b.position_at_end(store);
-        let dst = self.dst(res);
-        self.store_imm(dst, TAG_INT, z)?;
-        self.b.build_unconditional_branch(join).map_err(e)?;
-        self.b.position_at_end(slow);
-        let pid = vm::jit::sites::prim_id(prim).ok_or_else(|| format!("no primitive {prim}"))?;
-        let i64t = self.cx.i64_type();
-        let at64 = self.b.build_int_z_extend(at, i64t, "").map_err(e)?;
-        let bt64 = self.b.build_int_z_extend(bt, i64t, "").map_err(e)?;
-        let st = self
-            .call(
-                RtFn::Arith,
-                &[
-                    self.ctx.into(),
-                    self.base.into(),
-                    self.i32c(pc).into(),
-                    self.i32c(pid).into(),
-                    at64.into(),
-                    ap.into(),
-                    bt64.into(),
-                    bp.into(),
-                    self.i32c(dst as u32).into(),
-                ],
-            )?
-            .ok_or("sx_rt_arith returns a status")?;
-        self.check_raise(st)?;
-        self.b.build_unconditional_branch(join).map_err(e)?;
-        self.b.position_at_end(join);
-        Ok(if self.map.has_reg[res.index()] { Repr::Home } else { Repr::Fused })
-    }
-
-    fn compare(&mut self, k: CmpK, a: ir::Value, b: ir::Value, pos: u32, pc: u32) -> R<Repr<'ctx>> {
-        let ip = match k {
-            CmpK::Lt => IntPredicate::SLT,
-            CmpK::Gt => IntPredicate::SGT,
-            CmpK::Le => IntPredicate::SLE,
-            CmpK::Ge => IntPredicate::SGE,
-            CmpK::Eq => IntPredicate::EQ,
-        };
-        let fp = match k {
-            CmpK::Lt => FloatPredicate::OLT,
-            CmpK::Gt => FloatPredicate::OGT,
-            CmpK::Le => FloatPredicate::OLE,
-            CmpK::Ge => FloatPredicate::OGE,
-            CmpK::Eq => FloatPredicate::OEQ,
-        };
-        match self.speculate(pc) {
-            Some(TAG_INT) => {
-                let x = self.guarded_int(a, pos, pc)?;
-                let y = self.guarded_int(b, pos, pc)?;
-                return Ok(Repr::Bool(self.b.build_int_compare(ip, x, y, "").map_err(e)?));
-            }
-            Some(_) if !matches!(self.repr(a)?, Repr::Int(_)) && !matches!(self.repr(b)?, Repr::Int(_)) => {
-                let x = self.guarded_float(a, pos, pc)?;
-                let y = self.guarded_float(b, pos, pc)?;
-                return Ok(Repr::Bool(self.b.build_float_compare(fp, x, y, "").map_err(e)?));
-            }
-            _ => {}
-        }
-        let (at, ap) = self.pair(a)?;
-        let (bt, bp) = self.pair(b)?;
-        let both = {
-            let x = self.b.build_int_compare(IntPredicate::EQ, at, self.i8c(TAG_INT), "").map_err(e)?;
-            let y = self.b.build_int_compare(IntPredicate::EQ, bt, self.i8c(TAG_INT), "").map_err(e)?;
-            self.b.build_and(x, y, "").map_err(e)?
-        };
-        let here = self.b.get_insert_block().ok_or("no block")?;
-        let slow = self.cx.append_basic_block(self.func, "generic");
-        let join = self.cx.append_basic_block(self.func, "compared");
-        let fast_r = self.b.build_int_compare(ip, ap, bp, "").map_err(e)?;
-        self.b.build_conditional_branch(both, join, slow).map_err(e)?;
-        self.b.position_at_end(slow);
-        let name = match k {
-            CmpK::Lt => "<",
-            CmpK::Gt => ">",
-            CmpK::Le => "<=",
-            CmpK::Ge => ">=",
-            CmpK::Eq => "=",
-        };
-        let pid = vm::jit::sites::prim_id(name).ok_or_else(|| format!("no primitive {name}"))?;
-        let i64t = self.cx.i64_type();
-        let at64 = self.b.build_int_z_extend(at, i64t, "").map_err(e)?;
-        let bt64 = self.b.build_int_z_extend(bt, i64t, "").map_err(e)?;
-        let st = self
-            .call(
-                RtFn::Compare,
-                &[self.ctx.into(), self.i32c(pc).into(), self.i32c(pid).into(), self.i32c(k as u32).into(), at64.into(), ap.into(), bt64.into(), bp.into()],
-            )?
-            .ok_or("sx_rt_compare returns a status")?;
-        self.check_raise(st)?;
-        let slow_r = self.b.build_int_compare(IntPredicate::EQ, st, self.i32c(1), "").map_err(e)?;
-        let slow_end = self.b.get_insert_block().ok_or("no block")?;
-        self.b.build_unconditional_branch(join).map_err(e)?;
-        self.b.position_at_end(join);
-        let phi = self.b.build_phi(self.cx.bool_type(), "cmp").map_err(e)?;
-        phi.add_incoming(&[(&fast_r, here), (&slow_r, slow_end)]);
-        Ok(Repr::Bool(phi.as_basic_value().into_int_value()))
     }
 
     // ----- terminators and edges -------------------------------------------
@@ -1200,7 +693,10 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
             Terminator::Return(v) => self.ret(*v),
             Terminator::TailCall { callee, args } if self.map.self_loop.is_some_and(|(s, _)| s == *callee) && self.header.is_some() => {
                 self.edge(Block(0), args)?;
-                self.b.build_unconditional_branch(self.header.unwrap()).map_err(e)?;
+                // From the resume region, through the entry (the header's
+                // code uses values of the entry block's prologue).
+                let target = if self.resuming.is_some() { self.restart.ok_or("no restart block")? } else { self.header.unwrap() };
+                self.b.build_unconditional_branch(target).map_err(e)?;
                 Ok(())
             }
             Terminator::CallK { cont, args, .. } if vm::jit::sites::site_op(self.map, pc) == SiteOp::Call => {

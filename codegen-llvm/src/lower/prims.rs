@@ -1,0 +1,69 @@
+//! Builtin calls from compiled code: direct `sx_rt_prim` calls with the
+//! arguments as bitwise copies in the frame's argument buffer (and the
+//! consumed argument of an update primitive moved out of its dying home),
+//! and the generic `sx_rt_op` for the other data instructions.
+
+use super::*;
+
+impl<'a, 'ctx> FnGen<'a, 'ctx> {
+    /// A data instruction run by the runtime (`sx_rt_op`), result in its home.
+    pub(super) fn data_op(&mut self, i: ir::Inst, pos: u32, pc: u32, site: SiteOp) -> R<Repr<'ctx>> {
+        if site != SiteOp::Data {
+            self.exit_here(pos, pc)?;
+            return Ok(Repr::Dead);
+        }
+        let mut err = Ok(());
+        self.f.inst(i).data.for_each_operand(|v| {
+            if err.is_ok() {
+                err = self.flush(v);
+            }
+        });
+        err?;
+        let dst = self.dst(self.f.inst(i).result);
+        let st = self
+            .call(RtFn::Op, &[self.ctx.into(), self.base.into(), self.i32c(pc).into(), self.i32c(dst as u32).into()])?
+            .ok_or("sx_rt_op returns a status")?;
+        self.check_raise(st)?;
+        Ok(Repr::Home)
+    }
+
+    /// A builtin called directly (`sx_rt_prim`): the arguments are written
+    /// as bitwise copies into the argument buffer (no reference counts
+    /// change, nothing needs to be in its home), the result lands in the
+    /// result's home. The consumed argument of an update primitive is passed
+    /// by register (moved out, for in-place reuse) when the bytecode moves
+    /// it and it is in its home.
+    pub(super) fn prim_call(&mut self, res: ir::Value, id: u16, owned: bool, args: &[ir::Value], pc: u32) -> R<Repr<'ctx>> {
+        let argv = self.argv.ok_or("no argument buffer")?;
+        let i64t = self.cx.i64_type();
+        for (k, a) in args.iter().enumerate() {
+            let (tag, pay) = self.pair(*a)?;
+            let p = unsafe { self.b.build_in_bounds_gep(i64t, argv, &[self.i64c(2 * k as i64)], "") }.map_err(e)?;
+            self.store_value(p, tag, pay)?;
+        }
+        let def = vm::prims::builtins().get(id as usize).ok_or("no such builtin")?;
+        let consumed = def.consume.filter(|_| owned && !args.is_empty()).map(|c| args[c.index(args.len())]);
+        let owned_reg = match consumed {
+            Some(v) if matches!(self.repr(v)?, Repr::Home) => self.home(v).map_or(u32::MAX, u32::from),
+            _ => u32::MAX,
+        };
+        let dst = self.dst(res);
+        let st = self
+            .call(
+                RtFn::Prim,
+                &[
+                    self.ctx.into(),
+                    self.base.into(),
+                    self.i32c(pc).into(),
+                    self.i32c(id as u32).into(),
+                    self.i32c(dst as u32).into(),
+                    argv.into(),
+                    self.i32c(args.len() as u32).into(),
+                    self.i32c(owned_reg).into(),
+                ],
+            )?
+            .ok_or("sx_rt_prim returns a status")?;
+        self.check_raise(st)?;
+        Ok(Repr::Home)
+    }
+}
