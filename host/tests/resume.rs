@@ -55,3 +55,47 @@ fn compiled_frames_resume_at_their_states() {
     // comes back to its compiled code when `map` returns.
     assert!(resumes_of(&err, "go") >= 1 || resumes_of(&err, "loop") >= 1, "{err}");
 }
+
+/// The `calls` and tier columns of the `--jit-stats` rows named `name`.
+fn rows<'a>(stats: &'a str, name: &'a str) -> impl Iterator<Item = (String, u64)> + 'a {
+    stats
+        .lines()
+        .filter(move |l| l.split_whitespace().next() == Some(name))
+        .map(|l| {
+            let w: Vec<&str> = l.split_whitespace().collect();
+            (w[1].to_string(), w[2].parse().unwrap_or(0))
+        })
+}
+
+/// On-stack replacement at self-loop back-edges: a named `let` entered
+/// once (one call) runs its later iterations in compiled code, and a
+/// builtin passed as a callback (`odd?` to `filter`) is called from
+/// compiled code without leaving it.
+#[test]
+fn loops_entered_once_tier_up_at_their_back_edges() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir.path();
+    let program = r#"
+(define (sum-to n)
+  (let loop ((i 0) (acc 0))
+    (if (= i n) acc (loop (+ i 1) (+ acc i)))))
+(println (sum-to 2000000))
+(println (len (filter odd? (range 0 50000))))
+(println (reduce + 0 (map (fn (x) (* x x)) (range 0 50000))))
+"#;
+    std::fs::write(d.join("p.sx"), program).unwrap();
+    let off = sxc(&["run", "--jit", "off", "p.sx"], d);
+    assert_eq!(off.status.code(), Some(0), "{}", text(&off.stderr));
+    assert_eq!(text(&off.stdout), "1999999000000\n25000\n41665416675000\n");
+    // Eager compiles before the first call: tiered with a threshold is the
+    // path where only the back-edge counter can make a loop hot.
+    let on = sxc(&["run", "--jit", "tiered", "--jit-threshold", "500", "--jit-stats", "p.sx"], d);
+    let err = text(&on.stderr);
+    assert_eq!(text(&on.stdout), text(&off.stdout), "{err}");
+    let compiled_once: Vec<(String, u64)> = rows(&err, "loop").filter(|(tier, calls)| tier == "compiled" && *calls == 1).collect();
+    // `sum-to`'s loop, and the prelude's `filter`, `map` and `reduce` loops,
+    // each called once (compiles finish on the background thread, so a
+    // loop may end before its code is ready: at least one must make it).
+    assert!(!compiled_once.is_empty(), "{err}");
+    assert!(err.contains(" 0 failed"), "{err}");
+}

@@ -1103,9 +1103,25 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
             Op::Jump { target } => ip = unsafe { code.add(target as usize) },
             Op::Loop { target, counter } => {
                 let c = &p.profile.backedges[counter as usize];
-                c.set(c.get().wrapping_add(1));
+                let n = c.get().wrapping_add(1);
+                c.set(n);
                 ip = unsafe { code.add(target as usize) };
                 poll!();
+                if n & crate::jit::loop_check_mask() == 0 && p.jit.map.self_loop.is_some_and(|l| l.1 == target) {
+                    // On-stack replacement (`jit::loop_entry`): the next
+                    // iteration runs in compiled code, from its start.
+                    if let Some(e) = crate::jit::loop_entry(p, n) {
+                        save_pc!();
+                        match crate::jit::runtime::enter(f, env, e, base, 0) {
+                            Ok(Some(v)) => return finish(f, Step::Done(v)),
+                            Ok(None) => reload!(),
+                            Err(v) => {
+                                reload!();
+                                throw!(v);
+                            }
+                        }
+                    }
+                }
             }
             Op::JumpIfFalse { cond, target } => {
                 if matches!(reg!(cond), Value::Nil | Value::Bool(false)) {

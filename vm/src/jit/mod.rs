@@ -140,6 +140,12 @@ static CONFIG: OnceLock<Config> = OnceLock::new();
 /// when the JIT is off, so the comparison never matches).
 static THRESHOLD: AtomicU64 = AtomicU64::new(u64::MAX);
 
+/// How often a self-loop back-edge looks for compiled code: when
+/// `iterations & LOOP_CHECK_MASK == 0` (every `threshold.next_power_of_two()`
+/// iterations, at most 1,024; `u64::MAX` when the JIT is off, so it never
+/// matches once the counter has moved).
+static LOOP_CHECK_MASK: AtomicU64 = AtomicU64::new(u64::MAX);
+
 /// Installs the policy and backend (once per process; later calls are ignored).
 pub fn install(config: Config) {
     let t = match config.mode {
@@ -149,6 +155,9 @@ pub fn install(config: Config) {
     };
     if CONFIG.set(config).is_ok() {
         THRESHOLD.store(t, Ordering::Relaxed);
+        if t != u64::MAX {
+            LOOP_CHECK_MASK.store(t.next_power_of_two().min(1024) - 1, Ordering::Relaxed);
+        }
     }
 }
 
@@ -161,6 +170,36 @@ pub fn config() -> Option<&'static Config> {
 #[inline(always)]
 pub(crate) fn threshold() -> u64 {
     THRESHOLD.load(Ordering::Relaxed)
+}
+
+/// The mask of [`LOOP_CHECK_MASK`], read at every `loop` instruction.
+#[inline(always)]
+pub(crate) fn loop_check_mask() -> u64 {
+    LOOP_CHECK_MASK.load(Ordering::Relaxed)
+}
+
+/// On-stack replacement at a self-loop back-edge: called by the interpreter
+/// every [`loop_check_mask`]` + 1` iterations of a loop made of `proto`'s
+/// self tail calls, once the new parameter values are in their registers.
+/// Queues `proto` for compilation when the loop has run `threshold`
+/// iterations (a loop entered once — a named `let` over a long list, the
+/// prelude's `map` over 100,000 elements — is as hot as a function called
+/// that often); returns its entry when compiled code exists. The caller
+/// then enters it at state 0: a self-loop iteration *is* a restart with the
+/// parameters in their homes (the entry prologue re-reads only captures and
+/// the closure itself), so no state has to be transferred — compiled code
+/// runs on the interpreter's frame (HotSpot's and V8's OSR build a frame
+/// for the optimised code; here there is nothing to build).
+#[cold]
+#[inline(never)]
+pub(crate) fn loop_entry(proto: &Proto, iterations: u64) -> Option<Entry> {
+    if let Some(e) = proto.jit.entry() {
+        return Some(e);
+    }
+    if iterations >= threshold() {
+        tier_up(proto);
+    }
+    proto.jit.entry()
 }
 
 /// Deoptimisations after which a function is recompiled without speculation.
@@ -295,7 +334,9 @@ static STOPPING: AtomicBool = AtomicBool::new(false);
 /// supported" in instruction selection on `sxc-jit`, in ~3 of 4 runs of a
 /// program that ended while functions were queued). An `atexit` handler is
 /// too late: LLVM registers the destructors of its function-local statics
-/// lazily, after any handler the host could register at start-up.
+/// lazily, after any handler the host could register at start-up. (`sxc`
+/// itself ends with `_exit`, which runs no destructors and needs no wait;
+/// this is for embedders that end with `exit`.)
 pub fn shutdown() {
     STOPPING.store(true, Ordering::Release);
     // Keep the lock held until the process is gone.

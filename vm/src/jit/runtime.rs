@@ -523,7 +523,8 @@ fn native_callee(ctx: &mut JitCtx, f: &mut Fiber, callee: Value, n: u16, window:
 pub unsafe extern "C" fn sx_rt_call(ctx: *mut JitCtx, base: u64, pc: u32) -> u32 {
     let entry = unsafe { push(ctx, base, pc) };
     if entry == 0 {
-        return NEED_INTERP;
+        // SAFETY: as for `push`.
+        return unsafe { call_prim_value(ctx, base, pc) }.unwrap_or(NEED_INTERP);
     }
     // SAFETY: `push` returned the entry of the frame it pushed, whose
     // window starts `nregs` of the caller's proto after `base`.
@@ -549,6 +550,52 @@ pub unsafe extern "C" fn sx_rt_call(ctx: *mut JitCtx, base: u64, pc: u32) -> u32
         _ => {}
     }
     st
+}
+
+/// A call from compiled code whose callee is a primitive *value* (`odd?`
+/// passed to `filter`, a builtin bound to a global): run as the
+/// interpreter's `call` runs it — arity check, then the primitive on the
+/// arguments — with the result in the call's destination. Without it every
+/// such call left compiled code, and a prelude loop calling a builtin
+/// callback ran interpreted after its first element. `None` when the
+/// callee is not a primitive (nothing changed).
+///
+/// # Safety
+/// As [`sx_rt_call`]: `pc` is a call instruction of the top frame's proto.
+unsafe fn call_prim_value(ctx: *mut JitCtx, base: u64, pc: u32) -> Option<u32> {
+    let (ctxr, f, env) = unsafe { parts(ctx) };
+    let clo: *const Closure = Rc::as_ptr(&f.frames.last().expect("a frame").closure);
+    // SAFETY: the top frame keeps its closure (and proto) alive throughout.
+    let p: &Proto = unsafe { &(*clo).proto };
+    let base = base as usize;
+    let (dst, id, args, n): (_, _, u32, u16) = match p.code[pc as usize] {
+        Op::Call { dst, callee, args, n } => match f.regs[base + callee as usize] {
+            Value::Prim(id) => (dst, id, args, n),
+            _ => return None,
+        },
+        Op::CallGlobal { dst, slot, args, n } => match env.globals.values[slot as usize] {
+            Some(Value::Prim(id)) => (dst, id, args as u32, n as u16),
+            _ => return None,
+        },
+        _ => return None,
+    };
+    let def = rt::prim_def(id);
+    // SAFETY: `Proto::validate` checked the argument range against the pool.
+    let argv = unsafe { p.args_unchecked(args, n) };
+    let r = if argv.len() < def.min || def.max.is_some_and(|m| argv.len() > m) {
+        Err(rt::error(rt::arity_message(def.name, def.min, def.max, argv.len())))
+    } else {
+        let vals: SmallVec<[Value; 4]> = argv.iter().map(|&r| f.regs[base + r as usize].clone()).collect();
+        (def.func)(env.ctx, &vals)
+    };
+    sync_regs(ctxr, f);
+    Some(match r {
+        Ok(v) => {
+            f.regs[base + dst as usize] = v;
+            OK
+        }
+        Err(e) => raise(ctxr, f, pc, e),
+    })
 }
 
 /// The frame push of [`sx_rt_call`]: the callee's entry, or 0.
