@@ -31,7 +31,6 @@ pub enum RtFn {
     /// `(ctx, base, pc) -> status`: the call instruction at `pc`.
     Call,
     /// `(ctx, slot: i32) -> i64`: global `slot`'s closure word, or 0.
-    GlobalClosure,
     /// `(ctx)`: pop a materialised self call's frame, result from `ctx.ret`.
     Pop,
     /// `(ctx, base, pc, allow_self) -> status`: the tail call instruction at
@@ -41,7 +40,7 @@ pub enum RtFn {
 
 impl RtFn {
     /// Every runtime function.
-    pub const ALL: [RtFn; 11] = [
+    pub const ALL: [RtFn; 10] = [
         RtFn::Deopt,
         RtFn::Drop,
         RtFn::Copy,
@@ -50,7 +49,6 @@ impl RtFn {
         RtFn::Op,
         RtFn::Prim,
         RtFn::Call,
-        RtFn::GlobalClosure,
         RtFn::Pop,
         RtFn::TailCall,
     ];
@@ -66,7 +64,6 @@ impl RtFn {
             RtFn::Op => "sx_rt_op",
             RtFn::Prim => "sx_rt_prim",
             RtFn::Call => "sx_rt_call",
-            RtFn::GlobalClosure => "sx_rt_global_closure",
             RtFn::Pop => "sx_rt_pop",
             RtFn::TailCall => "sx_rt_tail_call",
         }
@@ -96,7 +93,6 @@ impl RtFn {
                 false,
             ),
             RtFn::Call => i32t.fn_type(&[p.into(), i64t.into(), i32t.into()], false),
-            RtFn::GlobalClosure => i64t.fn_type(&[p.into(), i32t.into()], false),
             RtFn::Pop => void.fn_type(&[p.into()], false),
             RtFn::TailCall => i32t.fn_type(&[p.into(), i64t.into(), i32t.into(), i32t.into()], false),
         };

@@ -45,7 +45,18 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
                 let is_clo = self.b.build_int_compare(IntPredicate::EQ, t, self.i8c(TAG_CLOSURE), "").map_err(e)?;
                 self.b.build_select(is_clo, p, self.i64c(0), "").map_err(e)?.into_int_value()
             }
-            Callee::Global(slot) => self.call(RtFn::GlobalClosure, &[self.ctx.into(), self.i32c(slot).into()])?.ok_or("sx_rt_global_closure returns a word")?,
+            Callee::Global(slot) => {
+                // ctx.globals[slot] read inline: an `Option<Value>` is a
+                // `Value` whose tag has a niche for `None` (`vm::abi`).
+                let ptr = self.cx.ptr_type(inkwell::AddressSpace::default());
+                let table = self.b.build_load(ptr, self.ctx_field(CTX_GLOBALS)?, "globals").map_err(e)?.into_pointer_value();
+                let off = self.i64c(slot as i64 * vm::abi::VALUE_SIZE as i64);
+                // SAFETY (of the GEP): `slot` is a slot of this isolate's table.
+                let at = unsafe { self.b.build_in_bounds_gep(self.cx.i8_type(), table, &[off], "global") }.map_err(e)?;
+                let (t, p) = self.load_value(at)?;
+                let is_clo = self.b.build_int_compare(IntPredicate::EQ, t, self.i8c(TAG_CLOSURE), "").map_err(e)?;
+                self.b.build_select(is_clo, p, self.i64c(0), "").map_err(e)?.into_int_value()
+            }
         };
         self.b.build_int_compare(IntPredicate::EQ, word, self.clo, "").map_err(e)
     }

@@ -83,6 +83,12 @@ pub struct JitCtx {
     /// count was last added to the running function's call counter (at
     /// every materialisation and when its frame is popped).
     pub self_calls: u64,
+    /// Offset 72: the isolate's global slots (`Option<Value>`, 16 bytes
+    /// each: the tag byte's niche is `None`), read inline by the native
+    /// self-call check of a `call.g`. The table only grows when a module is
+    /// compiled, which needs the isolate and so never happens while compiled
+    /// code runs; [`sync_regs`] refreshes it anyway.
+    pub globals: *const Option<Value>,
     fiber: *mut Fiber,
     env: *mut Env<'static>,
     /// The value of a [`RAISE`].
@@ -100,6 +106,7 @@ pub const CTX_SHADOW: u32 = 48;
 pub const CTX_SHADOW_LEN: u32 = 56;
 pub const CTX_MAX_DEPTH: u32 = 60;
 pub const CTX_SELF_CALLS: u32 = 64;
+pub const CTX_GLOBALS: u32 = 72;
 
 /// The frame of an activation entered by a native self call (compiled code
 /// calling the closure it is running, straight to its own entry): pushed
@@ -188,6 +195,7 @@ pub(crate) fn enter(f: &mut Fiber, env: &mut Env, entry: super::Entry, base: usi
         shadow_len: 0,
         max_depth: MAX_NATIVE_DEPTH.min(f.max_frames.saturating_sub(f.frames.len()) as u32),
         self_calls: 0,
+        globals: env.globals.values.as_ptr(),
         fiber: f,
         // Lifetime erased: the context does not outlive this call.
         env: env as *mut Env as *mut Env<'static>,
@@ -264,6 +272,8 @@ fn pop_return(f: &mut Fiber, v: Value, self_calls: u64) -> Option<Value> {
 fn sync_regs(ctx: &mut JitCtx, f: &mut Fiber) {
     ctx.regs = f.regs.as_mut_ptr();
     ctx.regs_len = f.regs.len() as u64;
+    // SAFETY: `ctx.env` is the live environment (see `parts`).
+    ctx.globals = unsafe { (*ctx.env).globals.values.as_ptr() };
 }
 
 /// The fiber and environment behind a context.
@@ -722,16 +732,6 @@ pub unsafe extern "C" fn sx_rt_tail_call(ctx: *mut JitCtx, base: u64, pc: u32, a
     st
 }
 
-/// The payload word of global `slot` when it holds a closure, else 0 (for
-/// the native self-call check of a `call.g`).
-pub unsafe extern "C" fn sx_rt_global_closure(ctx: *mut JitCtx, slot: u32) -> u64 {
-    let (_, _, env) = unsafe { parts(ctx) };
-    match env.globals.values.get(slot as usize) {
-        Some(Some(Value::Closure(c))) => crate::abi::closure_word(c),
-        _ => 0,
-    }
-}
-
 /// After a native self call returned [`OK`] and its shadow frame had been
 /// materialised: pops that real frame and moves `ctx.ret` into the
 /// caller's destination register.
@@ -752,9 +752,30 @@ pub fn symbols() -> Vec<(&'static str, usize)> {
         ("sx_rt_op", sx_rt_op as *const () as usize),
         ("sx_rt_prim", sx_rt_prim as *const () as usize),
         ("sx_rt_call", sx_rt_call as *const () as usize),
-        ("sx_rt_global_closure", sx_rt_global_closure as *const () as usize),
         ("sx_rt_pop", sx_rt_pop as *const () as usize),
         ("sx_rt_tail_call", sx_rt_tail_call as *const () as usize),
     ]
 }
 
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::mem::offset_of;
+
+    /// Generated code reads these fields at fixed offsets.
+    #[test]
+    fn context_offsets_are_the_ones_generated_code_uses() {
+        assert_eq!(offset_of!(JitCtx, regs) as u32, CTX_REGS);
+        assert_eq!(offset_of!(JitCtx, interrupt) as u32, CTX_INTERRUPT);
+        assert_eq!(offset_of!(JitCtx, stress) as u32, CTX_STRESS);
+        assert_eq!(offset_of!(JitCtx, depth) as u32, CTX_DEPTH);
+        assert_eq!(offset_of!(JitCtx, ret) as u32, CTX_RET);
+        assert_eq!(offset_of!(JitCtx, regs_len) as u32, CTX_REGS_LEN);
+        assert_eq!(offset_of!(JitCtx, shadow) as u32, CTX_SHADOW);
+        assert_eq!(offset_of!(JitCtx, shadow_len) as u32, CTX_SHADOW_LEN);
+        assert_eq!(offset_of!(JitCtx, max_depth) as u32, CTX_MAX_DEPTH);
+        assert_eq!(offset_of!(JitCtx, self_calls) as u32, CTX_SELF_CALLS);
+        assert_eq!(offset_of!(JitCtx, globals) as u32, CTX_GLOBALS);
+    }
+}
