@@ -20,7 +20,7 @@ pub(crate) fn is_imm(v: &Value) -> bool {
 /// written by an arithmetic op was stored that way, and a wider load would
 /// miss store-to-load forwarding.
 #[inline(always)]
-pub(super) fn fast_clone(v: &Value) -> Value {
+pub(crate) fn fast_clone(v: &Value) -> Value {
     match v {
         Value::Nil => Value::Nil,
         Value::Bool(b) => Value::Bool(*b),
@@ -46,7 +46,7 @@ pub(super) fn fast_clone(v: &Value) -> Value {
 
 /// `*dst = Value::Int(i)`, written in place.
 #[inline(always)]
-pub(super) fn put_int(dst: &mut Value, i: i64) {
+pub(crate) fn put_int(dst: &mut Value, i: i64) {
     if is_imm(dst) {
         // SAFETY: the old value owns nothing.
         unsafe { std::ptr::write(dst, Value::Int(i)) }
@@ -57,7 +57,7 @@ pub(super) fn put_int(dst: &mut Value, i: i64) {
 
 /// `*dst = Value::Float(x)`, written in place.
 #[inline(always)]
-pub(super) fn put_float(dst: &mut Value, x: f64) {
+pub(crate) fn put_float(dst: &mut Value, x: f64) {
     if is_imm(dst) {
         // SAFETY: the old value owns nothing.
         unsafe { std::ptr::write(dst, Value::Float(x)) }
@@ -68,7 +68,7 @@ pub(super) fn put_float(dst: &mut Value, x: f64) {
 
 /// `*dst = Value::Bool(b)`, written in place.
 #[inline(always)]
-pub(super) fn put_bool(dst: &mut Value, b: bool) {
+pub(crate) fn put_bool(dst: &mut Value, b: bool) {
     if is_imm(dst) {
         // SAFETY: the old value owns nothing.
         unsafe { std::ptr::write(dst, Value::Bool(b)) }
@@ -86,6 +86,26 @@ pub(crate) fn copy_into(dst: &mut Value, src: &Value) {
         Value::Bool(b) => put_bool(dst, *b),
         _ => fast_set(dst, fast_clone(src)),
     }
+}
+
+/// `*slot = v.clone()` when `v` is a number, a boolean or nil, written
+/// field by field from narrow reads of `v` (false otherwise, `slot`
+/// untouched). For a value just returned through memory (a builtin's
+/// `Result`, read where the callee wrote it): moving it whole would be a
+/// 16-byte load of fields the callee stored one by one, a store-forwarding
+/// stall — most of the time of compiled code's builtin calls on
+/// list-walking code.
+#[inline(always)]
+pub(crate) fn put_imm(slot: &mut Value, v: &Value) -> bool {
+    match v {
+        // SAFETY: as in `fast_clone`.
+        Value::Int(i) => put_int(slot, unsafe { std::ptr::read_volatile(i) }),
+        Value::Float(x) => put_float(slot, unsafe { std::ptr::read_volatile(x) }),
+        Value::Bool(b) => put_bool(slot, unsafe { std::ptr::read_volatile(b) }),
+        Value::Nil => fast_set(slot, Value::Nil),
+        _ => return false,
+    }
+    true
 }
 
 /// Moves the value out of a register that is about to die (immediates are copied).

@@ -23,7 +23,7 @@
 
 use crate::bytecode::{Cmp, Op, Proto, ProtoRef};
 use crate::fiber::{Fiber, Frame};
-use crate::interp::fast::{copy_into, fast_set, fast_take, write_frame};
+use crate::interp::fast::{copy_into, fast_set, fast_take, put_bool, put_imm, put_int, write_frame};
 use crate::interp::{rt, Env};
 use crate::value::{Closure, Value};
 use smallvec::SmallVec;
@@ -399,10 +399,13 @@ pub unsafe extern "C" fn sx_rt_compare(ctx: *mut JitCtx, pc: u32, prim: u32, cmp
 #[allow(clippy::too_many_arguments)]
 pub unsafe extern "C" fn sx_rt_prim(ctx: *mut JitCtx, base: u64, pc: u32, prim: u32, dst: u32, argv: *const Value, n: u32, owned: u32) -> u32 {
     let (ctx, f, env) = unsafe { parts(ctx) };
-    let def = rt::prim_def(crate::value::PrimId(prim));
     // SAFETY: the generated code passes `n` valid values it keeps alive
     // (their homes own them) for the duration of the call.
     let args = unsafe { std::slice::from_raw_parts(argv, n as usize) };
+    if list_fast_path(prim, args, &mut f.regs[base as usize + dst as usize]) {
+        return OK;
+    }
+    let def = rt::prim_def(crate::value::PrimId(prim));
     let r = match def.consume {
         Some(c) if owned != u32::MAX => {
             let v = std::mem::replace(&mut f.regs[base as usize + owned as usize], Value::Nil);
@@ -410,13 +413,65 @@ pub unsafe extern "C" fn sx_rt_prim(ctx: *mut JitCtx, base: u64, pc: u32, prim: 
         }
         _ => (def.func)(env.ctx, args),
     };
+    let slot = &mut f.regs[base as usize + dst as usize];
+    if let Ok(v) = &r {
+        if put_imm(slot, v) {
+            return OK;
+        }
+    }
     match r {
         Ok(v) => {
-            f.regs[base as usize + dst as usize] = v;
+            fast_set(slot, v);
             OK
         }
         Err(e) => raise(ctx, f, pc, e),
     }
+}
+
+/// The ids of the list builtins [`list_fast_path`] answers.
+struct ListPrims {
+    first: u32,
+    is_empty: u32,
+    nth: u32,
+    len: u32,
+    rest: u32,
+}
+
+static LIST_PRIMS: std::sync::OnceLock<ListPrims> = std::sync::OnceLock::new();
+
+/// `first`, `rest`, `empty?`, `nth` and `len` on a list (and `empty?` on
+/// nil) answered in place, as the interpreter's `first`/`empty?`/`nth`
+/// instructions do, with the result written into `slot` field by field
+/// (see `put_result`). False: not one of these, or not this shape (the
+/// builtin decides, errors included); `slot` is untouched. Arguments are
+/// the generated code's copies, never `slot` itself.
+#[inline(always)]
+fn list_fast_path(prim: u32, args: &[Value], slot: &mut Value) -> bool {
+    let ids = LIST_PRIMS.get_or_init(|| {
+        let id = |n: &str| rt::prim_lookup(n).map_or(u32::MAX, |p| p.0);
+        ListPrims { first: id("first"), is_empty: id("empty?"), nth: id("nth"), len: id("len"), rest: id("rest") }
+    });
+    match args {
+        [Value::List(l)] if prim == ids.first => l.with_items(|s| match s.first() {
+            Some(v) => copy_into(slot, v),
+            None => fast_set(slot, Value::Nil),
+        }),
+        [Value::List(l)] if prim == ids.is_empty => put_bool(slot, l.is_empty()),
+        [Value::Nil] if prim == ids.is_empty => put_bool(slot, true),
+        [Value::List(l)] if prim == ids.len => put_int(slot, l.len() as i64),
+        [Value::List(l)] if prim == ids.rest => fast_set(slot, Value::List(Rc::new(l.rest()))),
+        [Value::List(l), Value::Int(i)] if prim == ids.nth && *i >= 0 => {
+            return l.with_items(|s| match s.get(*i as usize) {
+                Some(v) => {
+                    copy_into(slot, v);
+                    true
+                }
+                None => false,
+            });
+        }
+        _ => return false,
+    }
+    true
 }
 
 /// Executes the data instruction at `pc` of the top frame's bytecode,
