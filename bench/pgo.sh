@@ -8,8 +8,9 @@
 #
 # The profile is recorded by serving the plain bundle with --record-profile
 # under the same wrk load, then SIGTERM. SXC=path uses that binary instead
-# of building release. Prints a markdown table, also written to
-# bench/out/pgo.md. Needs wrk (apt-get install wrk).
+# of building release. Prints a markdown table and the LLVM tier's compile
+# times (median, p99, total) from /__sxc/tiers of the --jit tiered server,
+# also written to bench/out/pgo.md. Needs wrk (apt-get install wrk).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -62,8 +63,25 @@ for v in "source (--jit off)|examples/blog --jit off" "source (--jit tiered)|exa
   # shellcheck disable=SC2086
   start $args
   a=$(rps /); b=$(rps /posts/effects)
+  case "$name" in *tiered*) curl -s "http://127.0.0.1:$port/__sxc/tiers" >"$work/tiers.json" ;; esac
   stop
   table+="
 | $name | $a | $b |"
 done
 echo "$table" | tee "$out/pgo.md"
+
+# Compile times of the LLVM tier while serving from source (--jit tiered):
+# per compiled function (summed over the workers' copies, as /__sxc/tiers
+# reports them), median, p99 and total — the total is CPU time of the
+# background compile thread.
+python3 - "$work/tiers.json" <<'PY' | tee -a "$out/pgo.md"
+import json, sys
+t = json.load(open(sys.argv[1]))
+us = sorted(f["compile_us"] for f in t["functions"] if f["tier"] == "compiled")
+if not us:
+    print("\nno function was compiled under --jit tiered"); sys.exit()
+pick = lambda q: us[min(len(us) - 1, int(q * len(us)))]
+print(f"\ncompile time under --jit tiered: {len(us)} functions compiled, "
+      f"median {pick(0.5) / 1000:.1f} ms, p99 {pick(0.99) / 1000:.1f} ms, "
+      f"max {us[-1] / 1000:.1f} ms, total {sum(us) / 1000:.0f} ms")
+PY
