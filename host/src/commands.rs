@@ -51,6 +51,13 @@ pub fn dispatch(cli: Cli) -> i32 {
             serve(cfg)
         }
         Command::Inspect { file, stage, func } => {
+            // A dump piped into `head` ends quietly when the reader goes
+            // away, as other Unix tools do, instead of panicking on the
+            // broken pipe (Rust ignores SIGPIPE; only this command, which
+            // writes nothing but stdout, restores the default — a server
+            // must see EPIPE on its sockets).
+            // SAFETY: setting a signal disposition; no other thread runs yet.
+            unsafe { libc::signal(libc::SIGPIPE, libc::SIG_DFL) };
             if crate::build::is_bundle(&file) {
                 return inspect_bundle(&file, stage, func.as_deref());
             }

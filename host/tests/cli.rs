@@ -126,3 +126,28 @@ fn run_and_inspect_follow_load() {
     assert_eq!(out.status.code(), Some(1));
     assert!(stderr.contains("app/lib/util.sx:1:1") && stderr.contains("loaded at app/main.sx:1:1"), "{stderr}");
 }
+
+/// `sxc inspect … | head`: the reader leaves after a few bytes; sxc ends
+/// by SIGPIPE like other Unix tools, without a panic on stderr.
+#[test]
+fn inspect_into_a_closed_pipe_ends_quietly() {
+    use std::io::Read;
+    use std::os::unix::process::ExitStatusExt;
+    let dir = tempfile::tempdir().unwrap();
+    let body: String = (0..200).map(|i| format!("(define (f{i} x) (+ x {i}))\n")).collect();
+    let f = write(dir.path(), "many.sx", &body);
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sxc"))
+        .args(["inspect", &f, "--stage", "llvm"])
+        .current_dir(dir.path())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut first = [0u8; 64];
+    child.stdout.as_mut().unwrap().read_exact(&mut first).unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(!err.contains("panicked"), "{err}");
+    assert_eq!(out.status.signal(), Some(libc::SIGPIPE), "{:?} {err}", out.status);
+}
