@@ -108,6 +108,45 @@ pub(crate) fn put_imm(slot: &mut Value, v: &Value) -> bool {
     true
 }
 
+/// Moves `*src` (a value just returned through memory: a builtin's
+/// `Result`, read where the callee wrote it) into `slot` with narrow reads
+/// and writes: the tag byte, then numbers and booleans as [`put_imm`] does
+/// and a heap value's reference as one 8-byte word (`vm::abi`: every
+/// payload sits at `PAYLOAD_OFFSET`). Moving it whole would be a 16-byte
+/// load of fields the callee stored one by one — a store-forwarding stall
+/// that was most of the time of compiled code's builtin calls.
+///
+/// # Safety
+/// `src` is a live value whose ownership moves into `slot`: the caller must
+/// not use or drop it afterwards (forget its container).
+#[inline(always)]
+pub(crate) unsafe fn move_returned(slot: &mut Value, src: &Value) {
+    if put_imm(slot, src) {
+        return;
+    }
+    let at = (src as *const Value).cast::<u8>();
+    // SAFETY: a `Value` is `VALUE_SIZE` bytes with its tag at offset 0.
+    let tag = unsafe { std::ptr::read_volatile(at) };
+    if tag >= crate::abi::FIRST_HEAP_TAG {
+        // SAFETY: a heap variant's payload is one reference (a pointer
+        // word) at `PAYLOAD_OFFSET`; its ownership moves with the bits.
+        let pay = unsafe { std::ptr::read_volatile(at.add(crate::abi::PAYLOAD_OFFSET).cast::<u64>()) };
+        if !is_imm(slot) {
+            // SAFETY: the old value is dropped once, then overwritten.
+            unsafe { std::ptr::drop_in_place(slot) };
+        }
+        let dst = (slot as *mut Value).cast::<u8>();
+        // SAFETY: writes a valid value of the same variant as `*src`.
+        unsafe {
+            dst.write(tag);
+            dst.add(crate::abi::PAYLOAD_OFFSET).cast::<u64>().write(pay);
+        }
+    } else {
+        // SAFETY: ownership moves (see above).
+        fast_set(slot, unsafe { std::ptr::read(src) });
+    }
+}
+
 /// Moves the value out of a register that is about to die (immediates are copied).
 #[inline(always)]
 pub(crate) fn fast_take(slot: &mut Value) -> Value {

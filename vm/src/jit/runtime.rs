@@ -23,7 +23,7 @@
 
 use crate::bytecode::{Cmp, Op, Proto, ProtoRef};
 use crate::fiber::{Fiber, Frame};
-use crate::interp::fast::{copy_into, fast_set, fast_take, put_bool, put_imm, put_int, write_frame};
+use crate::interp::fast::{copy_into, fast_set, fast_take, move_returned, put_bool, put_int, write_frame};
 use crate::interp::{rt, Env};
 use crate::value::{Closure, Value};
 use smallvec::SmallVec;
@@ -413,18 +413,23 @@ pub unsafe extern "C" fn sx_rt_prim(ctx: *mut JitCtx, base: u64, pc: u32, prim: 
         }
         _ => (def.func)(env.ctx, args),
     };
-    let slot = &mut f.regs[base as usize + dst as usize];
-    if let Ok(v) = &r {
-        if put_imm(slot, v) {
-            return OK;
-        }
-    }
-    match r {
+    put_result(ctx, f, base as usize + dst as usize, pc, r)
+}
+
+/// Writes a builtin's result into register `at` ([`OK`]) or raises its
+/// error ([`RAISE`]), reading the `Result` where the builtin wrote it
+/// (`move_returned`).
+#[inline(always)]
+fn put_result(ctx: &mut JitCtx, f: &mut Fiber, at: usize, pc: u32, r: Result<Value, Value>) -> u32 {
+    let r = ManuallyDrop::new(r);
+    match &*r {
         Ok(v) => {
-            fast_set(slot, v);
+            // SAFETY: `r` is never dropped: the value's ownership moves.
+            unsafe { move_returned(&mut f.regs[at], v) };
             OK
         }
-        Err(e) => raise(ctx, f, pc, e),
+        // SAFETY: as above, the error's ownership moves to `raise`.
+        Err(e) => raise(ctx, f, pc, unsafe { std::ptr::read(e) }),
     }
 }
 
@@ -654,13 +659,7 @@ unsafe fn call_prim_value(ctx: *mut JitCtx, base: u64, pc: u32) -> Option<u32> {
         (def.func)(env.ctx, &vals)
     };
     sync_regs(ctxr, f);
-    Some(match r {
-        Ok(v) => {
-            f.regs[base + dst as usize] = v;
-            OK
-        }
-        Err(e) => raise(ctxr, f, pc, e),
-    })
+    Some(put_result(ctxr, f, base + dst as usize, pc, r))
 }
 
 /// The frame push of [`sx_rt_call`]: the callee's entry, or 0.
