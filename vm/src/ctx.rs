@@ -14,6 +14,22 @@ pub struct Ctx {
     pub gensym_counter: u64,
     /// State of the `random-int` generator (xorshift64*), never zero.
     pub rng_state: u64,
+    /// The host's in-place process operations (`%send`), when it has
+    /// processes; `None` makes the prelude perform every process request.
+    pub procs: Option<Box<dyn ProcHost>>,
+}
+
+/// Process operations a host answers without suspending the fiber: the
+/// prelude's `send` calls `(%send target msg)` first and performs the
+/// request `(:process/send target msg)` only when the host declines. The
+/// answer must be the one the performed request would get; declining is
+/// always allowed (arguments the host does not take, a fiber that must give
+/// the others a turn or is being stopped): the performed request then
+/// decides, with its errors.
+pub trait ProcHost {
+    /// Delivers `msg` to `target` (dropped when `target` is a pid that is
+    /// gone) and answers true, or declines with false (nothing happened).
+    fn send(&mut self, target: &crate::value::Value, msg: &crate::value::Value) -> bool;
 }
 
 impl Ctx {
@@ -23,7 +39,7 @@ impl Ctx {
     }
     /// A context writing to `stdout` and `stderr` (e.g. [`SharedBuf`]s).
     pub fn with_output(stdout: Box<dyn Write>, stderr: Box<dyn Write>) -> Ctx {
-        Ctx { stdout, stderr, gensym_counter: 0, rng_state: 0x9E37_79B9_7F4A_7C15 }
+        Ctx { stdout, stderr, gensym_counter: 0, rng_state: 0x9E37_79B9_7F4A_7C15, procs: None }
     }
 }
 

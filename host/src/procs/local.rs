@@ -25,7 +25,7 @@ use crate::resolver::{decode, encode_result, serve_store, Decoded};
 use crate::memory::MemoryBudget;
 use crate::serve::watchdog::{Watch, Watchdog};
 use crate::store::Store;
-use std::cell::{OnceCell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -88,6 +88,67 @@ pub struct Local {
     /// `--request-memory-mb`; `None` under `sxc run`, whose one budget
     /// covers the whole run).
     memory_limit: std::cell::Cell<Option<usize>>,
+    /// What the isolate's [`SendHost`] needs from the fiber it runs.
+    sending: Rc<Sending>,
+}
+
+/// The running fiber's side of in-place sends, set by [`Local::resume_once`]
+/// around each resume.
+#[derive(Default)]
+struct Sending {
+    /// How many more `send`s may be delivered in place during the current
+    /// resume (0 outside it, and for fibers resumed elsewhere: they perform
+    /// every send).
+    budget: Cell<u32>,
+    /// The fiber's [`FiberProc::sent_to`], lent for the resume.
+    sent_to: Cell<Option<Arc<Proc>>>,
+}
+
+/// The isolate's in-place `send` ([`vm::ctx::ProcHost`], the prelude's
+/// `%send`): delivers as the performed `(:process/send …)` request would
+/// (`Local::send`), without suspending the fiber — no request list, no
+/// switch to the driver and back. It declines (the prelude then performs
+/// the request, which raises the argument errors) for arguments it does not
+/// take as they are: a bad target, an unknown name, a message that cannot
+/// be sent; and when the running fiber's budget is spent, so that a fiber
+/// sending in a loop still gives the others a turn after [`QUICK_TURN`] ops
+/// (and a stopped one gets `process stopped` at its next perform).
+struct SendHost {
+    registry: Arc<Registry>,
+    sending: Rc<Sending>,
+}
+
+impl vm::ctx::ProcHost for SendHost {
+    fn send(&mut self, target: &Value, msg: &Value) -> bool {
+        let left = self.sending.budget.get();
+        if left == 0 {
+            return false;
+        }
+        match target {
+            Value::Pid(pid) => {
+                let Ok(msg) = Data::from_message(msg, "send") else { return false };
+                let mut to = self.sending.sent_to.take();
+                if !to.as_ref().is_some_and(|p| p.pid == *pid) {
+                    to = self.registry.get(*pid);
+                }
+                // A pid that is gone: the message is dropped, as `Local::send` does.
+                if let Some(p) = &to {
+                    p.deliver(Entry::Msg(msg));
+                }
+                self.sending.sent_to.set(to);
+            }
+            Value::Str(_) | Value::Keyword(_) => {
+                let Ok(Target::Name(name)) = super::ops::target("send", target) else { return false };
+                // An unknown name raises: the performed request says so.
+                let Some(p) = self.registry.whereis(&name).and_then(|pid| self.registry.get(pid)) else { return false };
+                let Ok(msg) = Data::from_message(msg, "send") else { return false };
+                p.deliver(Entry::Msg(msg));
+            }
+            _ => return false,
+        }
+        self.sending.budget.set(left - 1);
+        true
+    }
 }
 
 /// The pid side of one fiber: created on first use (`self`, `receive`,
@@ -183,7 +244,9 @@ impl Drop for Unwatch {
 impl Local {
     /// An isolate on worker `worker`, sharing `registry` with the other
     /// isolates of the server.
-    pub fn new(isolate: Isolate, registry: Arc<Registry>, store: StoreSlot, worker: usize) -> Rc<Local> {
+    pub fn new(mut isolate: Isolate, registry: Arc<Registry>, store: StoreSlot, worker: usize) -> Rc<Local> {
+        let sending = Rc::new(Sending::default());
+        isolate.ctx_mut().procs = Some(Box::new(SendHost { registry: registry.clone(), sending: sending.clone() }));
         Rc::new(Local {
             isolate: RefCell::new(isolate),
             registry,
@@ -193,6 +256,7 @@ impl Local {
             processes: RefCell::new(Vec::new()),
             sched: Sched::default(),
             memory_limit: std::cell::Cell::new(None),
+            sending,
         })
     }
 
@@ -235,23 +299,35 @@ impl Local {
         (watch, budget)
     }
 
-    /// Resumes `fiber` once with `input`, inside its time slice and memory
-    /// budget; the isolate is borrowed only for this call.
+    /// Resumes `fiber` (whose pid side is `me`) once with `input`, inside
+    /// its time slice and memory budget; the isolate is borrowed only for
+    /// this call. `quick` counts the ops answered at once in the fiber's
+    /// turn: the sends delivered in place during the resume are added, and
+    /// it may deliver in place only while `quick` is below [`QUICK_TURN`]
+    /// (none once it is being stopped).
     pub(super) fn resume_once(
         &self,
         fiber: &mut Fiber,
+        me: &mut FiberProc,
         input: Result<Value, Value>,
         watch: &Option<Watch>,
         budget: &mut Option<MemoryBudget>,
+        quick: &mut u32,
     ) -> Step {
+        let allowed = if me.is_stopping() { 0 } else { QUICK_TURN.saturating_sub(*quick) };
+        self.sending.budget.set(allowed);
+        self.sending.sent_to.set(me.sent_to.take());
         let resume = || match budget {
             Some(b) => b.run(|| self.isolate.borrow_mut().resume(fiber, input)),
             None => self.isolate.borrow_mut().resume(fiber, input),
         };
-        match watch {
+        let step = match watch {
             Some(w) => w.running(resume),
             None => resume(),
-        }
+        };
+        *quick += allowed - self.sending.budget.replace(0);
+        me.sent_to = self.sending.sent_to.take();
+        step
     }
 
     /// [`Self::drive`] from a fiber that was suspended: resumes it with
@@ -267,7 +343,7 @@ impl Local {
         // Requests answered at once since this task last gave way.
         let mut quick = 0u32;
         loop {
-            match self.resume_once(fiber, input, &watch, &mut budget) {
+            match self.resume_once(fiber, me, input, &watch, &mut budget, &mut quick) {
                 Step::Done(v) => return Ok(v),
                 Step::Failed(e) => {
                     me.fail(&e.message);

@@ -156,7 +156,7 @@ fn name(func: &str, v: &Value) -> Result<String, Value> {
     }
 }
 
-fn target(func: &str, v: &Value) -> Result<Target, Value> {
+pub(super) fn target(func: &str, v: &Value) -> Result<Target, Value> {
     match v {
         Value::Pid(p) => Ok(Target::Pid(*p)),
         Value::Str(_) | Value::Keyword(_) => Ok(Target::Name(name(func, v)?)),

@@ -311,7 +311,8 @@ pub enum RegisterError {
 pub struct Registry {
     next_pid: AtomicU64,
     next_ref: AtomicU64,
-    procs: RwLock<HashMap<u64, Arc<Proc>>>,
+    /// By pid (FxHash: pids are sequential integers, hashed per lookup).
+    procs: RwLock<rustc_hash::FxHashMap<u64, Arc<Proc>>>,
     names: Mutex<HashMap<String, u64>>,
 }
 

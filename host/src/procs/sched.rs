@@ -317,7 +317,7 @@ impl Local {
         // Ops answered at once in this turn.
         let mut quick = 0u32;
         loop {
-            let step = self.resume_once(&mut slot.fiber, input, &slot.watch, &mut slot.budget);
+            let step = self.resume_once(&mut slot.fiber, &mut slot.me, input, &slot.watch, &mut slot.budget, &mut quick);
             let request = match step {
                 Step::Done(v) => {
                     self.finish(slot, Ok(v));

@@ -22,6 +22,7 @@ pub mod io;
 pub mod lists;
 pub mod misc;
 pub mod predicates;
+pub mod procs;
 pub mod strings;
 
 /// `Ok(result)` or `Err(raised value)` (normally an error value made by [`crate::error::err`]).
@@ -140,6 +141,7 @@ fn registry() -> &'static Registry {
             io::DEFS,
             crate::html::DEFS,
             crate::html::TAG_DEFS,
+            procs::DEFS,
         ];
         let mut defs = Vec::new();
         let mut by_name = FxHashMap::default();
