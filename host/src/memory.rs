@@ -136,6 +136,22 @@ pub fn left_is_negative() -> bool {
     ACCOUNT.with(|a| a.left.get() < 0)
 }
 
+/// Runs `f` inside a fiber's [`MemoryBudget::run`] without charging the
+/// fiber: what `f` allocates (and frees) leaves the countdown as it was, and
+/// cannot trip it. For memory that leaves the fiber at once and that its
+/// budget never counted when it was made outside the run: a message an
+/// in-place `send` copies into another process's mailbox (`crate::procs`),
+/// as a performed `send` copies it in the driver, between two runs. Only
+/// with nothing armed outside the fiber's run (`sxc serve`'s processes):
+/// a budget around the whole program (`sxc run --memory-mb`) must keep
+/// counting messages, so callers do not use it there.
+pub fn uncharged<R>(f: impl FnOnce() -> R) -> R {
+    let saved = ACCOUNT.with(|a| a.left.replace(UNARMED));
+    let r = f();
+    ACCOUNT.with(|a| a.left.set(saved));
+    r
+}
+
 /// One fiber's memory budget: a limit in bytes and what the fiber has used
 /// so far. Create one per fiber; wrap every `resume` in [`MemoryBudget::run`].
 #[derive(Debug)]

@@ -271,3 +271,32 @@ fn handlers_and_processes_that_grow_without_bound_are_stopped_by_the_memory_limi
     assert!(peak < 600 * 1024, "peak RSS {peak} KiB");
     assert_eq!(server.terminate(), Some(0));
 }
+
+#[test]
+fn messages_a_process_sends_are_not_charged_to_its_memory_budget() {
+    // A producer sends 50,000 strings of 1 KiB (50 MB in all) to a sink
+    // that takes them as they come: its budget (16 MB) counts what it keeps,
+    // not the copies it hands to the sink's mailbox (delivered in place or
+    // performed, either way).
+    let dir = tempfile::tempdir().unwrap();
+    let app = write_app(
+        dir.path(),
+        r#"
+(define (doubled s k) (if (= k 0) s (doubled (str s s) (- k 1))))
+(define chunk (doubled "x" 10))
+(define (sink me n) (let ((m (receive))) (if (= m :done) (send me n) (sink me (+ n 1)))))
+(define (produce to i) (if (< i 50000) (do (send to chunk) (produce to (+ i 1))) (send to :done)))
+(http-listen
+  (fn (req)
+    (let ((me (self)))
+      (let ((s (spawn (fn () (sink me 0)))))
+        (spawn (fn () (produce s 0)))
+        (str "received " (receive 20000))))))
+"#,
+    );
+    let server = Server::start(&app, &dir.path().join("data"), &["--request-memory-mb", "16", "--handler-timeout", "30000"]);
+    let r = get(server.addr, "/");
+    assert_eq!((r.status, r.body.as_str()), (200, "received 50000"), "log:\n{}", server.log());
+    assert!(!server.log().contains("memory limit exceeded"), "log:\n{}", server.log());
+    assert_eq!(server.terminate(), Some(0));
+}

@@ -102,6 +102,10 @@ struct Sending {
     budget: Cell<u32>,
     /// The fiber's [`FiberProc::sent_to`], lent for the resume.
     sent_to: Cell<Option<Arc<Proc>>>,
+    /// True when the fiber runs under a memory budget of its own: a message
+    /// is then copied [`crate::memory::uncharged`], as a performed `send`
+    /// copies it outside the fiber's run.
+    own_budget: Cell<bool>,
 }
 
 /// The isolate's in-place `send` ([`vm::ctx::ProcHost`], the prelude's
@@ -120,10 +124,20 @@ struct SendHost {
 
 impl vm::ctx::ProcHost for SendHost {
     fn send(&mut self, target: &Value, msg: &Value) -> bool {
-        let left = self.sending.budget.get();
-        if left == 0 {
+        if self.sending.budget.get() == 0 {
             return false;
         }
+        if self.sending.own_budget.get() {
+            crate::memory::uncharged(|| self.deliver(target, msg))
+        } else {
+            self.deliver(target, msg)
+        }
+    }
+}
+
+impl SendHost {
+    /// [`vm::ctx::ProcHost::send`] with a budget left.
+    fn deliver(&mut self, target: &Value, msg: &Value) -> bool {
         match target {
             Value::Pid(pid) => {
                 let Ok(msg) = Data::from_message(msg, "send") else { return false };
@@ -146,7 +160,7 @@ impl vm::ctx::ProcHost for SendHost {
             }
             _ => return false,
         }
-        self.sending.budget.set(left - 1);
+        self.sending.budget.set(self.sending.budget.get() - 1);
         true
     }
 }
@@ -316,6 +330,7 @@ impl Local {
     ) -> Step {
         let allowed = if me.is_stopping() { 0 } else { QUICK_TURN.saturating_sub(*quick) };
         self.sending.budget.set(allowed);
+        self.sending.own_budget.set(budget.is_some());
         self.sending.sent_to.set(me.sent_to.take());
         let resume = || match budget {
             Some(b) => b.run(|| self.isolate.borrow_mut().resume(fiber, input)),
