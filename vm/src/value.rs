@@ -355,6 +355,7 @@ impl List {
     }
     /// An O(1) view of elements `from..to` (indices clamped to the list). An
     /// owned list first moves its elements into a shared backing.
+    #[inline]
     pub fn view(&self, from: usize, to: usize) -> List {
         let mut repr = self.repr.borrow_mut();
         if let ListRepr::Own(v) = &mut *repr {
@@ -369,6 +370,7 @@ impl List {
         List::with_repr(ListRepr::Shared { data: data.clone(), start: start + from, end: start + to })
     }
     /// Everything but the first element (O(1)); empty for an empty list.
+    #[inline]
     pub fn rest(&self) -> List {
         self.view(1, usize::MAX)
     }

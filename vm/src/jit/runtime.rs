@@ -505,9 +505,20 @@ fn exec_op(f: &mut Fiber, env: &mut Env, c: &Closure, p: &Proto, base: usize, pc
         Op::LoadInt { val, .. } => Value::Int(val as i64),
         Op::LoadNil { .. } => Value::Nil,
         Op::LoadBool { val, .. } => Value::Bool(val),
-        Op::Capture { idx, .. } => c.captures[idx as usize].clone(),
+        Op::Capture { idx, .. } => {
+            // Copied in place (a clone returned through memory would be
+            // reloaded whole: see `move_returned`).
+            copy_into(&mut f.regs[base + dst], &c.captures[idx as usize]);
+            return Ok(());
+        }
         Op::SelfRef { .. } => Value::Closure(f.frames.last().expect("a frame").closure.clone()),
-        Op::GlobalGet { slot, .. } => env.globals.values[slot as usize].clone().ok_or_else(|| unbound(slot, env))?,
+        Op::GlobalGet { slot, .. } => match &env.globals.values[slot as usize] {
+            Some(v) => {
+                copy_into(&mut f.regs[base + dst], v);
+                return Ok(());
+            }
+            None => return Err(unbound(slot, env)),
+        },
         Op::GlobalSet { src, slot, .. } => {
             if env.globals.values[slot as usize].is_none() {
                 return Err(unbound(slot, env));
@@ -540,7 +551,9 @@ fn exec_op(f: &mut Fiber, env: &mut Env, c: &Closure, p: &Proto, base: usize, pc
         Op::Move { src, .. } | Op::Take { src, .. } => reg(f, src),
         ref other => return Err(rt::error(format!("internal error: the JIT asked the runtime to run {other:?}"))),
     };
-    f.regs[base + dst] = v;
+    let v = ManuallyDrop::new(v);
+    // SAFETY: `v` is never dropped: its ownership moves into the register.
+    unsafe { move_returned(&mut f.regs[base + dst], &v) };
     Ok(())
 }
 
