@@ -39,12 +39,8 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
 
     /// Whether `callee` is the running closure (its payload word is ours).
     pub(super) fn is_self(&self, callee: Callee) -> R<IntValue<'ctx>> {
-        let word = match callee {
-            Callee::Reg(r) => {
-                let (t, p) = self.load_pair(r)?;
-                let is_clo = self.b.build_int_compare(IntPredicate::EQ, t, self.i8c(TAG_CLOSURE), "").map_err(e)?;
-                self.b.build_select(is_clo, p, self.i64c(0), "").map_err(e)?.into_int_value()
-            }
+        let (t, p) = match callee {
+            Callee::Reg(r) => self.load_pair(r)?,
             Callee::Global(slot) => {
                 // ctx.globals[slot] read inline: an `Option<Value>` is a
                 // `Value` whose tag has a niche for `None` (`vm::abi`).
@@ -53,11 +49,11 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
                 let off = self.i64c(slot as i64 * vm::abi::VALUE_SIZE as i64);
                 // SAFETY (of the GEP): `slot` is a slot of this isolate's table.
                 let at = unsafe { self.b.build_in_bounds_gep(self.cx.i8_type(), table, &[off], "global") }.map_err(e)?;
-                let (t, p) = self.load_value(at)?;
-                let is_clo = self.b.build_int_compare(IntPredicate::EQ, t, self.i8c(TAG_CLOSURE), "").map_err(e)?;
-                self.b.build_select(is_clo, p, self.i64c(0), "").map_err(e)?.into_int_value()
+                self.load_value(at)?
             }
         };
+        let is_clo = self.b.build_int_compare(IntPredicate::EQ, t, self.i8c(TAG_CLOSURE), "").map_err(e)?;
+        let word = self.b.build_select(is_clo, p, self.i64c(0), "").map_err(e)?.into_int_value();
         self.b.build_int_compare(IntPredicate::EQ, word, self.clo, "").map_err(e)
     }
 

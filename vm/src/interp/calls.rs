@@ -32,13 +32,7 @@ pub(crate) fn call_vec(
             enter(f, c, args, ret, tail, is_try)?;
             Ok(Outcome::Pushed)
         }
-        Value::Prim(id) => {
-            let def = rt::prim_def(id);
-            if args.len() < def.min || def.max.is_some_and(|m| args.len() > m) {
-                return Err(rt::error(rt::arity_message(def.name, def.min, def.max, args.len())));
-            }
-            (def.func)(env.ctx, &args).map(Outcome::Value)
-        }
+        Value::Prim(id) => crate::prims::call(env.ctx, id, &args).map(Outcome::Value),
         Value::Component(comp) => {
             let args = component_args(&comp, args)?;
             call_vec(f, env, comp.func.clone(), args, ret, tail, is_try)

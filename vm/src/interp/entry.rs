@@ -64,12 +64,7 @@ pub fn resume(fiber: &mut Fiber, env: &mut Env, input: Result<Value, Value>) -> 
 fn start_compiled(fiber: &mut Fiber, env: &mut Env) -> Step {
     let top = fiber.frames.last().expect("a frame was pushed");
     let (proto, base) = (top.closure.proto.clone(), top.base as usize);
-    let mut entry = proto.jit.entry();
-    if entry.is_none() && proto.profile.calls.get() >= crate::jit::threshold() {
-        crate::jit::tier_up(&proto);
-        entry = proto.jit.entry();
-    }
-    let Some(e) = entry else { return run(fiber, env) };
+    let Some(e) = crate::jit::call_entry(&proto) else { return run(fiber, env) };
     match crate::jit::runtime::enter(fiber, env, e, base, 0) {
         Ok(Some(v)) => finish(fiber, Step::Done(v)),
         Ok(None) => run(fiber, env),

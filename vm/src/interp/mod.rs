@@ -275,6 +275,21 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
                 let _ = (iw, &mut interrupted);
             }};
         }
+        // Runs compiled entry `e` from state 0 on the top frame (at `base`).
+        // It returns with the frame popped, or leaves the activation (or a
+        // deeper one) to us at its saved pc; a raise unwinds from there.
+        macro_rules! run_compiled {
+            ($e:expr) => {{
+                match crate::jit::runtime::enter(f, env, $e, base, 0) {
+                    Ok(Some(v)) => return finish(f, Step::Done(v)),
+                    Ok(None) => reload!(),
+                    Err(v) => {
+                        reload!();
+                        throw!(v);
+                    }
+                }
+            }};
+        }
         // Enters closure `c` (exact arity, no &rest) with the `n` argument
         // registers at `args`, result to `dst` (a new frame).
         macro_rules! enter_fast {
@@ -311,11 +326,7 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
                 }
                 let calls = &cp.profile.calls;
                 calls.set(calls.get() + 1);
-                let mut entry = cp.jit.entry();
-                if entry.is_none() && calls.get() >= crate::jit::threshold() {
-                    crate::jit::tier_up(cp);
-                    entry = cp.jit.entry();
-                }
+                let entry = crate::jit::call_entry(cp);
                 save_pc!();
                 clo = Rc::as_ptr(&c);
                 proto = Rc::as_ptr(&c.proto);
@@ -333,17 +344,7 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
                 ip = code;
                 poll!();
                 if let Some(e) = entry {
-                    // Compiled code runs on the frame just pushed; it returns
-                    // with the frame popped, or leaves the activation (or a
-                    // deeper one) to us at its saved pc.
-                    match crate::jit::runtime::enter(f, env, e, base, 0) {
-                        Ok(Some(v)) => return finish(f, Step::Done(v)),
-                        Ok(None) => reload!(),
-                        Err(v) => {
-                            reload!();
-                            throw!(v);
-                        }
-                    }
+                    run_compiled!(e);
                 }
                 continue;
             }};
@@ -354,8 +355,8 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
             ($p:ident, $id:expr, $args:expr, $n:expr) => {{
                 let def = rt::prim_def($id);
                 let argregs = args!($p, $args, $n);
-                if argregs.len() < def.min || def.max.is_some_and(|m| argregs.len() > m) {
-                    throw!(rt::error(rt::arity_message(def.name, def.min, def.max, argregs.len())));
+                if let Err(e) = crate::prims::check_arity(def, argregs.len()) {
+                    throw!(e);
                 }
                 let res = if argregs.len() == 1 {
                     (def.func)(env.ctx, std::slice::from_ref(&reg!(argregs[0])))
@@ -374,35 +375,21 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
                 }
             }};
         }
-        // The generic call path (any callee: `&rest`, wrong arity, primitives,
-        // components, non-functions): calls `cv` with `argv`, result to `dst`.
         // After a frame was pushed (or replaced) by a generic path: when its
-        // function has (or, at the threshold, gets) compiled code, runs it.
-        // Never on the fiber's bottom frame (compiled code returns into a
-        // caller frame).
+        // function has (or, at the threshold, gets) compiled code, runs it —
+        // on the fiber's bottom frame too (a request handler, a process
+        // body), whose return ends the fiber.
         macro_rules! try_native {
             () => {{
                 // SAFETY: `proto` is the top frame's (just reloaded).
                 let cp: &Proto = unsafe { &*proto };
-                let mut entry = cp.jit.entry();
-                if entry.is_none() && cp.profile.calls.get() >= crate::jit::threshold() {
-                    crate::jit::tier_up(cp);
-                    entry = cp.jit.entry();
-                }
-                // The bottom frame too (a request handler, a process body):
-                // its return ends the fiber.
-                if let Some(e) = entry.filter(|_| cur_pc!() == 0) {
-                    match crate::jit::runtime::enter(f, env, e, base, 0) {
-                        Ok(Some(v)) => return finish(f, Step::Done(v)),
-                        Ok(None) => reload!(),
-                        Err(v) => {
-                            reload!();
-                            throw!(v);
-                        }
-                    }
+                if let Some(e) = crate::jit::call_entry(cp).filter(|_| cur_pc!() == 0) {
+                    run_compiled!(e);
                 }
             }};
         }
+        // The generic call path (any callee: `&rest`, wrong arity, primitives,
+        // components, non-functions): calls `cv` with `argv`, result to `dst`.
         macro_rules! call_generic {
             ($cv:expr, $argv:expr, $dst:expr) => {{
                 let dst = $dst;
@@ -1112,14 +1099,7 @@ pub(super) fn run(f: &mut Fiber, env: &mut Env) -> Step {
                     // iteration runs in compiled code, from its start.
                     if let Some(e) = crate::jit::loop_entry(p, n) {
                         save_pc!();
-                        match crate::jit::runtime::enter(f, env, e, base, 0) {
-                            Ok(Some(v)) => return finish(f, Step::Done(v)),
-                            Ok(None) => reload!(),
-                            Err(v) => {
-                                reload!();
-                                throw!(v);
-                            }
-                        }
+                        run_compiled!(e);
                     }
                 }
             }

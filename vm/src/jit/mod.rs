@@ -172,6 +172,21 @@ pub(crate) fn threshold() -> u64 {
     THRESHOLD.load(Ordering::Relaxed)
 }
 
+/// The compiled entry of a function the interpreter is about to run from
+/// its start (its call just counted): the existing one, or — once the call
+/// count reaches the threshold — the one [`tier_up`] makes (at once under
+/// `--jit eager`; under `tiered` the function is queued and `None` until
+/// its code is ready).
+#[inline(always)]
+pub(crate) fn call_entry(proto: &Proto) -> Option<Entry> {
+    let entry = proto.jit.entry();
+    if entry.is_none() && proto.profile.calls.get() >= threshold() {
+        tier_up(proto);
+        return proto.jit.entry();
+    }
+    entry
+}
+
 /// The mask of [`LOOP_CHECK_MASK`], read at every `loop` instruction.
 #[inline(always)]
 pub(crate) fn loop_check_mask() -> u64 {

@@ -662,15 +662,10 @@ unsafe fn call_prim_value(ctx: *mut JitCtx, base: u64, pc: u32) -> Option<u32> {
         },
         _ => return None,
     };
-    let def = rt::prim_def(id);
     // SAFETY: `Proto::validate` checked the argument range against the pool.
     let argv = unsafe { p.args_unchecked(args, n) };
-    let r = if argv.len() < def.min || def.max.is_some_and(|m| argv.len() > m) {
-        Err(rt::error(rt::arity_message(def.name, def.min, def.max, argv.len())))
-    } else {
-        let vals: SmallVec<[Value; 4]> = argv.iter().map(|&r| f.regs[base + r as usize].clone()).collect();
-        (def.func)(env.ctx, &vals)
-    };
+    let vals: SmallVec<[Value; 4]> = argv.iter().map(|&r| f.regs[base + r as usize].clone()).collect();
+    let r = crate::prims::call(env.ctx, id, &vals);
     sync_regs(ctxr, f);
     Some(put_result(ctxr, f, base + dst as usize, pc, r))
 }
