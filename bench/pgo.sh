@@ -2,7 +2,8 @@
 # Requests/s of the blog (examples/blog) served from source, from a plain
 # bundle and from a profile-guided bundle (`sxc build --profile`), in one
 # run: `wrk -t2 -c${CONNECTIONS:-32} -d${DURATION:-5}s` on `/` and
-# `/posts/effects` per server (fresh data directory each, --workers 2).
+# `/posts/effects` per server (fresh data directory each, --workers 2),
+# each after a ${WARMUP:-2} s warm-up run of wrk on the same path.
 #
 #   bash bench/pgo.sh [--no-build]
 #
@@ -45,7 +46,10 @@ start() { # APP EXTRA...: starts a server, sets $pid and $port, waits for 200 on
   cat "$work/server.log" >&2; exit 1
 }
 stop() { kill -TERM "$pid"; wait "$pid" || true; pid=""; }
-rps() { # PATH: requests/s
+rps() { # PATH: requests/s, after a ${WARMUP:-2} s warm-up on the same path
+  # (a server that has run for a while: under --jit tiered the compile
+  # thread has finished with the hot handlers, as in production)
+  wrk -t2 -c"$CONNECTIONS" -d"${WARMUP:-2}s" "http://127.0.0.1:$port$1" >/dev/null
   wrk -t2 -c"$CONNECTIONS" -d"${DURATION}s" "http://127.0.0.1:$port$1" | awk '/Requests\/sec/ {print $2}'
 }
 

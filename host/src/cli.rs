@@ -135,7 +135,7 @@ pub struct BuildArgs {
 pub enum Tier {
     /// The bytecode interpreter.
     Interp,
-    /// Pick the best available tier (today: the interpreter).
+    /// The default (`--jit tiered`).
     Auto,
 }
 

@@ -20,22 +20,17 @@ pub fn dispatch(cli: Cli) -> i32 {
             if tier == Some(crate::cli::Tier::Interp) {
                 jit.jit = Some(crate::jit::JitMode::Off);
             }
+            jit.install();
             if crate::build::is_bundle(&file) {
-                jit.install_for_bundle();
                 return run_bundle(&file, &data, memory_mb, jit.jit_stats);
             }
-            jit.install();
             run(&file, &data, memory_mb, jit.jit_stats)
         }
         Command::Serve { app, addr, workers, data, dev, body_limit, handler_timeout, read_timeout, request_memory_mb, jit, record_profile } => {
             if let Some(p) = record_profile {
                 let _ = RECORD_PROFILE.set(p);
             }
-            if crate::build::is_bundle(&app) {
-                jit.install_for_bundle();
-            } else {
-                jit.install();
-            }
+            jit.install();
             crate::startup::mark("jit installed");
             let mut cfg = ServeConfig::new(app);
             cfg.addr = addr;

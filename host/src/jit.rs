@@ -21,7 +21,7 @@ pub enum JitMode {
 #[derive(Args, Debug, Clone)]
 pub struct JitArgs {
     /// When functions are compiled to machine code by LLVM [env: SXC_JIT;
-    /// default off until compiled calls beat the interpreter's: docs/jit.md].
+    /// default tiered: docs/jit.md].
     #[arg(long, value_enum, value_name = "MODE")]
     pub jit: Option<JitMode>,
     /// Calls after which a function is compiled (tiered) [env: SXC_JIT_THRESHOLD; default 1000].
@@ -39,41 +39,26 @@ pub struct JitArgs {
 pub const DEFAULT_THRESHOLD: u64 = 1000;
 
 impl JitArgs {
-    /// The mode: the flag, else `SXC_JIT`, else off (compiled loops are
-    /// faster, compiled calls still slower than the interpreter's: docs/jit.md).
+    /// The mode: the flag, else `SXC_JIT`, else `tiered` — for a source
+    /// program and a bundle alike (a bundle starts from its machine code;
+    /// `off` runs its bytecode). Tiered became the default once no
+    /// workload of `bench/run.sh` ran slower than `--jit off` (docs/jit.md,
+    /// "Where it stands").
     pub fn mode(&self) -> Mode {
         let from_env = std::env::var("SXC_JIT").ok().and_then(|v| JitMode::from_str(&v, true).ok());
-        match self.jit.or(from_env).unwrap_or(JitMode::Off) {
+        match self.jit.or(from_env).unwrap_or(JitMode::Tiered) {
             JitMode::Off => Mode::Off,
             JitMode::Tiered => Mode::Tiered,
             JitMode::Eager => Mode::Eager,
         }
     }
 
-    /// Installs the policy and the LLVM backend (a backend that cannot start
-    /// leaves everything interpreted, with one warning).
+    /// Installs the policy and the LLVM backend, once per process (a
+    /// backend that cannot start leaves everything interpreted, with one
+    /// warning).
     pub fn install(&self) {
         static ONCE: std::sync::Once = std::sync::Once::new();
-        ONCE.call_once(|| self.install_now());
-    }
-
-    /// [`JitArgs::install`] for a bundle (`sxc build`): the LLVM tier is on
-    /// unless `--jit off` (or `SXC_JIT=off`) says otherwise — a bundle
-    /// starts from its machine code and hot functions tier up (`tiered`) —
-    /// and off means running the bundle's bytecode.
-    pub fn install_for_bundle(&self) {
-        static ONCE: std::sync::Once = std::sync::Once::new();
-        let from_env = std::env::var("SXC_JIT").ok().and_then(|v| JitMode::from_str(&v, true).ok());
-        let mode = match self.jit.or(from_env).unwrap_or(JitMode::Tiered) {
-            JitMode::Off => Mode::Off,
-            JitMode::Tiered => Mode::Tiered,
-            JitMode::Eager => Mode::Eager,
-        };
-        ONCE.call_once(|| self.install_mode(mode));
-    }
-
-    fn install_now(&self) {
-        self.install_mode(self.mode())
+        ONCE.call_once(|| self.install_mode(self.mode()));
     }
 
     fn install_mode(&self, mode: Mode) {
