@@ -55,11 +55,14 @@ pub(crate) struct App {
 }
 
 impl App {
-    /// Compiles and runs the app's top level in a fresh isolate (its `perform`s
-    /// resolved synchronously against `store`) and reads back the handler.
-    pub async fn load(spec: &AppSpec, store: Arc<Store>, worker: usize) -> Result<App, ServeError> {
+    /// Compiles the app in a fresh isolate, then runs its top level (its
+    /// `perform`s resolved synchronously against the store `store` gives:
+    /// it is asked for after compiling, so a store still being opened is
+    /// waited for only then) and reads back the handler.
+    pub async fn load(spec: &AppSpec, store: impl FnOnce() -> Result<Arc<Store>, ServeError>, worker: usize) -> Result<App, ServeError> {
         let name = spec.file.display().to_string();
         let (isolate, mut fiber) = compile(spec)?;
+        let store = store()?;
         let files = isolate.program_files();
         let local = Local::new(isolate, spec.registry.clone(), StoreSlot::Open(store), worker);
         local.set_watchdog(spec.watchdog.clone());

@@ -7,7 +7,6 @@ use super::app::App;
 use super::pool::{AppSpec, Pool};
 use super::static_files::{self, StaticFiles};
 use super::{app_file, Request, Response, ServeConfig, ServeError};
-use crate::store::Store;
 use bytes::Bytes;
 use http_body_util::{BodyExt, Either, Full, Limited};
 use hyper::body::{Body, Incoming};
@@ -133,10 +132,13 @@ impl Signals {
     }
 }
 
-/// Reads the app, opens the store, binds the socket, loads the app in every
-/// worker and lets them accept.
+/// Starts opening the store, reads the app, binds the socket, loads the app
+/// in every worker (each compiles, then waits for the store to run the top
+/// level) and lets them accept.
 pub(crate) fn start(cfg: ServeConfig) -> Result<RunningServer, ServeError> {
     crate::startup::mark("serve start");
+    // Opened while the bundle is read and the workers compile (`opening`).
+    let pending = super::opening::PendingStore::open(cfg.data_dir.clone());
     let bundle = crate::build::Served::open_if_bundle(&cfg.app, cfg.dev)?;
     crate::startup::mark("bundle opened");
     if let Some(b) = &bundle {
@@ -147,10 +149,6 @@ pub(crate) fn start(cfg: ServeConfig) -> Result<RunningServer, ServeError> {
         Some(_) => String::new(),
         None => std::fs::read_to_string(&file).map_err(|error| ServeError::App { path: file.clone(), error })?,
     };
-    let store = Store::open(&cfg.data_dir)
-        .map_err(|e| ServeError::Store { path: cfg.data_dir.clone(), error: e.to_string() })?;
-    let store = Arc::new(store);
-    crate::startup::mark("store opened");
     let listener = bind(cfg.addr).map_err(|error| ServeError::Bind { addr: cfg.addr, error })?;
     let addr = listener.local_addr().map_err(|error| ServeError::Bind { addr: cfg.addr, error })?;
     let static_files = match &bundle {
@@ -173,7 +171,8 @@ pub(crate) fn start(cfg: ServeConfig) -> Result<RunningServer, ServeError> {
         pending_error: cfg.dev.then(Default::default),
         reload_gate: gate.as_ref().map(|g| g.subscribe()),
     };
-    let pool = Pool::start(&cfg, spec.clone(), store.clone(), listener)?;
+    let pool = Pool::start(&cfg, spec.clone(), pending.clone(), listener)?;
+    let store = pending.get()?;
     let workers = pool.len();
     let reloader = match &spec.pending_error {
         Some(pending) => Some(super::reload::start(
@@ -237,7 +236,7 @@ pub(crate) async fn run_worker(
                     let _ = done.send(());
                 }
                 super::reload::Reload::Load { spec, store, done } => {
-                    let result = App::load(&spec, store, id).await.map(|app| {
+                    let result = App::load(&spec, || Ok(store), id).await.map(|app| {
                         let files = app.files.clone();
                         *worker.app.borrow_mut() = Rc::new(app);
                         files

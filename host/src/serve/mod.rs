@@ -29,6 +29,7 @@
 mod app;
 mod convert;
 mod http;
+mod opening;
 mod pool;
 pub(crate) mod watchdog;
 mod reload;

@@ -6,7 +6,7 @@
 
 use super::app::App;
 use super::{ServeConfig, ServeError};
-use crate::store::Store;
+use super::opening::PendingStore;
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
@@ -72,7 +72,7 @@ impl Pool {
     pub fn start(
         cfg: &ServeConfig,
         spec: AppSpec,
-        store: Arc<Store>,
+        store: Arc<PendingStore>,
         listener: std::net::TcpListener,
     ) -> Result<Pool, ServeError> {
         let n = cfg.workers.max(1);
@@ -152,7 +152,7 @@ fn spawn_worker(
     id: usize,
     cfg: Arc<ServeConfig>,
     spec: AppSpec,
-    store: Arc<Store>,
+    store: Arc<PendingStore>,
     listener: std::net::TcpListener,
     stop: watch::Receiver<bool>,
     reload: Option<tokio::sync::mpsc::UnboundedReceiver<super::reload::Reload>>,
@@ -175,7 +175,7 @@ fn worker_main(
     id: usize,
     cfg: Arc<ServeConfig>,
     spec: AppSpec,
-    store: Arc<Store>,
+    store: Arc<PendingStore>,
     listener: std::net::TcpListener,
     ready: std::sync::mpsc::Sender<Result<Vec<PathBuf>, ServeError>>,
     stop: watch::Receiver<bool>,
@@ -194,7 +194,12 @@ fn worker_main(
     // The app loads inside the worker's task set: processes its top level
     // spawns are tasks of this worker from the start.
     local.block_on(&rt, async move {
-        match App::load(&spec, store, id).await {
+        let loaded = App::load(&spec, || store.get(), id).await;
+        // The loaded app holds the store itself; a failed load lets go of it
+        // before it says so, so the failed start closes it before `serve`
+        // returns the error.
+        drop(store);
+        match loaded {
             Ok(app) => {
                 crate::startup::mark("app loaded");
                 tracing::debug!(worker = id, "app loaded");
