@@ -30,17 +30,22 @@ pub enum RtFn {
     Prim,
     /// `(ctx, base, pc) -> status`: the call instruction at `pc`.
     Call,
-    /// `(ctx, slot: i32) -> i64`: global `slot`'s closure word, or 0.
-    /// `(ctx)`: pop a materialised self call's frame, result from `ctx.ret`.
+    /// `(ctx)`: pop a materialised native call's frame, result from `ctx.ret`.
     Pop,
     /// `(ctx, base, pc, allow_self) -> status`: the tail call instruction at
     /// `pc` (`TAIL_SELF` when `allow_self` and the callee is this closure).
     TailCall,
+    /// `(ctx, closure word: i64, n: i32, new_base: i64) -> entry: i64`:
+    /// the entry for a native call of that closure with `n` arguments, or 0.
+    Callee,
+    /// `(ctx, closure word: i64)`: count the self calls a natively called
+    /// function made (in `ctx.self_calls`) as that closure's.
+    FlushCalls,
 }
 
 impl RtFn {
     /// Every runtime function.
-    pub const ALL: [RtFn; 10] = [
+    pub const ALL: [RtFn; 12] = [
         RtFn::Deopt,
         RtFn::Drop,
         RtFn::Copy,
@@ -51,6 +56,8 @@ impl RtFn {
         RtFn::Call,
         RtFn::Pop,
         RtFn::TailCall,
+        RtFn::Callee,
+        RtFn::FlushCalls,
     ];
 
     /// The symbol name.
@@ -66,6 +73,8 @@ impl RtFn {
             RtFn::Call => "sx_rt_call",
             RtFn::Pop => "sx_rt_pop",
             RtFn::TailCall => "sx_rt_tail_call",
+            RtFn::Callee => "sx_rt_callee",
+            RtFn::FlushCalls => "sx_rt_flush_calls",
         }
     }
 
@@ -95,6 +104,8 @@ impl RtFn {
             RtFn::Call => i32t.fn_type(&[p.into(), i64t.into(), i32t.into()], false),
             RtFn::Pop => void.fn_type(&[p.into()], false),
             RtFn::TailCall => i32t.fn_type(&[p.into(), i64t.into(), i32t.into(), i32t.into()], false),
+            RtFn::Callee => i64t.fn_type(&[p.into(), i64t.into(), i32t.into(), i64t.into()], false),
+            RtFn::FlushCalls => void.fn_type(&[p.into(), i64t.into()], false),
         };
         m.add_function(self.name(), ty, Some(Linkage::External))
     }

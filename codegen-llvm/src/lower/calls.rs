@@ -1,34 +1,73 @@
-//! Calls and returns: native self calls with shadow frames, calls through
-//! `sx_rt_call`, and the return protocol (window cleared inline, the value
-//! in `ctx.ret`). See docs/jit.md, "Calls and the runtime ABI".
+//! Calls and returns: native calls with shadow frames (of the running
+//! closure itself, or of another closure with compiled code held in a
+//! register), calls through `sx_rt_call`, and the return protocol (window
+//! cleared inline, the value in `ctx.ret`). See docs/jit.md, "Calls and
+//! the runtime ABI".
 
 use super::*;
+
+/// What a native call calls.
+#[derive(Copy, Clone)]
+enum Target<'ctx> {
+    /// This function's own entry, with the running closure.
+    Own,
+    /// `entry` (from `sx_rt_callee`), with the closure whose word is `clo`.
+    Entry { entry: IntValue<'ctx>, clo: IntValue<'ctx> },
+}
 
 impl<'a, 'ctx> FnGen<'a, 'ctx> {
     /// A call. A call of the running closure itself (checked at run time)
     /// with room for a native frame goes straight to this function's entry
-    /// with a shadow frame (`vm::jit::runtime::Shadow`); any other call goes
-    /// through `sx_rt_call`. The result lands in the call's destination.
+    /// with a shadow frame (`vm::jit::runtime::Shadow`); a call of another
+    /// closure read from a register goes to the entry `sx_rt_callee` gives
+    /// (when it has compiled code, exact arity and room), the same way;
+    /// any other call goes through `sx_rt_call`. The result lands in the
+    /// call's destination.
     pub(super) fn call_site(&self, pos: u32, pc: u32, args: &[ir::Value]) -> R<()> {
         self.flush_live(pos)?;
         let done = self.cx.append_basic_block(self.func, "called");
-        if let Some(site) = self.self_call_site(pc, args) {
-            let native = self.cx.append_basic_block(self.func, "self.call");
+        if let Some(site) = self.map.call_sites.get(&pc).copied() {
             let generic = self.cx.append_basic_block(self.func, "call");
-            let is_self = self.is_self(site.callee)?;
-            let depth = self.load_i32(self.ctx_field(CTX_DEPTH)?, "depth")?;
-            let max = self.load_i32(self.ctx_field(CTX_MAX_DEPTH)?, "max_depth")?;
-            let deep_ok = self.b.build_int_compare(IntPredicate::ULT, depth, max, "").map_err(e)?;
             let nregs = self.map.nregs as i64;
             let new_base = self.b.build_int_add(self.base, self.i64c(nregs), "callee_base").map_err(e)?;
-            let need = self.b.build_int_add(new_base, self.i64c(nregs), "").map_err(e)?;
-            let have = self.b.build_load(self.cx.i64_type(), self.ctx_field(CTX_REGS_LEN)?, "regs_len").map_err(e)?.into_int_value();
-            let room = self.b.build_int_compare(IntPredicate::ULE, need, have, "").map_err(e)?;
-            let ok = self.b.build_and(is_self, deep_ok, "").map_err(e)?;
-            let ok = self.b.build_and(ok, room, "").map_err(e)?;
-            self.b.build_conditional_branch(ok, native, generic).map_err(e)?;
-            self.b.position_at_end(native);
-            self.native_self_call(pc, site.dst, args, new_base, done)?;
+            if self.self_call_site(pc, args).is_some() {
+                let native = self.cx.append_basic_block(self.func, "self.call");
+                let not_self = self.cx.append_basic_block(self.func, "not.self");
+                let is_self = self.is_self(site.callee)?;
+                let depth = self.load_i32(self.ctx_field(CTX_DEPTH)?, "depth")?;
+                let max = self.load_i32(self.ctx_field(CTX_MAX_DEPTH)?, "max_depth")?;
+                let deep_ok = self.b.build_int_compare(IntPredicate::ULT, depth, max, "").map_err(e)?;
+                let need = self.b.build_int_add(new_base, self.i64c(nregs), "").map_err(e)?;
+                let have = self.b.build_load(self.cx.i64_type(), self.ctx_field(CTX_REGS_LEN)?, "regs_len").map_err(e)?.into_int_value();
+                let room = self.b.build_int_compare(IntPredicate::ULE, need, have, "").map_err(e)?;
+                let ok = self.b.build_and(is_self, deep_ok, "").map_err(e)?;
+                let ok = self.b.build_and(ok, room, "").map_err(e)?;
+                self.b.build_conditional_branch(ok, native, not_self).map_err(e)?;
+                self.b.position_at_end(native);
+                self.native_call(pc, site.dst, args, new_base, Target::Own, done)?;
+                self.b.position_at_end(not_self);
+            }
+            match site.callee {
+                Callee::Reg(r) => {
+                    let (t, clo) = self.load_pair(r)?;
+                    let check = self.cx.append_basic_block(self.func, "callee.check");
+                    let other = self.cx.append_basic_block(self.func, "other.call");
+                    let is_clo = self.b.build_int_compare(IntPredicate::EQ, t, self.i8c(TAG_CLOSURE), "").map_err(e)?;
+                    self.b.build_conditional_branch(is_clo, check, generic).map_err(e)?;
+                    self.b.position_at_end(check);
+                    let n = self.i32c(args.len() as u32);
+                    let entry = self.call(RtFn::Callee, &[self.ctx.into(), clo.into(), n.into(), new_base.into()])?.ok_or("sx_rt_callee returns an entry")?;
+                    let found = self.b.build_int_compare(IntPredicate::NE, entry, self.i64c(0), "").map_err(e)?;
+                    self.b.build_conditional_branch(found, other, generic).map_err(e)?;
+                    self.b.position_at_end(other);
+                    self.native_call(pc, site.dst, args, new_base, Target::Entry { entry, clo }, done)?;
+                }
+                // A global may be rebound during the call, so its closure
+                // cannot be borrowed by a shadow frame.
+                Callee::Global(_) => {
+                    self.b.build_unconditional_branch(generic).map_err(e)?;
+                }
+            }
             self.b.position_at_end(generic);
         }
         self.runtime_call(pc)?;
@@ -65,15 +104,20 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
         (!self.f.has_rest && args.len() == self.f.arity as usize).then_some(site)
     }
 
-    /// The native path of a self call (see [`Self::call_site`]): arguments
-    /// into the new window, a shadow frame, a direct call, the result out
-    /// of `ctx.ret` (or, when the shadow frame was materialised meanwhile,
-    /// the real frame popped by the runtime). Ends by branching to `done`.
-    pub(super) fn native_self_call(&self, pc: u32, dst: u16, args: &[ir::Value], new_base: IntValue<'ctx>, done: BasicBlock<'ctx>) -> R<()> {
+    /// The native path of a call (see [`Self::call_site`]): arguments
+    /// copied into the new window, a shadow frame, a direct (`Own`) or
+    /// indirect (`Entry`) call, the result out of `ctx.ret` (or, when the
+    /// shadow frame was materialised meanwhile, the real frame popped by
+    /// the runtime). Ends by branching to `done`.
+    fn native_call(&self, pc: u32, dst: u16, args: &[ir::Value], new_base: IntValue<'ctx>, target: Target<'ctx>, done: BasicBlock<'ctx>) -> R<()> {
         let nregs = self.map.nregs;
         for (i, a) in args.iter().enumerate() {
             self.copy_arg(*a, (nregs as usize + i) as u16)?;
         }
+        let clo = match target {
+            Target::Own => self.clo,
+            Target::Entry { clo, .. } => clo,
+        };
         let i32t = self.cx.i32_type();
         let len_p = self.ctx_field(CTX_SHADOW_LEN)?;
         let k = self.load_i32(len_p, "shadow_len")?;
@@ -87,34 +131,50 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
         let at = |o: i64| unsafe { self.b.build_in_bounds_gep(self.cx.i8_type(), rec, &[self.i64c(o)], "") }.map_err(e);
         self.b.build_store(at(4)?, self.i32c(dst as u32)).map_err(e)?;
         self.b.build_store(at(8)?, self.i32c(pc + 1)).map_err(e)?;
+        self.b.build_store(at(16)?, clo).map_err(e)?;
         let k1 = self.b.build_int_add(k, self.i32c(1), "").map_err(e)?;
         self.b.build_store(len_p, k1).map_err(e)?;
         let dp = self.ctx_field(CTX_DEPTH)?;
         let d = self.load_i32(dp, "depth")?;
         self.b.build_store(dp, self.b.build_int_add(d, self.i32c(1), "").map_err(e)?).map_err(e)?;
-        self.count_self_call()?;
-        let st = self
-            .b
-            .build_call(self.func, &[self.ctx.into(), new_base.into(), self.clo.into(), self.i32c(0).into()], "st")
-            .map_err(e)?
-            .try_as_basic_value()
-            .basic()
-            .ok_or("an entry returns a status")?
-            .into_int_value();
+        let call_args = [self.ctx.into(), new_base.into(), clo.into(), self.i32c(0).into()];
+        let call = match target {
+            Target::Own => {
+                self.count_self_call()?;
+                self.b.build_call(self.func, &call_args, "st").map_err(e)?
+            }
+            Target::Entry { entry, .. } => {
+                let fp = self.b.build_int_to_ptr(entry, p, "entry").map_err(e)?;
+                self.b.build_indirect_call(self.func.get_type(), fp, &call_args, "st").map_err(e)?
+            }
+        };
+        let st = call.try_as_basic_value().basic().ok_or("an entry returns a status")?.into_int_value();
         let d = self.load_i32(dp, "depth")?;
         self.b.build_store(dp, self.b.build_int_sub(d, self.i32c(1), "").map_err(e)?).map_err(e)?;
         let is_ok = self.b.build_int_compare(IntPredicate::EQ, st, self.i32c(OK), "").map_err(e)?;
         let len_now = self.load_i32(len_p, "shadow_len")?;
         let kept = self.b.build_int_compare(IntPredicate::EQ, len_now, k1, "").map_err(e)?;
         let both = self.b.build_and(kept, is_ok, "").map_err(e)?;
-        let take = self.cx.append_basic_block(self.func, "self.ret");
-        let other = self.cx.append_basic_block(self.func, "self.other");
-        let pop = self.cx.append_basic_block(self.func, "self.pop");
-        let pass = self.cx.append_basic_block(self.func, "self.pass");
+        let take = self.cx.append_basic_block(self.func, "native.ret");
+        let other = self.cx.append_basic_block(self.func, "native.other");
+        let pop = self.cx.append_basic_block(self.func, "native.pop");
+        let pass = self.cx.append_basic_block(self.func, "native.pass");
         self.b.build_conditional_branch(both, take, other).map_err(e)?;
         // Returned with its shadow frame: take the result from ctx.ret.
         self.b.position_at_end(take);
         self.b.build_store(len_p, k).map_err(e)?;
+        if let Target::Entry { clo, .. } = target {
+            // Self calls the callee counted are its own.
+            let sc = self.b.build_load(self.cx.i64_type(), self.ctx_field(CTX_SELF_CALLS)?, "self_calls").map_err(e)?.into_int_value();
+            let any = self.b.build_int_compare(IntPredicate::NE, sc, self.i64c(0), "").map_err(e)?;
+            let flush = self.cx.append_basic_block(self.func, "native.flush");
+            let taken = self.cx.append_basic_block(self.func, "native.taken");
+            self.b.build_conditional_branch(any, flush, taken).map_err(e)?;
+            self.b.position_at_end(flush);
+            self.call(RtFn::FlushCalls, &[self.ctx.into(), clo.into()])?;
+            self.b.build_unconditional_branch(taken).map_err(e)?;
+            self.b.position_at_end(taken);
+        }
         let rp = self.ctx_field(CTX_RET)?;
         let (t, pay) = self.load_value(rp)?;
         // Moved out: ctx.ret no longer owns it.

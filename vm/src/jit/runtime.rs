@@ -108,17 +108,23 @@ pub const CTX_MAX_DEPTH: u32 = 60;
 pub const CTX_SELF_CALLS: u32 = 64;
 pub const CTX_GLOBALS: u32 = 72;
 
-/// The frame of an activation entered by a native self call (compiled code
-/// calling the closure it is running, straight to its own entry): pushed
-/// by the generated code instead of a [`Frame`](crate::fiber::Frame), it
-/// holds what that frame would (the closure is the frame below's). Every
+/// The frame of an activation entered by a native call (compiled code
+/// calling the closure it is running, straight to its own entry, or
+/// another closure with compiled code held in one of its registers,
+/// through the entry [`sx_rt_callee`] gave): pushed by the generated code
+/// instead of a [`Frame`](crate::fiber::Frame), it holds what that frame
+/// would, the closure *borrowed* (its word): the caller keeps it alive —
+/// its own closure, or the register the callee was read from, which
+/// nothing writes during the call (arguments of a native call are copied,
+/// never moved out of the caller's registers). Every
 /// runtime function that reads or changes the frame stack, and every exit
 /// to the interpreter, first turns the shadow frames into real frames
 /// ([`materialize`]); a native caller that finds its callee's shadow frame
 /// gone pops the real one ([`sx_rt_pop`]). So the frame stack is exact
 /// whenever anything but the compiled code itself looks at it — the
 /// lazy frame materialisation of production JITs (V8's, HotSpot's
-/// inlined frames), for the one case where it pays most: recursion.
+/// inlined frames), for the cases where it pays most: recursion and
+/// callbacks.
 #[repr(C)]
 #[derive(Copy, Clone, Debug, Default)]
 pub struct Shadow {
@@ -129,19 +135,58 @@ pub struct Shadow {
     /// Offset 8: the caller's pc after the call.
     pub caller_pc: u32,
     _pad: u32,
+    /// Offset 16: the callee's closure word ([`crate::abi::closure_word`]),
+    /// borrowed (see above).
+    pub closure: u64,
 }
 
 /// Byte size of a [`Shadow`] (generated code indexes the array).
-pub const SHADOW_SIZE: u32 = 16;
+pub const SHADOW_SIZE: u32 = 24;
+
+/// A new owning handle on the closure whose word is `word`.
+///
+/// # Safety
+/// `word` is the word of a closure something else keeps alive for the
+/// duration of this call.
+unsafe fn closure_from_word(word: u64) -> Rc<Closure> {
+    // SAFETY: a closure word is the bits of an `Rc<Closure>`; the borrowed
+    // handle is never dropped, the clone adds the new owner's count.
+    let borrowed = ManuallyDrop::new(unsafe { std::mem::transmute::<u64, Rc<Closure>>(word) });
+    Rc::clone(&borrowed)
+}
+
+/// The closure word of the function running natively on top: the last
+/// shadow frame's callee, else the top real frame's closure.
+fn running_word(ctx: &JitCtx, f: &Fiber) -> u64 {
+    match ctx.shadow_len {
+        0 => crate::abi::closure_word(&f.frames.last().expect("compiled code runs in a frame").closure),
+        // SAFETY: the first `shadow_len` records were written by generated code.
+        n => unsafe { (*ctx.shadow.add(n as usize - 1)).closure },
+    }
+}
+
+/// Adds `ctx.self_calls` to the call counter of the closure whose word is
+/// `word` (the function that made those self calls) and clears it.
+fn flush_self_calls(ctx: &mut JitCtx, word: u64) {
+    let n = std::mem::take(&mut ctx.self_calls);
+    // SAFETY: `word` is the running function's closure, alive on its frame
+    // or the caller's register (see `Shadow`); it is only borrowed here.
+    let c = ManuallyDrop::new(unsafe { std::mem::transmute::<u64, Rc<Closure>>(word) });
+    let calls = &c.proto.profile.calls;
+    calls.set(calls.get() + n);
+}
 
 /// Turns the shadow frames into real frames, bottom up (and adds the
 /// self calls counted so far to the running function's counter).
 #[cold]
 #[inline(never)]
 fn materialize_slow(ctx: &mut JitCtx, f: &mut Fiber) {
+    // The counted self calls are the innermost running function's: a
+    // native call of another function flushes its caller's first
+    // (`sx_rt_callee`) and the callee's after it returns (`sx_rt_flush_calls`).
     if ctx.self_calls != 0 {
-        let calls = &f.frames.last().expect("compiled code runs in a frame").closure.proto.profile.calls;
-        calls.set(calls.get() + std::mem::take(&mut ctx.self_calls));
+        let word = running_word(ctx, f);
+        flush_self_calls(ctx, word);
     }
     for i in 0..ctx.shadow_len as usize {
         // SAFETY: `shadow` has room for `MAX_NATIVE_DEPTH >= shadow_len`
@@ -151,7 +196,9 @@ fn materialize_slow(ctx: &mut JitCtx, f: &mut Fiber) {
         top.pc = s.caller_pc;
         // Left by compiled code in the middle of a call: resume there.
         top.resume = true;
-        let closure = top.closure.clone();
+        // SAFETY: the shadow frame's closure is kept alive by its caller
+        // (see `Shadow`) until the real frame made here owns a count.
+        let closure = unsafe { closure_from_word(s.closure) };
         f.frames.push(Frame { closure, pc: 0, base: s.base, ret: s.ret as crate::bytecode::Reg, is_try: false, resume: false });
     }
     ctx.shadow_len = 0;
@@ -794,6 +841,53 @@ pub unsafe extern "C" fn sx_rt_tail_call(ctx: *mut JitCtx, base: u64, pc: u32, a
     st
 }
 
+/// The entry for a native call of the closure whose word is `word` (the
+/// caller checked the tag) with `n` arguments in a window at `new_base`,
+/// or 0 when it cannot be one — no compiled code, not exactly `n`
+/// parameters, no native depth left, or a register file that cannot grow
+/// to the callee's window: the caller then goes through [`sx_rt_call`].
+/// On success the callee's call is counted, the caller's counted self
+/// calls are flushed to it (the callee's will be counted from 0), and the
+/// register file holds the window (`ctx.regs` follows it). The caller
+/// copies the arguments, pushes a [`Shadow`] and calls the entry — one
+/// runtime call instead of [`sx_rt_call`]'s frame push, decoding and pop.
+pub unsafe extern "C" fn sx_rt_callee(ctx: *mut JitCtx, word: u64, n: u32, new_base: u64) -> usize {
+    let (ctxr, f, _) = unsafe { parts(ctx) };
+    if ctxr.depth >= ctxr.max_depth {
+        return 0;
+    }
+    // SAFETY: the caller read `word` from a register holding a closure,
+    // which it keeps during the call (see `Shadow`).
+    let c = ManuallyDrop::new(unsafe { std::mem::transmute::<u64, Rc<Closure>>(word) });
+    if c.proto.exact_arity() != n {
+        return 0;
+    }
+    let Some(entry) = c.proto.jit.entry() else { return 0 };
+    let need = new_base as usize + c.proto.nregs as usize;
+    if need > f.regs.len() {
+        if need > f.max_regs {
+            return 0;
+        }
+        f.regs.resize(need, Value::Nil);
+        sync_regs(ctxr, f);
+    }
+    if ctxr.self_calls != 0 {
+        let running = running_word(ctxr, f);
+        flush_self_calls(ctxr, running);
+    }
+    let calls = &c.proto.profile.calls;
+    calls.set(calls.get() + 1);
+    entry as usize
+}
+
+/// After a native call of another function returned [`OK`] with its
+/// shadow frame: its self calls counted in `ctx.self_calls` go to its
+/// counter (the closure whose word is `word`).
+pub unsafe extern "C" fn sx_rt_flush_calls(ctx: *mut JitCtx, word: u64) {
+    // SAFETY: `ctx` is the live context; `word` is kept alive by the caller.
+    flush_self_calls(unsafe { &mut *ctx }, word);
+}
+
 /// After a native self call returned [`OK`] and its shadow frame had been
 /// materialised: pops that real frame and moves `ctx.ret` into the
 /// caller's destination register.
@@ -816,6 +910,8 @@ pub fn symbols() -> Vec<(&'static str, usize)> {
         ("sx_rt_call", sx_rt_call as *const () as usize),
         ("sx_rt_pop", sx_rt_pop as *const () as usize),
         ("sx_rt_tail_call", sx_rt_tail_call as *const () as usize),
+        ("sx_rt_callee", sx_rt_callee as *const () as usize),
+        ("sx_rt_flush_calls", sx_rt_flush_calls as *const () as usize),
     ]
 }
 
@@ -839,5 +935,10 @@ mod tests {
         assert_eq!(offset_of!(JitCtx, max_depth) as u32, CTX_MAX_DEPTH);
         assert_eq!(offset_of!(JitCtx, self_calls) as u32, CTX_SELF_CALLS);
         assert_eq!(offset_of!(JitCtx, globals) as u32, CTX_GLOBALS);
+        assert_eq!(offset_of!(Shadow, base), 0);
+        assert_eq!(offset_of!(Shadow, ret), 4);
+        assert_eq!(offset_of!(Shadow, caller_pc), 8);
+        assert_eq!(offset_of!(Shadow, closure), 16);
+        assert_eq!(std::mem::size_of::<Shadow>() as u32, SHADOW_SIZE);
     }
 }
