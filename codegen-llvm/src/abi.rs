@@ -41,11 +41,16 @@ pub enum RtFn {
     /// `(ctx, closure word: i64)`: count the self calls a natively called
     /// function made (in `ctx.self_calls`) as that closure's.
     FlushCalls,
+    /// `(ctx, base, pc, callee_tag, callee_payload, dst: i32, argv: ptr, n)
+    /// -> status`: the call at `pc` when its callee is a builtin value
+    /// (arity checked, the `n` values at `argv`, result into `dst`);
+    /// `NEED_INTERP` with nothing changed when it is not one.
+    CallPrim,
 }
 
 impl RtFn {
     /// Every runtime function.
-    pub const ALL: [RtFn; 12] = [
+    pub const ALL: [RtFn; 13] = [
         RtFn::Deopt,
         RtFn::Drop,
         RtFn::Copy,
@@ -58,6 +63,7 @@ impl RtFn {
         RtFn::TailCall,
         RtFn::Callee,
         RtFn::FlushCalls,
+        RtFn::CallPrim,
     ];
 
     /// The symbol name.
@@ -75,6 +81,7 @@ impl RtFn {
             RtFn::TailCall => "sx_rt_tail_call",
             RtFn::Callee => "sx_rt_callee",
             RtFn::FlushCalls => "sx_rt_flush_calls",
+            RtFn::CallPrim => "sx_rt_call_prim",
         }
     }
 
@@ -106,6 +113,10 @@ impl RtFn {
             RtFn::TailCall => i32t.fn_type(&[p.into(), i64t.into(), i32t.into(), i32t.into()], false),
             RtFn::Callee => i64t.fn_type(&[p.into(), i64t.into(), i32t.into(), i64t.into()], false),
             RtFn::FlushCalls => void.fn_type(&[p.into(), i64t.into()], false),
+            RtFn::CallPrim => i32t.fn_type(
+                &[p.into(), i64t.into(), i32t.into(), i64t.into(), i64t.into(), i32t.into(), p.into(), i32t.into()],
+                false,
+            ),
         };
         m.add_function(self.name(), ty, Some(Linkage::External))
     }

@@ -52,8 +52,11 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
                     let (t, clo) = self.load_pair(r)?;
                     let check = self.cx.append_basic_block(self.func, "callee.check");
                     let other = self.cx.append_basic_block(self.func, "other.call");
+                    let not_clo = self.cx.append_basic_block(self.func, "callee.value");
                     let is_clo = self.b.build_int_compare(IntPredicate::EQ, t, self.i8c(TAG_CLOSURE), "").map_err(e)?;
-                    self.b.build_conditional_branch(is_clo, check, generic).map_err(e)?;
+                    self.b.build_conditional_branch(is_clo, check, not_clo).map_err(e)?;
+                    self.b.position_at_end(not_clo);
+                    self.call_prim_value(pc, site.dst, args, t, clo, generic, done)?;
                     self.b.position_at_end(check);
                     let n = self.i32c(args.len() as u32);
                     let entry = self.call(RtFn::Callee, &[self.ctx.into(), clo.into(), n.into(), new_base.into()])?.ok_or("sx_rt_callee returns an entry")?;
@@ -73,6 +76,43 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
         self.runtime_call(pc)?;
         self.b.build_unconditional_branch(done).map_err(e)?;
         self.b.position_at_end(done);
+        Ok(())
+    }
+
+    /// A call whose callee (`tag`, `payload`) is not a closure: a builtin
+    /// value runs through `sx_rt_call_prim` with the arguments as bitwise
+    /// copies in the argument buffer (as a direct builtin call's), result
+    /// in `dst`, then `done`; anything else goes on to `generic`.
+    #[allow(clippy::too_many_arguments)] // one call site's operands
+    fn call_prim_value(&self, pc: u32, dst: u16, args: &[ir::Value], tag: IntValue<'ctx>, payload: IntValue<'ctx>, generic: BasicBlock<'ctx>, done: BasicBlock<'ctx>) -> R<()> {
+        let argv = self.argv.ok_or("no argument buffer")?;
+        let i64t = self.cx.i64_type();
+        for (k, a) in args.iter().enumerate() {
+            let (t, pay) = self.pair(*a)?;
+            let p = unsafe { self.b.build_in_bounds_gep(i64t, argv, &[self.i64c(2 * k as i64)], "") }.map_err(e)?;
+            self.store_value(p, t, pay)?;
+        }
+        let tag64 = self.b.build_int_z_extend(tag, i64t, "").map_err(e)?;
+        let st = self
+            .call(
+                RtFn::CallPrim,
+                &[
+                    self.ctx.into(),
+                    self.base.into(),
+                    self.i32c(pc).into(),
+                    tag64.into(),
+                    payload.into(),
+                    self.i32c(dst as u32).into(),
+                    argv.into(),
+                    self.i32c(args.len() as u32).into(),
+                ],
+            )?
+            .ok_or("sx_rt_call_prim returns a status")?;
+        let pass = self.cx.append_basic_block(self.func, "prim.pass");
+        self.b.build_switch(st, pass, &[(self.i32c(OK), done), (self.i32c(NEED_INTERP), generic)]).map_err(e)?;
+        // RAISE: the runtime set the frames' pcs; hand it up.
+        self.b.position_at_end(pass);
+        self.b.build_return(Some(&st)).map_err(e)?;
         Ok(())
     }
 

@@ -392,7 +392,17 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
         self.bbs = (0..f.blocks.len()).map(|i| self.cx.append_basic_block(self.func, &format!("b{i}"))).collect();
         let restart = self.cx.append_basic_block(self.func, "restart");
         self.b.position_at_end(start);
-        let most = f.insts.iter().filter_map(|n| if let InstData::Prim(_, a) = &n.data { Some(a.len()) } else { None }).max();
+        // The argument buffer: builtin calls, and calls whose callee may
+        // turn out to be a builtin value (`calls`).
+        let prims = f.insts.iter().filter_map(|n| match &n.data {
+            InstData::Prim(_, a) | InstData::Call(_, a) => Some(a.len()),
+            _ => None,
+        });
+        let conts = f.blocks.iter().filter_map(|b| match &b.term {
+            ir::Terminator::CallK { args, .. } => Some(args.len()),
+            _ => None,
+        });
+        let most = prims.chain(conts).max();
         if let Some(most) = most {
             let buf = self.cx.i64_type().array_type(2 * most.max(1) as u32);
             let a = self.b.build_alloca(buf, "argv").map_err(e)?;

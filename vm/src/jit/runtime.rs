@@ -880,6 +880,35 @@ pub unsafe extern "C" fn sx_rt_callee(ctx: *mut JitCtx, word: u64, n: u32, new_b
     entry as usize
 }
 
+/// A call from compiled code whose callee, read from a register, is a
+/// builtin value (`odd?` passed to `filter`): the arity checked as the
+/// interpreter's call checks it (a wrong count raises the same error at
+/// the same pc), then the builtin on the `n` values at `argv` (bitwise
+/// copies the generated code keeps alive in their homes, as for
+/// [`sx_rt_prim`]), the result into register `dst`. [`NEED_INTERP`] with
+/// nothing changed when the callee is not a builtin (a closure without
+/// compiled code, a keyword, a dict…: `sx_rt_call` or the interpreter
+/// makes the call).
+pub unsafe extern "C" fn sx_rt_call_prim(ctx: *mut JitCtx, base: u64, pc: u32, tag: u64, payload: u64, dst: u32, argv: *const Value, n: u32) -> u32 {
+    let Value::Prim(id) = *borrow(tag, payload) else { return NEED_INTERP };
+    // As `sx_rt_prim`: the frames are made exact only if it raises.
+    let (ctx, f, env) = unsafe { parts(ctx) };
+    // SAFETY: the generated code passes `n` valid values it keeps alive.
+    let args = unsafe { std::slice::from_raw_parts(argv, n as usize) };
+    let at = base as usize + dst as usize;
+    let def = rt::prim_def(id);
+    if let Err(e) = crate::prims::check_arity(def, args.len()) {
+        return raise(ctx, f, pc, e);
+    }
+    if list_fast_path(id.0, args, &mut f.regs[at]) {
+        return OK;
+    }
+    let r = (def.func)(env.ctx, args);
+    // A builtin may have run code that grew the register file.
+    sync_regs(ctx, f);
+    put_result(ctx, f, at, pc, r)
+}
+
 /// After a native call of another function returned [`OK`] with its
 /// shadow frame: its self calls counted in `ctx.self_calls` go to its
 /// counter (the closure whose word is `word`).
@@ -912,6 +941,7 @@ pub fn symbols() -> Vec<(&'static str, usize)> {
         ("sx_rt_tail_call", sx_rt_tail_call as *const () as usize),
         ("sx_rt_callee", sx_rt_callee as *const () as usize),
         ("sx_rt_flush_calls", sx_rt_flush_calls as *const () as usize),
+        ("sx_rt_call_prim", sx_rt_call_prim as *const () as usize),
     ]
 }
 
