@@ -529,13 +529,19 @@ fn list_fast_path(prim: u32, args: &[Value], slot: &mut Value) -> bool {
 /// Executes the data instruction at `pc` of the top frame's bytecode,
 /// writing its result into register `dst` (the IR result's home, which
 /// may differ from the instruction's own destination). [`OK`] or [`RAISE`].
+///
+/// The frame stack is left as it is (no data instruction looks at it): the
+/// running function is found through [`running_word`], so a natively
+/// called function reading a global or a capture keeps its shadow frame;
+/// only a raise makes the frames exact.
 pub unsafe extern "C" fn sx_rt_op(ctx: *mut JitCtx, base: u64, pc: u32, dst: u32) -> u32 {
     let (ctx, f, env) = unsafe { parts(ctx) };
-    materialize(ctx, f);
-    let clo: *const Closure = Rc::as_ptr(&f.frames.last().expect("a frame").closure);
-    // SAFETY: the top frame keeps its closure (and proto) alive throughout.
-    let (c, p) = unsafe { (&*clo, &*(*clo).proto as &Proto) };
-    let r = exec_op(f, env, c, p, base as usize, pc, dst as usize);
+    let word = running_word(ctx, f);
+    // SAFETY: the running function's closure is kept alive by its frame or
+    // its caller's register (see `Shadow`) until it returns, which is after
+    // this call.
+    let running = ManuallyDrop::new(unsafe { std::mem::transmute::<u64, Rc<Closure>>(word) });
+    let r = exec_op(f, env, &running, base as usize, pc, dst as usize);
     // A primitive may have run code that grew the register file.
     sync_regs(ctx, f);
     match r {
@@ -544,7 +550,8 @@ pub unsafe extern "C" fn sx_rt_op(ctx: *mut JitCtx, base: u64, pc: u32, dst: u32
     }
 }
 
-fn exec_op(f: &mut Fiber, env: &mut Env, c: &Closure, p: &Proto, base: usize, pc: u32, dst: usize) -> Result<(), Value> {
+fn exec_op(f: &mut Fiber, env: &mut Env, running: &Rc<Closure>, base: usize, pc: u32, dst: usize) -> Result<(), Value> {
+    let (c, p): (&Closure, &Proto) = (running, &running.proto);
     let reg = |f: &Fiber, r: u16| f.regs[base + r as usize].clone();
     let unbound = |slot: u32, env: &Env| rt::error(format!("unbound name: {}", env.globals.name(slot)));
     let v = match p.code[pc as usize] {
@@ -558,7 +565,7 @@ fn exec_op(f: &mut Fiber, env: &mut Env, c: &Closure, p: &Proto, base: usize, pc
             copy_into(&mut f.regs[base + dst], &c.captures[idx as usize]);
             return Ok(());
         }
-        Op::SelfRef { .. } => Value::Closure(f.frames.last().expect("a frame").closure.clone()),
+        Op::SelfRef { .. } => Value::Closure(running.clone()),
         Op::GlobalGet { slot, .. } => match &env.globals.values[slot as usize] {
             Some(v) => {
                 copy_into(&mut f.regs[base + dst], v);
@@ -653,8 +660,15 @@ fn native_callee(ctx: &mut JitCtx, f: &mut Fiber, callee: Value, n: u16, window:
 pub unsafe extern "C" fn sx_rt_call(ctx: *mut JitCtx, base: u64, pc: u32) -> u32 {
     let entry = unsafe { push(ctx, base, pc) };
     if entry == 0 {
+        // `push` may have declined before making the frames exact (no
+        // native depth left); the call instruction is the running
+        // function's, so its frame must be on top to decode it.
         // SAFETY: as for `push`.
-        return unsafe { call_prim_value(ctx, base, pc) }.unwrap_or(NEED_INTERP);
+        unsafe {
+            let (ctxr, f, _) = parts(ctx);
+            materialize(ctxr, f);
+            return call_prim_value(ctx, base, pc).unwrap_or(NEED_INTERP);
+        }
     }
     // SAFETY: `push` returned the entry of the frame it pushed, whose
     // window starts `nregs` of the caller's proto after `base`.
@@ -785,8 +799,13 @@ unsafe fn push(ctx: *mut JitCtx, base: u64, pc: u32) -> usize {
 pub unsafe extern "C" fn sx_rt_tail_call(ctx: *mut JitCtx, base: u64, pc: u32, allow_self: u32) -> u32 {
     let (ctxr, f, env) = unsafe { parts(ctx) };
     let base = base as usize;
-    let clo: *const Closure = Rc::as_ptr(&f.frames.last().expect("a frame").closure);
-    // SAFETY: the frame keeps its closure alive until it is replaced below.
+    // The running function: a shadow frame's callee, or the top frame's
+    // (a self tail call leaves the shadow frames as they are).
+    // SAFETY: its frame or its caller's register keeps it alive until it
+    // is replaced below.
+    let running = ManuallyDrop::new(unsafe { std::mem::transmute::<u64, Rc<Closure>>(running_word(ctxr, f)) });
+    let clo: *const Closure = Rc::as_ptr(&running);
+    // SAFETY: as above.
     let p: &Proto = unsafe { &(*clo).proto };
     let (callee, args, n): (&Value, u32, u16) = match p.code[pc as usize] {
         Op::TailCall { callee, args, n, .. } => (&f.regs[base + callee as usize], args, n),
