@@ -48,6 +48,19 @@ pub fn closure_word(c: &std::rc::Rc<crate::value::Closure>) -> u64 {
     unsafe { std::mem::transmute_copy::<std::rc::Rc<crate::value::Closure>, u64>(c) }
 }
 
+/// The closure whose word ([`closure_word`]) is `word`, borrowed: the
+/// handle is never dropped, so no count changes (clone it to own one).
+///
+/// # Safety
+/// `word` is the word of a closure something else keeps alive for as long
+/// as the handle is used.
+#[inline(always)]
+pub unsafe fn borrow_closure(word: u64) -> std::mem::ManuallyDrop<std::rc::Rc<crate::value::Closure>> {
+    // SAFETY: a closure word is the bits of an `Rc<Closure>` (above); the
+    // caller guarantees it is alive, and the handle is never dropped.
+    std::mem::ManuallyDrop::new(unsafe { std::mem::transmute::<u64, std::rc::Rc<crate::value::Closure>>(word) })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -85,14 +85,8 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
     /// in `dst`, then `done`; anything else goes on to `generic`.
     #[allow(clippy::too_many_arguments)] // one call site's operands
     fn call_prim_value(&self, pc: u32, dst: u16, args: &[ir::Value], tag: IntValue<'ctx>, payload: IntValue<'ctx>, generic: BasicBlock<'ctx>, done: BasicBlock<'ctx>) -> R<()> {
-        let argv = self.argv.ok_or("no argument buffer")?;
-        let i64t = self.cx.i64_type();
-        for (k, a) in args.iter().enumerate() {
-            let (t, pay) = self.pair(*a)?;
-            let p = unsafe { self.b.build_in_bounds_gep(i64t, argv, &[self.i64c(2 * k as i64)], "") }.map_err(e)?;
-            self.store_value(p, t, pay)?;
-        }
-        let tag64 = self.b.build_int_z_extend(tag, i64t, "").map_err(e)?;
+        let argv = self.fill_argv(args)?;
+        let tag64 = self.b.build_int_z_extend(tag, self.cx.i64_type(), "").map_err(e)?;
         let st = self
             .call(
                 RtFn::CallPrim,

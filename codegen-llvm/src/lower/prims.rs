@@ -27,13 +27,10 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
         Ok(Repr::Home)
     }
 
-    /// A builtin called directly (`sx_rt_prim`): the arguments are written
-    /// as bitwise copies into the argument buffer (no reference counts
-    /// change, nothing needs to be in its home), the result lands in the
-    /// result's home. The consumed argument of an update primitive is passed
-    /// by register (moved out, for in-place reuse) when the bytecode moves
-    /// it and it is in its home.
-    pub(super) fn prim_call(&mut self, res: ir::Value, id: u16, owned: bool, args: &[ir::Value], pc: u32) -> R<Repr<'ctx>> {
+    /// The argument buffer holding `args` as bitwise copies (tag and
+    /// payload, 16 bytes each: no reference count changes), for a builtin
+    /// call (`sx_rt_prim`, `sx_rt_call_prim`).
+    pub(super) fn fill_argv(&self, args: &[ir::Value]) -> R<PointerValue<'ctx>> {
         let argv = self.argv.ok_or("no argument buffer")?;
         let i64t = self.cx.i64_type();
         for (k, a) in args.iter().enumerate() {
@@ -41,6 +38,17 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
             let p = unsafe { self.b.build_in_bounds_gep(i64t, argv, &[self.i64c(2 * k as i64)], "") }.map_err(e)?;
             self.store_value(p, tag, pay)?;
         }
+        Ok(argv)
+    }
+
+    /// A builtin called directly (`sx_rt_prim`): the arguments are written
+    /// as bitwise copies into the argument buffer (no reference counts
+    /// change, nothing needs to be in its home), the result lands in the
+    /// result's home. The consumed argument of an update primitive is passed
+    /// by register (moved out, for in-place reuse) when the bytecode moves
+    /// it and it is in its home.
+    pub(super) fn prim_call(&mut self, res: ir::Value, id: u16, owned: bool, args: &[ir::Value], pc: u32) -> R<Repr<'ctx>> {
+        let argv = self.fill_argv(args)?;
         let def = vm::prims::builtins().get(id as usize).ok_or("no such builtin")?;
         let consumed = def.consume.filter(|_| owned && !args.is_empty()).map(|c| args[c.index(args.len())]);
         let owned_reg = match consumed {

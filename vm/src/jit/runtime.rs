@@ -149,10 +149,8 @@ pub const SHADOW_SIZE: u32 = 24;
 /// `word` is the word of a closure something else keeps alive for the
 /// duration of this call.
 unsafe fn closure_from_word(word: u64) -> Rc<Closure> {
-    // SAFETY: a closure word is the bits of an `Rc<Closure>`; the borrowed
-    // handle is never dropped, the clone adds the new owner's count.
-    let borrowed = ManuallyDrop::new(unsafe { std::mem::transmute::<u64, Rc<Closure>>(word) });
-    Rc::clone(&borrowed)
+    // SAFETY: guaranteed by the caller; the clone adds the new owner's count.
+    Rc::clone(&*unsafe { crate::abi::borrow_closure(word) })
 }
 
 /// The closure word of the function running natively on top: the last
@@ -171,7 +169,7 @@ fn flush_self_calls(ctx: &mut JitCtx, word: u64) {
     let n = std::mem::take(&mut ctx.self_calls);
     // SAFETY: `word` is the running function's closure, alive on its frame
     // or the caller's register (see `Shadow`); it is only borrowed here.
-    let c = ManuallyDrop::new(unsafe { std::mem::transmute::<u64, Rc<Closure>>(word) });
+    let c = unsafe { crate::abi::borrow_closure(word) };
     let calls = &c.proto.profile.calls;
     calls.set(calls.get() + n);
 }
@@ -540,7 +538,7 @@ pub unsafe extern "C" fn sx_rt_op(ctx: *mut JitCtx, base: u64, pc: u32, dst: u32
     // SAFETY: the running function's closure is kept alive by its frame or
     // its caller's register (see `Shadow`) until it returns, which is after
     // this call.
-    let running = ManuallyDrop::new(unsafe { std::mem::transmute::<u64, Rc<Closure>>(word) });
+    let running = unsafe { crate::abi::borrow_closure(word) };
     let r = exec_op(f, env, &running, base as usize, pc, dst as usize);
     // A primitive may have run code that grew the register file.
     sync_regs(ctx, f);
@@ -726,9 +724,7 @@ unsafe fn call_prim_value(ctx: *mut JitCtx, base: u64, pc: u32) -> Option<u32> {
     // SAFETY: `Proto::validate` checked the argument range against the pool.
     let argv = unsafe { p.args_unchecked(args, n) };
     let vals: SmallVec<[Value; 4]> = argv.iter().map(|&r| f.regs[base + r as usize].clone()).collect();
-    let r = crate::prims::call(env.ctx, id, &vals);
-    sync_regs(ctxr, f);
-    Some(put_result(ctxr, f, base + dst as usize, pc, r))
+    Some(prim_value(ctxr, f, env, id, &vals, base + dst as usize, pc))
 }
 
 /// The frame push of [`sx_rt_call`]: the callee's entry, or 0.
@@ -803,7 +799,7 @@ pub unsafe extern "C" fn sx_rt_tail_call(ctx: *mut JitCtx, base: u64, pc: u32, a
     // (a self tail call leaves the shadow frames as they are).
     // SAFETY: its frame or its caller's register keeps it alive until it
     // is replaced below.
-    let running = ManuallyDrop::new(unsafe { std::mem::transmute::<u64, Rc<Closure>>(running_word(ctxr, f)) });
+    let running = unsafe { crate::abi::borrow_closure(running_word(ctxr, f)) };
     let clo: *const Closure = Rc::as_ptr(&running);
     // SAFETY: as above.
     let p: &Proto = unsafe { &(*clo).proto };
@@ -877,7 +873,7 @@ pub unsafe extern "C" fn sx_rt_callee(ctx: *mut JitCtx, word: u64, n: u32, new_b
     }
     // SAFETY: the caller read `word` from a register holding a closure,
     // which it keeps during the call (see `Shadow`).
-    let c = ManuallyDrop::new(unsafe { std::mem::transmute::<u64, Rc<Closure>>(word) });
+    let c = unsafe { crate::abi::borrow_closure(word) };
     if c.proto.exact_arity() != n {
         return 0;
     }
@@ -914,7 +910,13 @@ pub unsafe extern "C" fn sx_rt_call_prim(ctx: *mut JitCtx, base: u64, pc: u32, t
     let (ctx, f, env) = unsafe { parts(ctx) };
     // SAFETY: the generated code passes `n` valid values it keeps alive.
     let args = unsafe { std::slice::from_raw_parts(argv, n as usize) };
-    let at = base as usize + dst as usize;
+    prim_value(ctx, f, env, id, args, base as usize + dst as usize, pc)
+}
+
+/// Builtin `id` called as a value (the interpreter's `call` of a
+/// `Value::Prim`): arity checked (a wrong count raises at `pc`), then the
+/// builtin on `args`, its result into register `at`. [`OK`] or [`RAISE`].
+fn prim_value(ctx: &mut JitCtx, f: &mut Fiber, env: &mut Env, id: crate::value::PrimId, args: &[Value], at: usize, pc: u32) -> u32 {
     let def = rt::prim_def(id);
     if let Err(e) = crate::prims::check_arity(def, args.len()) {
         return raise(ctx, f, pc, e);
