@@ -46,11 +46,14 @@ pub enum RtFn {
     /// (arity checked, the `n` values at `argv`, result into `dst`);
     /// `NEED_INTERP` with nothing changed when it is not one.
     CallPrim,
+    /// `(closure word: i64) -> ptr`: the closure's captured values (pure:
+    /// declared `memory(none)`, so LLVM reuses one call per function).
+    Captures,
 }
 
 impl RtFn {
     /// Every runtime function.
-    pub const ALL: [RtFn; 13] = [
+    pub const ALL: [RtFn; 14] = [
         RtFn::Deopt,
         RtFn::Drop,
         RtFn::Copy,
@@ -64,6 +67,7 @@ impl RtFn {
         RtFn::Callee,
         RtFn::FlushCalls,
         RtFn::CallPrim,
+        RtFn::Captures,
     ];
 
     /// The symbol name.
@@ -82,6 +86,7 @@ impl RtFn {
             RtFn::Callee => "sx_rt_callee",
             RtFn::FlushCalls => "sx_rt_flush_calls",
             RtFn::CallPrim => "sx_rt_call_prim",
+            RtFn::Captures => "sx_rt_captures",
         }
     }
 
@@ -117,8 +122,18 @@ impl RtFn {
                 &[p.into(), i64t.into(), i32t.into(), i64t.into(), i64t.into(), i32t.into(), p.into(), i32t.into()],
                 false,
             ),
+            RtFn::Captures => p.fn_type(&[i64t.into()], false),
         };
-        m.add_function(self.name(), ty, Some(Linkage::External))
+        let f = m.add_function(self.name(), ty, Some(Linkage::External));
+        if self == RtFn::Captures {
+            // `memory(none)` is encoded as 0; with `nounwind` and
+            // `willreturn`, LLVM may hoist and merge the calls.
+            for (name, val) in [("memory", 0), ("nounwind", 0), ("willreturn", 0)] {
+                let kind = inkwell::attributes::Attribute::get_named_enum_kind_id(name);
+                f.add_attribute(inkwell::attributes::AttributeLoc::Function, cx.create_enum_attribute(kind, val));
+            }
+        }
+        f
     }
 }
 

@@ -21,7 +21,7 @@ use vm::jit::CompileJob;
 /// Bump when the runtime's contract with generated code changes in a way the
 /// functions' signatures do not show (the meaning of an operand, a status, a
 /// frame field): bundles built before then then run from their bytecode.
-pub const ABI_REVISION: u32 = 6;
+pub const ABI_REVISION: u32 = 7;
 
 /// The machine the object code is emitted for (this host's).
 #[derive(Clone, Debug, PartialEq, Eq)]

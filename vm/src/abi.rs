@@ -31,6 +31,16 @@ pub const TAG_CLOSURE: u8 = 11;
 /// Tags below this one are immediates (no heap reference: copying is a bit
 /// copy, dropping is nothing); tags at or above it own an `Rc`.
 pub const FIRST_HEAP_TAG: u8 = 8;
+/// The last tag a value has (`Value::Cell`). A byte above it in a global
+/// slot (`Option<Value>`) is the niche that means `None`: unbound.
+pub const LAST_TAG: u8 = 16;
+/// Offset, from a heap value's payload word (the `Rc`'s pointer), of its
+/// strong reference count (a `usize`). Every heap variant is an `Rc` of a
+/// sized type, one pointer to std's `repr(C)` `RcInner { strong, weak,
+/// value }`; generated code clones a heap value by adding 1 here (values
+/// are single-threaded `Rc`s, never shared across threads). Pinned by this
+/// module's tests against `Rc::strong_count`, since std does not promise it.
+pub const RC_STRONG_OFFSET: usize = 0;
 
 /// The tag byte of `v`.
 #[inline(always)]
@@ -120,6 +130,42 @@ mod tests {
         assert_eq!(tag_of(&v), TAG_CLOSURE);
         assert_eq!(payload_i64(&v) as u64, closure_word(&c));
         assert!(TAG_CLOSURE >= FIRST_HEAP_TAG);
+        // SAFETY: a closure word points at its `Rc` allocation (see `RC_STRONG_OFFSET`).
+        let strong = unsafe { *((closure_word(&c) as usize + RC_STRONG_OFFSET) as *const usize) };
+        assert_eq!(strong, std::rc::Rc::strong_count(&c));
+        assert_eq!(strong, 2);
+    }
+
+    #[test]
+    fn unbound_global_is_a_tag_above_the_last() {
+        let none: Option<Value> = None;
+        // SAFETY: `Option<Value>` is 16 bytes (asserted above); byte 0 is the tag's niche.
+        let tag = unsafe { *(&none as *const Option<Value> as *const u8) };
+        assert!(tag > LAST_TAG, "None is tag {tag}");
+        let cell = Some(Value::cell(Value::Nil));
+        // SAFETY: as above, `Some(v)` is `v`.
+        assert_eq!(unsafe { *(&cell as *const Option<Value> as *const u8) }, LAST_TAG);
+    }
+
+    #[test]
+    fn strong_count_at_the_payload_word() {
+        let heap = [
+            Value::str("s"),
+            Value::list(vec![Value::Int(1)]),
+            Value::dict(vec![]),
+            Value::error("e"),
+            Value::cell(Value::Nil),
+        ];
+        for v in &heap {
+            let copies: Vec<Value> = (0..3).map(|_| v.clone()).collect();
+            let word = payload_i64(v) as usize;
+            // SAFETY: the payload of a heap value is an `Rc` pointer to its allocation.
+            let strong = unsafe { *((word + RC_STRONG_OFFSET) as *const usize) };
+            assert_eq!(strong, 4, "{v:?}");
+            drop(copies);
+            // SAFETY: as above.
+            assert_eq!(unsafe { *((word + RC_STRONG_OFFSET) as *const usize) }, 1, "{v:?}");
+        }
     }
 
     #[test]

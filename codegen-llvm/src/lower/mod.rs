@@ -24,6 +24,7 @@
 
 mod arith;
 mod calls;
+mod data;
 mod prims;
 mod resume;
 
@@ -169,6 +170,13 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
         let fv = f.declare(self.cx, self.m);
         let c = self.b.build_call(fv, args, "").map_err(e)?;
         Ok(c.try_as_basic_value().basic().map(|v| v.into_int_value()))
+    }
+
+    /// Calls a runtime function that returns a pointer.
+    fn call_ptr(&self, f: RtFn, args: &[BasicMetadataValueEnum<'ctx>]) -> R<PointerValue<'ctx>> {
+        let fv = f.declare(self.cx, self.m);
+        let c = self.b.build_call(fv, args, "").map_err(e)?;
+        c.try_as_basic_value().basic().map(|v| v.into_pointer_value()).ok_or_else(|| format!("{} returns nothing", f.name()))
     }
 
     // ----- registers ------------------------------------------------------
@@ -490,9 +498,14 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
             },
             InstData::Capture(_) | InstData::SelfRef if unused || !self.map.has_reg[res.index()] => Repr::Fused,
             InstData::GlobalGet(_) if !self.map.has_reg[res.index()] && !unused => Repr::Fused,
+            InstData::Capture(idx) if site == SiteOp::Data => self.capture(res, *idx)?,
+            InstData::SelfRef if site == SiteOp::Data => self.self_ref(res)?,
+            InstData::GlobalGet(_) => match site {
+                SiteOp::Global { slot } => self.global_get(i, slot, pos, pc)?,
+                _ => self.data_op(i, pos, pc, site)?,
+            },
             InstData::Capture(_)
             | InstData::SelfRef
-            | InstData::GlobalGet(_)
             | InstData::GlobalSet(..)
             | InstData::GlobalDefine(..)
             | InstData::MakeClosure(..)

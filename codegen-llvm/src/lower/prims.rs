@@ -8,7 +8,7 @@ use super::*;
 impl<'a, 'ctx> FnGen<'a, 'ctx> {
     /// A data instruction run by the runtime (`sx_rt_op`), result in its home.
     pub(super) fn data_op(&mut self, i: ir::Inst, pos: u32, pc: u32, site: SiteOp) -> R<Repr<'ctx>> {
-        if site != SiteOp::Data {
+        if !matches!(site, SiteOp::Data | SiteOp::Global { .. }) {
             self.exit_here(pos, pc)?;
             return Ok(Repr::Dead);
         }

@@ -27,7 +27,7 @@ use crate::interp::fast::{copy_into, fast_set, fast_take, move_returned, put_boo
 use crate::interp::{rt, Env};
 use crate::value::{Closure, Value};
 use smallvec::SmallVec;
-use std::mem::ManuallyDrop;
+use std::mem::{ManuallyDrop, MaybeUninit};
 use std::rc::Rc;
 use std::sync::atomic::AtomicU32;
 
@@ -833,13 +833,30 @@ pub unsafe extern "C" fn sx_rt_tail_call(ctx: *mut JitCtx, base: u64, pc: u32, a
     // Dying arguments move (`Proto::arg_dies`), as in the interpreter.
     // SAFETY: as for `regs`.
     let dies = unsafe { p.arg_dies_unchecked(args, n) };
-    let argv: SmallVec<[Value; 8]> = regs
+    // Each argument is read as its 16 bytes (the generated code wrote the
+    // register whole: an enum read splits into tag and rest, and a load
+    // spanning the earlier store stalls store forwarding — most of this
+    // function's time on callback-heavy code). A heap value not moved gets
+    // its count raised; a moved one leaves nil.
+    let argv: SmallVec<[Bits; 8]> = regs
         .iter()
         .zip(dies)
-        .map(|(&r, &d)| if d { fast_take(&mut f.regs[base + r as usize]) } else { f.regs[base + r as usize].clone() })
+        .map(|(&r, &d)| {
+            let slot = &mut f.regs[base + r as usize];
+            // SAFETY: a register is a valid value; ownership is settled below.
+            let bits = unsafe { read_bits(slot) };
+            if d {
+                // SAFETY: `bits` took the value's ownership; nil owns nothing.
+                unsafe { std::ptr::write(slot, Value::Nil) };
+            } else if crate::abi::tag_of(slot) >= crate::abi::FIRST_HEAP_TAG {
+                std::mem::forget(slot.clone());
+            }
+            bits
+        })
         .collect();
-    for (i, v) in argv.into_iter().enumerate() {
-        fast_set(&mut f.regs[base + i], v);
+    for (i, bits) in argv.into_iter().enumerate() {
+        // SAFETY: each `bits` owns its value (above), which moves in.
+        unsafe { write_bits(&mut f.regs[base + i], bits) };
     }
     let cp = &c.proto.profile.calls;
     cp.set(cp.get() + 1);
@@ -938,6 +955,16 @@ pub unsafe extern "C" fn sx_rt_flush_calls(ctx: *mut JitCtx, word: u64) {
     flush_self_calls(unsafe { &mut *ctx }, word);
 }
 
+/// The address of the captured values of the closure whose word is
+/// `word`: `ncaptures` values of 16 bytes in capture order. Valid while the
+/// closure lives (its captures never change after it is made), so
+/// generated code declares this function pure and reads a capture inline.
+pub unsafe extern "C" fn sx_rt_captures(word: u64) -> *const Value {
+    // SAFETY: the caller's frame keeps the running closure alive.
+    let c = unsafe { crate::abi::borrow_closure(word) };
+    c.captures.as_ptr()
+}
+
 /// After a native self call returned [`OK`] and its shadow frame had been
 /// materialised: pops that real frame and moves `ctx.ret` into the
 /// caller's destination register.
@@ -945,6 +972,36 @@ pub unsafe extern "C" fn sx_rt_pop(ctx: *mut JitCtx) {
     let (ctx, f, _) = unsafe { parts(ctx) };
     let none = pop_return(f, std::mem::replace(&mut ctx.ret, Value::Nil), std::mem::take(&mut ctx.self_calls));
     debug_assert!(none.is_none(), "a self call's caller frame is below");
+}
+
+/// A value's 16 bytes, copied without looking at them (padding included,
+/// hence `MaybeUninit`): one or two full-width moves, never the tag byte
+/// and the rest apart. Who owns the value is the caller's bookkeeping.
+type Bits = MaybeUninit<[u64; 2]>;
+
+/// The bits of the value at `p` (the value itself stays where it is).
+///
+/// # Safety
+/// `p` points to a valid value.
+#[inline(always)]
+unsafe fn read_bits(p: *const Value) -> Bits {
+    // SAFETY: 16 readable bytes; `MaybeUninit` holds padding.
+    unsafe { std::ptr::read(p as *const Bits) }
+}
+
+/// Drops the value at `p` and moves the value whose bits are `bits` there.
+///
+/// # Safety
+/// `p` points to a valid value; `bits` are a value nobody else owns.
+#[inline(always)]
+unsafe fn write_bits(p: *mut Value, bits: Bits) {
+    // SAFETY: `p` is valid (the caller); dropped before it is overwritten.
+    unsafe {
+        if crate::abi::tag_of(&*p) >= crate::abi::FIRST_HEAP_TAG {
+            std::ptr::drop_in_place(p);
+        }
+        std::ptr::write(p as *mut Bits, bits);
+    }
 }
 
 /// Every runtime function by symbol name, for registration with ORC.
@@ -963,6 +1020,7 @@ pub fn symbols() -> Vec<(&'static str, usize)> {
         ("sx_rt_callee", sx_rt_callee as *const () as usize),
         ("sx_rt_flush_calls", sx_rt_flush_calls as *const () as usize),
         ("sx_rt_call_prim", sx_rt_call_prim as *const () as usize),
+        ("sx_rt_captures", sx_rt_captures as *const () as usize),
     ]
 }
 

@@ -20,6 +20,11 @@ pub enum SiteOp {
     Prim { id: u16, owned: bool },
     /// A data instruction `sx_rt_op` runs.
     Data,
+    /// `global.get` of slot `slot`: read inline (an unbound slot goes
+    /// through `sx_rt_op`, which raises). Slots are the same in every
+    /// isolate of a process: a program's globals are numbered in the order
+    /// its modules are compiled.
+    Global { slot: u32 },
     /// `call`/`call.g`.
     Call,
     /// `tailcall`/`tailcall.g`.
@@ -107,7 +112,6 @@ pub(crate) fn classify(op: &Op) -> SiteOp {
         | Op::LoadBool { .. }
         | Op::Capture { .. }
         | Op::SelfRef { .. }
-        | Op::GlobalGet { .. }
         | Op::GlobalSet { .. }
         | Op::GlobalDefine { .. }
         | Op::MakeClosure { .. }
@@ -118,6 +122,7 @@ pub(crate) fn classify(op: &Op) -> SiteOp {
         | Op::Not { .. }
         | Op::Move { .. }
         | Op::Take { .. } => SiteOp::Data,
+        Op::GlobalGet { slot, .. } => SiteOp::Global { slot },
         Op::Call { .. } | Op::CallGlobal { .. } => SiteOp::Call,
         Op::Suspend { .. } => SiteOp::Suspend,
         Op::Apply { .. } => SiteOp::Apply,
