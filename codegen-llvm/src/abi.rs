@@ -49,11 +49,15 @@ pub enum RtFn {
     /// `(closure word: i64) -> ptr`: the closure's captured values (pure:
     /// declared `memory(none)`, so LLVM reuses one call per function).
     Captures,
+    /// `(ctx, base, op: i32, dst: i32, list payload: i64, index: i64) ->
+    /// 1|0`: `first`/`nth`/`len`/`empty?` of a list into register `dst`
+    /// (0: not that simple, nothing changed).
+    List,
 }
 
 impl RtFn {
     /// Every runtime function.
-    pub const ALL: [RtFn; 14] = [
+    pub const ALL: [RtFn; 15] = [
         RtFn::Deopt,
         RtFn::Drop,
         RtFn::Copy,
@@ -68,6 +72,7 @@ impl RtFn {
         RtFn::FlushCalls,
         RtFn::CallPrim,
         RtFn::Captures,
+        RtFn::List,
     ];
 
     /// The symbol name.
@@ -87,6 +92,7 @@ impl RtFn {
             RtFn::FlushCalls => "sx_rt_flush_calls",
             RtFn::CallPrim => "sx_rt_call_prim",
             RtFn::Captures => "sx_rt_captures",
+            RtFn::List => "sx_rt_list",
         }
     }
 
@@ -123,6 +129,7 @@ impl RtFn {
                 false,
             ),
             RtFn::Captures => p.fn_type(&[i64t.into()], false),
+            RtFn::List => i32t.fn_type(&[p.into(), i64t.into(), i32t.into(), i32t.into(), i64t.into(), i64t.into()], false),
         };
         let f = m.add_function(self.name(), ty, Some(Linkage::External));
         if self == RtFn::Captures {

@@ -25,6 +25,8 @@ pub const TAG_BOOL: u8 = 1;
 pub const TAG_INT: u8 = 2;
 /// Tag of `Value::Float`; the payload is an `f64`.
 pub const TAG_FLOAT: u8 = 3;
+/// Tag of `Value::List`; the payload is the `Rc<List>` pointer ([`borrow_list`]).
+pub const TAG_LIST: u8 = 9;
 /// Tag of `Value::Closure`; the payload is the `Rc<Closure>` pointer
 /// ([`closure_word`]).
 pub const TAG_CLOSURE: u8 = 11;
@@ -71,6 +73,17 @@ pub unsafe fn borrow_closure(word: u64) -> std::mem::ManuallyDrop<std::rc::Rc<cr
     std::mem::ManuallyDrop::new(unsafe { std::mem::transmute::<u64, std::rc::Rc<crate::value::Closure>>(word) })
 }
 
+/// The list whose payload word is `word`, borrowed (as [`borrow_closure`]).
+///
+/// # Safety
+/// `word` is the payload of a `Value::List` something else keeps alive for
+/// as long as the handle is used.
+#[inline(always)]
+pub unsafe fn borrow_list(word: u64) -> std::mem::ManuallyDrop<std::rc::Rc<crate::value::List>> {
+    // SAFETY: a list's payload is the bits of its `Rc<List>`; alive (the caller).
+    std::mem::ManuallyDrop::new(unsafe { std::mem::transmute::<u64, std::rc::Rc<crate::value::List>>(word) })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,6 +125,10 @@ mod tests {
         assert_eq!(tag_of(&Value::Bool(true)), TAG_BOOL);
         assert_eq!(tag_of(&Value::Int(7)), TAG_INT);
         assert_eq!(tag_of(&Value::Float(1.5)), TAG_FLOAT);
+        let l = Value::list(vec![Value::Int(4), Value::Int(5)]);
+        assert_eq!(tag_of(&l), TAG_LIST);
+        // SAFETY: `l` is a list and outlives the handle.
+        assert_eq!(unsafe { borrow_list(payload_i64(&l) as u64) }.len(), 2);
         for imm in [Value::Symbol(Sym(1)), Value::Keyword(Sym(1)), Value::Prim(PrimId(0)), Value::Pid(3)] {
             assert!(tag_of(&imm) < FIRST_HEAP_TAG, "{imm:?}");
         }

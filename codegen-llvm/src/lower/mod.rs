@@ -526,6 +526,7 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
                 ("not", [a]) => Repr::Bool(self.not_truthy(*a)?),
                 (n @ ("quotient" | "remainder" | "mod"), [a, b2]) if self.speculate(pc) == Some(TAG_INT) => self.int_div(n, *a, *b2, pos, pc)?,
                 (n @ ("even?" | "odd?" | "zero?"), [a]) if self.speculate(pc) == Some(TAG_INT) => self.int_pred(n, *a, pos, pc)?,
+                (n @ ("first" | "len" | "empty?"), [_]) | (n @ "nth", [_, _]) if self.is_builtin_site(name, site) => self.list_prim(n, res, site, args, pc)?,
                 (_, args) => match site {
                     SiteOp::Prim { id, owned } if vm::jit::sites::prim_id(name) == Some(id as u32) => self.prim_call(res, id, owned, args, pc)?,
                     _ => self.data_op(i, pos, pc, site)?,
@@ -573,6 +574,11 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
             }
         }
         Ok(())
+    }
+
+    /// Whether `site` is a direct call of builtin `name` (`SiteOp::Prim`).
+    fn is_builtin_site(&self, name: &str, site: SiteOp) -> bool {
+        matches!(site, SiteOp::Prim { id, .. } if vm::jit::sites::prim_id(name) == Some(id as u32))
     }
 
     /// Side-exits unconditionally and continues generating into a dead block

@@ -1,7 +1,9 @@
 //! Builtin calls from compiled code: direct `sx_rt_prim` calls with the
 //! arguments as bitwise copies in the frame's argument buffer (and the
 //! consumed argument of an update primitive moved out of its dying home),
-//! and the generic `sx_rt_op` for the other data instructions.
+//! the list reads `first`/`nth`/`len`/`empty?` through the narrow
+//! `sx_rt_list` after an inline tag check, and the generic `sx_rt_op` for
+//! the other data instructions.
 
 use super::*;
 
@@ -72,6 +74,48 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
             )?
             .ok_or("sx_rt_prim returns a status")?;
         self.check_raise(st)?;
+        Ok(Repr::Home)
+    }
+
+    /// `first`, `nth`, `len` or `empty?` (`name`): when the argument is a
+    /// list (and `nth`'s index an integer), `sx_rt_list` answers without
+    /// the argument buffer or the builtin's dispatch; anything else, or an
+    /// index out of range, calls the builtin ([`Self::prim_call`]) as the
+    /// interpreter does. Every walk over a list in the prelude (`map`,
+    /// `for-each`, `filter`, `reduce`) is `len` once and `nth` per element.
+    pub(super) fn list_prim(&mut self, name: &str, res: ir::Value, site: SiteOp, args: &[ir::Value], pc: u32) -> R<Repr<'ctx>> {
+        use vm::jit::runtime::{LIST_EMPTY, LIST_FIRST, LIST_LEN, LIST_NTH};
+        let SiteOp::Prim { id, owned } = site else { return Err(format!("{name} is not a builtin call")) };
+        let op = match name {
+            "first" => LIST_FIRST,
+            "nth" => LIST_NTH,
+            "len" => LIST_LEN,
+            "empty?" => LIST_EMPTY,
+            _ => return Err(format!("{name} is not a list read")),
+        };
+        let (lt, lp) = self.pair(args[0])?;
+        let mut is_list = self.b.build_int_compare(IntPredicate::EQ, lt, self.i8c(vm::abi::TAG_LIST), "").map_err(e)?;
+        let mut idx = self.i64c(0);
+        if op == LIST_NTH {
+            let (it, ip) = self.pair(args[1])?;
+            let is_int = self.b.build_int_compare(IntPredicate::EQ, it, self.i8c(TAG_INT), "").map_err(e)?;
+            is_list = self.b.build_and(is_list, is_int, "").map_err(e)?;
+            idx = ip;
+        }
+        let fast = self.cx.append_basic_block(self.func, "list.fast");
+        let slow = self.cx.append_basic_block(self.func, "list.slow");
+        let done = self.cx.append_basic_block(self.func, "list.done");
+        self.b.build_conditional_branch(is_list, fast, slow).map_err(e)?;
+        self.b.position_at_end(fast);
+        let dst = self.dst(res);
+        let args_rt = [self.ctx.into(), self.base.into(), self.i32c(op).into(), self.i32c(dst as u32).into(), lp.into(), idx.into()];
+        let r = self.call(RtFn::List, &args_rt)?.ok_or("sx_rt_list returns 1 or 0")?;
+        let answered = self.b.build_int_compare(IntPredicate::NE, r, self.i32c(0), "").map_err(e)?;
+        self.b.build_conditional_branch(answered, done, slow).map_err(e)?;
+        self.b.position_at_end(slow);
+        self.prim_call(res, id, owned, args, pc)?;
+        self.b.build_unconditional_branch(done).map_err(e)?;
+        self.b.position_at_end(done);
         Ok(Repr::Home)
     }
 }

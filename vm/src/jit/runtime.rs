@@ -965,6 +965,50 @@ pub unsafe extern "C" fn sx_rt_captures(word: u64) -> *const Value {
     c.captures.as_ptr()
 }
 
+/// `sx_rt_list` operations: `(first l)`, `(nth l i)`, `(len l)`, `(empty? l)`.
+pub const LIST_FIRST: u32 = 0;
+/// See [`LIST_FIRST`].
+pub const LIST_NTH: u32 = 1;
+/// See [`LIST_FIRST`].
+pub const LIST_LEN: u32 = 2;
+/// See [`LIST_FIRST`].
+pub const LIST_EMPTY: u32 = 3;
+
+/// `first`, `nth`, `len` or `empty?` (`op`, [`LIST_FIRST`]…) of the list
+/// whose payload word is `list` (the generated code checked the tag; `i`
+/// is `nth`'s index, its tag checked too), the result written into
+/// register `dst` of the window at `base`: 1. 0 when it is not that simple
+/// — an index out of range or negative — with nothing changed: the caller
+/// then calls the builtin (`sx_rt_prim`), which raises as it does. The
+/// narrow form of [`list_fast_path`]: no argument buffer, no dispatch on
+/// the builtin's id.
+pub unsafe extern "C" fn sx_rt_list(ctx: *mut JitCtx, base: u64, op: u32, dst: u32, list: u64, i: i64) -> u32 {
+    // SAFETY: `ctx` is the live context.
+    let f = unsafe { &mut *(*ctx).fiber };
+    // SAFETY: the caller's register holds the list for the whole call.
+    let l = unsafe { crate::abi::borrow_list(list) };
+    let slot = &mut f.regs[base as usize + dst as usize];
+    match op {
+        LIST_FIRST => l.with_items(|s| match s.first() {
+            Some(v) => copy_into(slot, v),
+            None => fast_set(slot, Value::Nil),
+        }),
+        LIST_NTH if i >= 0 => {
+            return l.with_items(|s| match s.get(i as usize) {
+                Some(v) => {
+                    copy_into(slot, v);
+                    1
+                }
+                None => 0,
+            });
+        }
+        LIST_LEN => put_int(slot, l.len() as i64),
+        LIST_EMPTY => put_bool(slot, l.is_empty()),
+        _ => return 0,
+    }
+    1
+}
+
 /// After a native self call returned [`OK`] and its shadow frame had been
 /// materialised: pops that real frame and moves `ctx.ret` into the
 /// caller's destination register.
@@ -1021,6 +1065,7 @@ pub fn symbols() -> Vec<(&'static str, usize)> {
         ("sx_rt_flush_calls", sx_rt_flush_calls as *const () as usize),
         ("sx_rt_call_prim", sx_rt_call_prim as *const () as usize),
         ("sx_rt_captures", sx_rt_captures as *const () as usize),
+        ("sx_rt_list", sx_rt_list as *const () as usize),
     ]
 }
 
