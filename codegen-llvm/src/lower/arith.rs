@@ -52,6 +52,7 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
         let (tag, pay) = self.pair(v)?;
         let bad = self.b.build_int_compare(IntPredicate::NE, tag, self.i8c(TAG_INT), "").map_err(e)?;
         self.guard(bad, pos, pc)?;
+        self.refine(v, Repr::Int(pay));
         Ok(pay)
     }
 
@@ -62,7 +63,9 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
         let (tag, pay) = self.pair(v)?;
         let bad = self.b.build_int_compare(IntPredicate::NE, tag, self.i8c(TAG_FLOAT), "").map_err(e)?;
         self.guard(bad, pos, pc)?;
-        Ok(self.b.build_bit_cast(pay, self.cx.f64_type(), "").map_err(e)?.into_float_value())
+        let x = self.b.build_bit_cast(pay, self.cx.f64_type(), "").map_err(e)?.into_float_value();
+        self.refine(v, Repr::Float(x));
+        Ok(x)
     }
 
     pub(super) fn int_op_ovf(&self, op: Arith, x: IntValue<'ctx>, y: IntValue<'ctx>) -> R<(IntValue<'ctx>, IntValue<'ctx>)> {

@@ -23,8 +23,16 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
     /// (when it has compiled code, exact arity and room), the same way;
     /// any other call goes through `sx_rt_call`. The result lands in the
     /// call's destination.
-    pub(super) fn call_site(&self, pos: u32, pc: u32, args: &[ir::Value]) -> R<()> {
-        self.flush_live(pos)?;
+    pub(super) fn call_site(&self, pos: u32, pc: u32, callee: ir::Value, args: &[ir::Value]) -> R<()> {
+        // Values live after the call go to their homes on every path: the
+        // interpreter may finish this activation from the call's return pc
+        // (a callee that deoptimised or suspended). An argument whose last
+        // use is this call is needed in its home only by `sx_rt_call`,
+        // which reads its arguments there; the native paths copy it from
+        // where it is (`copy_arg`), so it is written on the generic path
+        // only — one store less per computed argument (`(tak (- x 1) y z)`).
+        let dies_here = |v: ir::Value| v != callee && args.contains(&v) && self.map.hi[v.index()] == pos;
+        self.flush_live_if(pos, |v| !dies_here(v))?;
         let done = self.cx.append_basic_block(self.func, "called");
         if let Some(site) = self.map.call_sites.get(&pc).copied() {
             let generic = self.cx.append_basic_block(self.func, "call");
@@ -73,6 +81,7 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
             }
             self.b.position_at_end(generic);
         }
+        self.flush_live_if(pos, dies_here)?;
         self.runtime_call(pc)?;
         self.b.build_unconditional_branch(done).map_err(e)?;
         self.b.position_at_end(done);

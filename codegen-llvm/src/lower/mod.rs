@@ -112,6 +112,10 @@ pub(crate) struct FnGen<'a, 'ctx> {
     /// While the resume region is generated (see [`resume`]): per
     /// value, whether it is written to its home where it is defined.
     resuming: Option<Vec<bool>>,
+    /// Per value in its home: what a passed type guard proved — `(block,
+    /// Int or Float payload)`, valid wherever `block` dominates (see
+    /// [`Self::repr`]).
+    refined: std::cell::RefCell<Vec<Vec<(Block, Repr<'ctx>)>>>,
 }
 
 impl<'a, 'ctx> FnGen<'a, 'ctx> {
@@ -151,6 +155,7 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
             dead: false,
             argv: None,
             resuming: None,
+            refined: std::cell::RefCell::new(vec![Vec::new(); f.values.len()]),
         }
     }
 
@@ -257,8 +262,32 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
         self.home(v).unwrap_or(self.map.tmp)
     }
 
+    /// How `v` is held here. A value in its home that a type guard already
+    /// proved an integer or a float (in a block dominating the current one)
+    /// is that number: its register cannot change during its live interval
+    /// (the register allocator gives it to no other value, callees use
+    /// windows above this one, only a move at its last use clears it), so
+    /// the payload read at the guard is still its value and neither the tag
+    /// nor the payload is read again (`tak`'s parameters: guarded once by
+    /// `(< y x)`, then used by every subtraction and passed to every call).
+    /// Not in the resume region, whose dominators differ (several entries).
     fn repr(&self, v: ir::Value) -> R<Repr<'ctx>> {
-        self.vals[v.index()].ok_or_else(|| format!("value v{} used before it was generated", v.index()))
+        let base = self.vals[v.index()].ok_or_else(|| format!("value v{} used before it was generated", v.index()))?;
+        if matches!(base, Repr::Home) && self.resuming.is_none() {
+            let refined = self.refined.borrow();
+            if let Some((_, r)) = refined[v.index()].iter().find(|(b, _)| ir::verify::dominates(&self.idom, *b, self.cur)) {
+                return Ok(*r);
+            }
+        }
+        Ok(base)
+    }
+
+    /// Records that a guard just proved the value in `v`'s home to be `r`
+    /// (see [`Self::repr`]).
+    fn refine(&self, v: ir::Value, r: Repr<'ctx>) {
+        if matches!(self.vals[v.index()], Some(Repr::Home)) && self.resuming.is_none() {
+            self.refined.borrow_mut()[v.index()].push((self.cur, r));
+        }
     }
 
     /// Tag and payload of `v`.
@@ -274,9 +303,13 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
         })
     }
 
-    /// Writes `v` into its home if it is only in machine registers.
+    /// Writes `v` into its home if it is only in machine registers (a value
+    /// in its home that a guard refined is there already).
     fn flush(&self, v: ir::Value) -> R<()> {
         let Some(r) = self.home(v) else { return Ok(()) };
+        if matches!(self.vals[v.index()], Some(Repr::Home)) {
+            return Ok(());
+        }
         self.flush_to(v, r)
     }
 
@@ -305,9 +338,14 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
 
     /// Writes every value live at position `pos` of the current block into its home.
     fn flush_live(&self, pos: u32) -> R<()> {
+        self.flush_live_if(pos, |_| true)
+    }
+
+    /// [`Self::flush_live`] for the live values `pick` accepts.
+    fn flush_live_if(&self, pos: u32, pick: impl Fn(ir::Value) -> bool) -> R<()> {
         for vi in 0..self.f.values.len() {
             let v = ir::Value::new(vi);
-            if self.vals[vi].is_none() || !self.map.live_at(v, pos) {
+            if self.vals[vi].is_none() || !self.map.live_at(v, pos) || !pick(v) {
                 continue;
             }
             if !ir::verify::dominates(&self.idom, self.def_block(v), self.cur) {
@@ -546,9 +584,9 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
                     other => other,
                 },
             },
-            InstData::Call(_, args) => {
+            InstData::Call(callee, args) => {
                 if site == SiteOp::Call {
-                    self.call_site(pos, pc, args)?;
+                    self.call_site(pos, pc, *callee, args)?;
                     Repr::Home
                 } else {
                     self.exit_here(pos, pc)?;
@@ -728,8 +766,8 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
                 self.b.build_unconditional_branch(target).map_err(e)?;
                 Ok(())
             }
-            Terminator::CallK { cont, args, .. } if vm::jit::sites::site_op(self.map, pc) == SiteOp::Call => {
-                self.call_site(pos, pc, args)?;
+            Terminator::CallK { callee, cont, args } if vm::jit::sites::site_op(self.map, pc) == SiteOp::Call => {
+                self.call_site(pos, pc, *callee, args)?;
                 self.b.build_unconditional_branch(self.bbs[cont.index()]).map_err(e)?;
                 Ok(())
             }
