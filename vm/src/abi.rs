@@ -2,9 +2,11 @@
 //!
 //! [`Value`] is `repr(C, u8)`: byte 0 is the tag, the payload word is at
 //! offset 8 (16 bytes in all). Compiled code (the LLVM tier) tests tags and
-//! reads or writes the immediates below inline; anything that touches a heap
-//! object's insides or a reference count goes through the runtime
-//! (`vm::jit` `sx_rt_*` functions). Everything else in `vm` uses the safe
+//! reads or writes the immediates below inline, and clones a heap value it
+//! copies into a register (a global, a capture, the running closure) by
+//! adding 1 to its strong count ([`RC_STRONG_OFFSET`]); anything else that
+//! touches a heap object — its insides, a drop, an allocation — goes through
+//! the runtime (`vm::jit` `sx_rt_*` functions). Everything else in `vm` uses the safe
 //! enum API; this module's tests check every constant against the compiler's
 //! actual layout, so a change to `Value` that breaks the contract fails here.
 
