@@ -502,16 +502,36 @@ fn list_fast_path(prim: u32, args: &[Value], slot: &mut Value) -> bool {
         ListPrims { first: id("first"), is_empty: id("empty?"), nth: id("nth"), len: id("len"), rest: id("rest") }
     });
     match args {
-        [Value::List(l)] if prim == ids.first => l.with_items(|s| match s.first() {
+        [Value::List(l)] if prim == ids.first => list_read(l, LIST_FIRST, 0, slot),
+        [Value::List(l)] if prim == ids.is_empty => list_read(l, LIST_EMPTY, 0, slot),
+        [Value::Nil] if prim == ids.is_empty => {
+            put_bool(slot, true);
+            true
+        }
+        [Value::List(l)] if prim == ids.len => list_read(l, LIST_LEN, 0, slot),
+        [Value::List(l)] if prim == ids.rest => {
+            fast_set(slot, Value::List(Rc::new(l.rest())));
+            true
+        }
+        [Value::List(l), Value::Int(i)] if prim == ids.nth => list_read(l, LIST_NTH, *i, slot),
+        _ => false,
+    }
+}
+
+/// `first`, `nth` (index `i`), `len` or `empty?` (`op`, [`LIST_FIRST`]…)
+/// of `l` written into `slot` field by field (see `put_result`): true. False
+/// when it is not that simple — an index out of range or negative, an
+/// unknown `op` — with `slot` untouched: the builtin then decides, errors
+/// included. Shared by [`list_fast_path`] and [`sx_rt_list`].
+#[inline(always)]
+fn list_read(l: &crate::value::List, op: u32, i: i64, slot: &mut Value) -> bool {
+    match op {
+        LIST_FIRST => l.with_items(|s| match s.first() {
             Some(v) => copy_into(slot, v),
             None => fast_set(slot, Value::Nil),
         }),
-        [Value::List(l)] if prim == ids.is_empty => put_bool(slot, l.is_empty()),
-        [Value::Nil] if prim == ids.is_empty => put_bool(slot, true),
-        [Value::List(l)] if prim == ids.len => put_int(slot, l.len() as i64),
-        [Value::List(l)] if prim == ids.rest => fast_set(slot, Value::List(Rc::new(l.rest()))),
-        [Value::List(l), Value::Int(i)] if prim == ids.nth && *i >= 0 => {
-            return l.with_items(|s| match s.get(*i as usize) {
+        LIST_NTH if i >= 0 => {
+            return l.with_items(|s| match s.get(i as usize) {
                 Some(v) => {
                     copy_into(slot, v);
                     true
@@ -519,6 +539,8 @@ fn list_fast_path(prim: u32, args: &[Value], slot: &mut Value) -> bool {
                 None => false,
             });
         }
+        LIST_LEN => put_int(slot, l.len() as i64),
+        LIST_EMPTY => put_bool(slot, l.is_empty()),
         _ => return false,
     }
     true
@@ -987,26 +1009,7 @@ pub unsafe extern "C" fn sx_rt_list(ctx: *mut JitCtx, base: u64, op: u32, dst: u
     let f = unsafe { &mut *(*ctx).fiber };
     // SAFETY: the caller's register holds the list for the whole call.
     let l = unsafe { crate::abi::borrow_list(list) };
-    let slot = &mut f.regs[base as usize + dst as usize];
-    match op {
-        LIST_FIRST => l.with_items(|s| match s.first() {
-            Some(v) => copy_into(slot, v),
-            None => fast_set(slot, Value::Nil),
-        }),
-        LIST_NTH if i >= 0 => {
-            return l.with_items(|s| match s.get(i as usize) {
-                Some(v) => {
-                    copy_into(slot, v);
-                    1
-                }
-                None => 0,
-            });
-        }
-        LIST_LEN => put_int(slot, l.len() as i64),
-        LIST_EMPTY => put_bool(slot, l.is_empty()),
-        _ => return 0,
-    }
-    1
+    list_read(&l, op, i, &mut f.regs[base as usize + dst as usize]) as u32
 }
 
 /// After a native self call returned [`OK`] and its shadow frame had been
