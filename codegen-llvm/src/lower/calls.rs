@@ -123,16 +123,7 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
     pub(super) fn is_self(&self, callee: Callee) -> R<IntValue<'ctx>> {
         let (t, p) = match callee {
             Callee::Reg(r) => self.load_pair(r)?,
-            Callee::Global(slot) => {
-                // ctx.globals[slot] read inline: an `Option<Value>` is a
-                // `Value` whose tag has a niche for `None` (`vm::abi`).
-                let ptr = self.cx.ptr_type(inkwell::AddressSpace::default());
-                let table = self.b.build_load(ptr, self.ctx_field(CTX_GLOBALS)?, "globals").map_err(e)?.into_pointer_value();
-                let off = self.i64c(slot as i64 * vm::abi::VALUE_SIZE as i64);
-                // SAFETY (of the GEP): `slot` is a slot of this isolate's table.
-                let at = unsafe { self.b.build_in_bounds_gep(self.cx.i8_type(), table, &[off], "global") }.map_err(e)?;
-                self.load_value(at)?
-            }
+            Callee::Global(slot) => self.load_value(self.global_slot(slot)?)?,
         };
         let is_clo = self.b.build_int_compare(IntPredicate::EQ, t, self.i8c(TAG_CLOSURE), "").map_err(e)?;
         let word = self.b.build_select(is_clo, p, self.i64c(0), "").map_err(e)?.into_int_value();

@@ -15,12 +15,7 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
     /// unbound slot (the `Option`'s niche tag, above `LAST_TAG`) goes
     /// through `sx_rt_op`, which raises as the interpreter does.
     pub(super) fn global_get(&mut self, i: ir::Inst, slot: u32, pos: u32, pc: u32) -> R<Repr<'ctx>> {
-        let ptr = self.cx.ptr_type(inkwell::AddressSpace::default());
-        let table = self.b.build_load(ptr, self.ctx_field(CTX_GLOBALS)?, "globals").map_err(e)?.into_pointer_value();
-        let off = self.i64c(slot as i64 * vm::abi::VALUE_SIZE as i64);
-        // SAFETY (of the GEP): `slot` is a slot of this isolate's table.
-        let at = unsafe { self.b.build_in_bounds_gep(self.cx.i8_type(), table, &[off], "global") }.map_err(e)?;
-        let (tag, pay) = self.load_value(at)?;
+        let (tag, pay) = self.load_value(self.global_slot(slot)?)?;
         let bound = self.b.build_int_compare(IntPredicate::ULE, tag, self.i8c(vm::abi::LAST_TAG), "").map_err(e)?;
         let fast = self.cx.append_basic_block(self.func, "global.bound");
         let slow = self.cx.append_basic_block(self.func, "global.unbound");
@@ -34,6 +29,18 @@ impl<'a, 'ctx> FnGen<'a, 'ctx> {
         self.b.build_unconditional_branch(done).map_err(e)?;
         self.b.position_at_end(done);
         Ok(Repr::Home)
+    }
+
+    /// Address of `ctx.globals[slot]` (reloaded each time: the table is
+    /// refreshed after runtime calls). An `Option<Value>` is a `Value`
+    /// whose tag has a niche for `None` (`vm::abi::LAST_TAG`), so its tag
+    /// and payload load as a value's.
+    pub(super) fn global_slot(&self, slot: u32) -> R<PointerValue<'ctx>> {
+        let ptr = self.cx.ptr_type(inkwell::AddressSpace::default());
+        let table = self.b.build_load(ptr, self.ctx_field(CTX_GLOBALS)?, "globals").map_err(e)?.into_pointer_value();
+        let off = self.i64c(slot as i64 * vm::abi::VALUE_SIZE as i64);
+        // SAFETY (of the GEP): `slot` is a slot of this isolate's table.
+        unsafe { self.b.build_in_bounds_gep(self.cx.i8_type(), table, &[off], "global") }.map_err(e)
     }
 
     /// `capture i`: the running closure's capture `i` cloned into the
