@@ -41,8 +41,8 @@ pub const DEFAULT_THRESHOLD: u64 = 1000;
 impl JitArgs {
     /// The mode: the flag, else `SXC_JIT`, else `tiered` — for a source
     /// program and a bundle alike (a bundle starts from its machine code;
-    /// `off` runs its bytecode). Loops and recursion run 2–5× faster
-    /// tiered; one workload of `bench/run.sh` (datalog-tc) is still slower
+    /// `off` runs its bytecode). Loops and recursion run 2.5–5× faster
+    /// tiered, and no workload of `bench/run.sh` is slower in wall time
     /// than `--jit off` (docs/jit.md, "Where it stands").
     pub fn mode(&self) -> Mode {
         let from_env = std::env::var("SXC_JIT").ok().and_then(|v| JitMode::from_str(&v, true).ok());
