@@ -101,6 +101,24 @@ pub(crate) fn plan(f: &ir::Function, map: &JitMap) -> ResumePlan {
         }
         bd.term.for_each_operand(&mut check);
     }
+    // And those merely live in a block their definition does not dominate
+    // in the region: an exit or a call there writes the live values to
+    // their homes (`flush_live`, which checks dominance over the whole
+    // function), and on the path that did not pass the definition there is
+    // no machine value to write — the home already holds it. (Found on the
+    // blog's `handler`: a comparison result live across a later call.)
+    for &u in &order {
+        let (lo_u, hi_u) = (map.pos.block_start[u.index()], map.pos.term[u.index()]);
+        for (vi, h) in homed.iter_mut().enumerate() {
+            if *h || !map.has_reg[vi] || map.hi[vi] < lo_u || map.lo[vi] > hi_u {
+                continue;
+            }
+            let d = def_block(ir::Value::new(vi));
+            if d != usize::MAX && in_region[d] && !dominates(&idom, d, u.index()) {
+                *h = true;
+            }
+        }
+    }
     ResumePlan { states, order, in_region, homed }
 }
 
