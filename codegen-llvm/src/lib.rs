@@ -38,8 +38,10 @@ enum Dump {
 /// wait for.
 pub struct LlvmBackend {
     jit: std::sync::OnceLock<Result<orc::Jit, String>>,
+    /// The runtime functions defined in the session: `(name, address)`.
+    runtime: Vec<(String, usize)>,
     next: AtomicUsize,
-    /// Write `/tmp/perf-PID.map` lines for compiled functions (`SXC_PERF_MAP=1`).
+    /// Write `/tmp/perf-PID.map` lines for compiled functions.
     perf_map: bool,
 }
 
@@ -66,18 +68,28 @@ thread_local! {
 }
 
 impl LlvmBackend {
-    /// A backend for this host (its session is created on first use).
+    /// A backend for this host (its session is created on first use) whose
+    /// generated code calls the runtime functions `runtime` (`(name,
+    /// address)`: the host's `vm::jit::runtime::symbols()`; loaded as a
+    /// plugin, this crate's own copy of `vm` must not be called). With
+    /// `perf_map`, compiled functions are written to `/tmp/perf-PID.map`.
     /// Errors: LLVM has no code generator for this machine.
-    pub fn new() -> Result<LlvmBackend, String> {
+    pub fn new(runtime: Vec<(String, usize)>, perf_map: bool) -> Result<LlvmBackend, String> {
         Target::initialize_native(&InitializationConfig::default()).map_err(|e| e.to_string())?;
-        Ok(LlvmBackend { jit: std::sync::OnceLock::new(), next: AtomicUsize::new(0), perf_map: std::env::var("SXC_PERF_MAP").is_ok_and(|v| v == "1") })
+        Ok(LlvmBackend { jit: std::sync::OnceLock::new(), runtime, next: AtomicUsize::new(0), perf_map })
     }
 
-    /// The process's session, with the runtime functions of
-    /// `vm::jit::runtime` defined in it (created by the first caller; the
-    /// others wait for it). Errors: the session could not be created.
+    /// The process's session, with the runtime functions defined in it
+    /// (created by the first caller; the others wait for it). Errors: the
+    /// session could not be created.
     fn jit(&self) -> Result<&orc::Jit, String> {
-        self.jit.get_or_init(|| orc::Jit::new(&vm::jit::runtime::symbols()).map_err(|e| e.to_string())).as_ref().map_err(|e| e.clone())
+        self.jit
+            .get_or_init(|| {
+                let symbols: Vec<(&str, usize)> = self.runtime.iter().map(|(n, a)| (n.as_str(), *a)).collect();
+                orc::Jit::new(&symbols).map_err(|e| e.to_string())
+            })
+            .as_ref()
+            .map_err(|e| e.clone())
     }
 
     /// The LLVM IR of `job`'s function (optimised when `optimise`), for `sxc inspect`.

@@ -52,18 +52,6 @@ pub fn host_target() -> TargetInfo {
     .clone()
 }
 
-/// The features (`+name`) of `needed` (an LLVM feature string) that `have`
-/// does not enable: empty when code built for `needed` runs on `have`.
-pub fn missing_features(needed: &str, have: &str) -> Vec<String> {
-    let enabled: std::collections::HashSet<&str> = have.split(',').filter_map(|f| f.strip_prefix('+')).collect();
-    needed
-        .split(',')
-        .filter_map(|f| f.strip_prefix('+'))
-        .filter(|f| !enabled.contains(f))
-        .map(str::to_string)
-        .collect()
-}
-
 /// A text that changes whenever generated code and the runtime could
 /// disagree: the crate version, [`ABI_REVISION`] and every runtime
 /// function's name and LLVM signature. Bundles record a hash of it.
@@ -177,12 +165,6 @@ impl LlvmBackend {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn missing_features_lists_only_enabled_ones_absent_here() {
-        assert!(missing_features("+sse2,-avx512f", "+sse2,+avx2").is_empty());
-        assert_eq!(missing_features("+sse2,+avx512f", "+sse2,-avx512f"), vec!["avx512f".to_string()]);
-    }
 
     #[test]
     fn abi_text_names_every_runtime_function() {

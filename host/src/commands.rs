@@ -203,9 +203,9 @@ fn inspect_llvm(path: &Path, source: &str, stage: StageArg, func: Option<&str>) 
     let mut status = 0;
     for job in &jobs {
         let r = match stage {
-            StageArg::Llvm => codegen_llvm::LlvmBackend::llvm_ir(job, false),
-            StageArg::LlvmOpt => codegen_llvm::LlvmBackend::llvm_ir(job, true),
-            _ => codegen_llvm::LlvmBackend::asm(job),
+            StageArg::Llvm => crate::llvm::dump(job, crate::llvm::Dump::Ir),
+            StageArg::LlvmOpt => crate::llvm::dump(job, crate::llvm::Dump::Optimised),
+            _ => crate::llvm::dump(job, crate::llvm::Dump::Asm),
         };
         match r {
             Ok(text) => print!("; function {}\n{text}\n", job.name),

@@ -70,13 +70,13 @@ impl JitArgs {
             .or_else(|| std::env::var("SXC_JIT_THRESHOLD").ok().and_then(|v| v.parse().ok()))
             .unwrap_or(DEFAULT_THRESHOLD);
         let stress_deopt = std::env::var("SXC_JIT_STRESS_DEOPT").ok().and_then(|v| v.parse().ok()).unwrap_or(0);
-        let backend = match codegen_llvm::LlvmBackend::new() {
-            Ok(b) => b,
-            Err(e) => {
-                eprintln!("sxc: the LLVM tier is unavailable ({e}); running interpreted");
-                return;
-            }
-        };
+        // The plugin is loaded when first needed (`crate::llvm`); only its
+        // file is looked for now.
+        if let Err(e) = crate::llvm::find() {
+            eprintln!("sxc: the LLVM tier is unavailable ({e}); running interpreted");
+            return;
+        }
+        let backend = crate::llvm::LazyBackend::new(std::env::var("SXC_PERF_MAP").is_ok_and(|v| v == "1"));
         vm::jit::install(Config { mode, threshold, exclude: self.jit_exclude.clone(), backend: Box::new(backend), stress_deopt, compile_at_load: std::env::var("SXC_JIT_COMPILE_ALL").is_ok_and(|v| v == "1") });
     }
 }

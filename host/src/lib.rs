@@ -6,6 +6,7 @@ pub mod cli;
 pub mod commands;
 pub mod diagnostics;
 pub mod jit;
+pub mod llvm;
 pub mod memory;
 pub mod procs;
 pub mod resolver;

@@ -167,3 +167,52 @@ fn every_blog_function_passes_the_llvm_verifier() {
     assert!(!err.contains("does not compile"), "{err}");
     assert!(String::from_utf8_lossy(&out.stdout).contains("; function handler"), "the handler was not lowered");
 }
+
+/// `sxc` with `env` set, in `dir`.
+fn sxc_env(args: &[&str], dir: &Path, env: &[(&str, &str)]) -> Output {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_sxc"));
+    c.args(args).current_dir(dir).env_remove("SXC_JIT");
+    for (k, v) in env {
+        c.env(k, v);
+    }
+    c.output().expect("run sxc")
+}
+
+const COUNTDOWN: &str = "(define (down i) (if (= i 0) 0 (down (- i 1))))\n(println (down 10))\n";
+
+#[test]
+fn the_binary_does_not_link_libllvm() {
+    // glibc's loader lists every library it loads when LD_DEBUG=libs.
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "down.sx", COUNTDOWN);
+    let off = sxc_env(&["run", "--jit", "off", &f], dir.path(), &[("LD_DEBUG", "libs")]);
+    let err = String::from_utf8_lossy(&off.stderr);
+    assert_eq!(String::from_utf8_lossy(&off.stdout), "0\n");
+    assert!(err.contains("libc.so"), "the loader reports its libraries: {err}");
+    assert!(!err.contains("libLLVM"), "libLLVM loaded without compiling anything: {err}");
+    // Compiling loads the plugin, and LLVM with it.
+    let eager = sxc_env(&["run", "--jit", "eager", &f], dir.path(), &[("LD_DEBUG", "libs")]);
+    let err = String::from_utf8_lossy(&eager.stderr);
+    assert_eq!(String::from_utf8_lossy(&eager.stdout), "0\n");
+    assert!(err.contains("libsxc_llvm.so") && err.contains("libLLVM"), "{err}");
+}
+
+#[test]
+fn without_its_llvm_plugin_sxc_runs_interpreted_and_says_so_once() {
+    let dir = tempfile::tempdir().unwrap();
+    let f = write(dir.path(), "down.sx", COUNTDOWN);
+    let not_elf = dir.path().join(write(dir.path(), "libsxc_llvm.so", "not a shared library\n"));
+    let not_elf = not_elf.to_str().unwrap();
+    for (plugin, why) in [("/nonexistent/libsxc_llvm.so", "libsxc_llvm.so not found"), (not_elf, "libsxc_llvm.so: ")] {
+        let o = sxc_env(&["run", "--jit", "eager", &f], dir.path(), &[("SXC_LLVM_PLUGIN", plugin)]);
+        let err = String::from_utf8_lossy(&o.stderr);
+        assert_eq!((o.status.code(), String::from_utf8_lossy(&o.stdout).as_ref()), (Some(0), "0\n"), "{err}");
+        assert_eq!(err.matches("sxc: the LLVM tier is unavailable (").count(), 1, "{err}");
+        assert!(err.contains(why) && err.contains("running interpreted"), "{err}");
+        assert!(!err.contains("not compiled"), "{err}");
+    }
+    // What needs LLVM outright fails with the reason.
+    let o = sxc_env(&["inspect", "--stage", "llvm", &f], dir.path(), &[("SXC_LLVM_PLUGIN", "/nonexistent/libsxc_llvm.so")]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&o.stderr).contains("libsxc_llvm.so not found"), "{}", String::from_utf8_lossy(&o.stderr));
+}

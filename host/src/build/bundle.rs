@@ -28,7 +28,7 @@ pub struct Manifest {
     /// LLVM CPU name and feature string the object code was compiled for.
     pub cpu: String,
     pub cpu_features: String,
-    /// SHA-256 (hex, 16 digits) of `codegen_llvm::object::abi_text()`.
+    /// SHA-256 (hex, 16 digits) of `crate::llvm::abi_text()`.
     pub abi: String,
     /// Identifies the program (hash of its IR): the prefix of its object symbols.
     pub id: String,
@@ -237,9 +237,8 @@ impl Bundle {
     pub fn open(path: &Path) -> Result<Bundle, BundleError> {
         let file = std::fs::read(path).map_err(|error| BundleError::Io { path: path.display().to_string(), error })?;
         let b = Bundle::decode(path, &file)?;
-        let here = codegen_llvm::object::host_triple();
-        if b.manifest.target != here {
-            return Err(BundleError::Target { path: path.display().to_string(), built: b.manifest.target, here });
+        if !crate::llvm::triple_is_this_machine(&b.manifest.target) {
+            return Err(BundleError::Target { path: path.display().to_string(), built: b.manifest.target, here: crate::llvm::this_machine() });
         }
         Ok(b)
     }

@@ -190,7 +190,8 @@ pub fn make_bundle_with(file: &Path, text: &str, kind: Kind, jobs: usize, progre
             (hex::encode(Sha256::digest(&bytes)), s.name.clone())
         })
         .collect();
-    let target = codegen_llvm::object::host_target();
+    let target = crate::llvm::host_target().map_err(MakeError::Other)?;
+    let abi = native::abi_hash().map_err(MakeError::Other)?.to_string();
     let statics = static_files(file).map_err(MakeError::Other)?;
     Ok(Bundle {
         manifest: Manifest {
@@ -200,7 +201,7 @@ pub fn make_bundle_with(file: &Path, text: &str, kind: Kind, jobs: usize, progre
             target: target.triple,
             cpu: target.cpu,
             cpu_features: target.features,
-            abi: native::abi_hash().to_string(),
+            abi,
             id,
             sources,
             profile: profile.map_or_else(|| "none".to_string(), |r| r.hash.clone()),
@@ -280,12 +281,12 @@ pub const FUNCTIONS_PER_OBJECT: usize = 32;
 /// object (job `i`'s entry named `symbols[i]`), on `threads` threads (each
 /// with its own LLVM context and target machine), showing progress on a
 /// terminal. Results are in chunk order.
-fn compile_objects(jobs: &[CompileJob], symbols: &[String], chunks: &[std::ops::Range<usize>], threads: usize, progress: bool) -> Vec<Result<codegen_llvm::object::ObjectCode, String>> {
+fn compile_objects(jobs: &[CompileJob], symbols: &[String], chunks: &[std::ops::Range<usize>], threads: usize, progress: bool) -> Vec<Result<crate::llvm::ObjectCode, String>> {
     let shared = SharedJobs(jobs);
     let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
     let nchunks = chunks.len();
-    let results: Mutex<Vec<Option<Result<codegen_llvm::object::ObjectCode, String>>>> = Mutex::new((0..nchunks).map(|_| None).collect());
+    let results: Mutex<Vec<Option<Result<crate::llvm::ObjectCode, String>>>> = Mutex::new((0..nchunks).map(|_| None).collect());
     let total: usize = chunks.iter().map(|r| r.len()).sum();
     std::thread::scope(|s| {
         for _ in 0..threads.min(nchunks.max(1)) {
@@ -298,7 +299,7 @@ fn compile_objects(jobs: &[CompileJob], symbols: &[String], chunks: &[std::ops::
                 let range = chunks[k].clone();
                 let chunk: Vec<&CompileJob> = shared.0[range.clone()].iter().collect();
                 let names: Vec<&str> = symbols[range.clone()].iter().map(String::as_str).collect();
-                let r = codegen_llvm::object::emit_many(&chunk, &names);
+                let r = crate::llvm::emit_many(&chunk, &names);
                 results.lock().unwrap_or_else(|e| e.into_inner())[k] = Some(r);
                 let n = done.fetch_add(range.len(), Ordering::Relaxed) + range.len();
                 if progress {

@@ -12,13 +12,14 @@ use std::path::Path;
 use std::rc::Rc;
 use std::sync::OnceLock;
 use vm::bytecode::Proto;
-use vm::jit::aot::Installed;
+use std::sync::Arc;
+use vm::jit::aot::{Installed, Targets};
 
 /// The runtime ABI hash recorded in bundles: SHA-256 (first 16 hex digits)
-/// of `codegen_llvm::object::abi_text()`.
-pub fn abi_hash() -> &'static str {
-    static HASH: OnceLock<String> = OnceLock::new();
-    HASH.get_or_init(|| hex::encode(&Sha256::digest(codegen_llvm::object::abi_text().as_bytes())[..8]))
+/// of `crate::llvm::abi_text()`. Errors: the LLVM plugin is unavailable.
+pub fn abi_hash() -> Result<&'static str, String> {
+    static HASH: OnceLock<Result<String, String>> = OnceLock::new();
+    HASH.get_or_init(|| Ok(hex::encode(&Sha256::digest(crate::llvm::abi_text()?.as_bytes())[..8]))).as_deref().map_err(Clone::clone)
 }
 
 /// What became of a bundle's object code in one isolate.
@@ -39,11 +40,18 @@ pub fn unusable_reason(bundle: &Bundle) -> Option<String> {
 
 /// [`unusable_reason`] from a bundle's manifest.
 fn unusable_reason_of(m: &super::Manifest) -> Option<String> {
-    if m.abi != abi_hash() {
-        return Some(format!("its object code was built against another runtime ABI ({}; this sxc has {})", m.abi, abi_hash()));
+    let abi = match abi_hash() {
+        Ok(abi) => abi,
+        Err(e) => return Some(format!("the LLVM tier is unavailable ({e})")),
+    };
+    if m.abi != abi {
+        return Some(format!("its object code was built against another runtime ABI ({}; this sxc has {abi})", m.abi));
     }
-    let here = codegen_llvm::object::host_target();
-    let missing = codegen_llvm::object::missing_features(&m.cpu_features, &here.features);
+    let here = match crate::llvm::host_target() {
+        Ok(t) => t,
+        Err(e) => return Some(format!("the LLVM tier is unavailable ({e})")),
+    };
+    let missing = crate::llvm::missing_features(&m.cpu_features, &here.features);
     if !missing.is_empty() {
         return Some(format!("its object code needs CPU features this CPU lacks ({}; built for {})", missing.join(", "), m.cpu));
     }
@@ -87,6 +95,35 @@ pub fn install(bundle: &Bundle, modules: &[Rc<Proto>]) -> Native {
     if vm::jit::config().is_none() {
         return Native::Off;
     }
+    let targets: Vec<Targets> = modules.iter().map(vm::jit::aot::targets).collect();
+    install_targets(bundle, &targets)
+}
+
+/// [`install`] on a thread of its own, so that the isolate starts on its
+/// bytecode at once and each function switches to machine code at its
+/// first call after the objects are linked (`sxc serve` of a bundle under
+/// `--jit tiered`: a first request should not wait for libLLVM to load).
+/// What became of the object code is reported from that thread
+/// ([`report`], `path` naming the bundle).
+pub fn install_later(served: &Arc<super::Served>, path: &Path, modules: &[Rc<Proto>]) {
+    if vm::jit::config().is_none() {
+        return;
+    }
+    let targets: Vec<Targets> = modules.iter().map(vm::jit::aot::targets).collect();
+    let (served, owned) = (served.clone(), path.to_path_buf());
+    let spawned = std::thread::Builder::new().name("sxc-bundle-install".into()).spawn(move || {
+        let native = install_targets(&served.bundle, &targets);
+        crate::startup::mark("native code installed");
+        report(&owned, &native);
+    });
+    if let Err(e) = spawned {
+        report(path, &Native::Unusable(format!("no thread to install its object code: {e}")));
+    }
+}
+
+/// Loads `bundle`'s objects (once per process) and installs them into
+/// `targets` (per module of the isolate, walk order).
+fn install_targets(bundle: &Bundle, targets: &[Targets]) -> Native {
     if let Some(reason) = unusable_reason(bundle) {
         return Native::Unusable(reason);
     }
@@ -98,11 +135,11 @@ pub fn install(bundle: &Bundle, modules: &[Rc<Proto>]) -> Native {
             let fingerprints: Vec<u64> = bundle.functions.iter().map(|f| f.fingerprint).collect();
             let mut all = Installed::default();
             let mut at = 0;
-            for (root, m) in modules.iter().zip(&bundle.modules) {
+            for (t, m) in targets.iter().zip(&bundle.modules) {
                 let range = at..at + m.functions as usize;
                 at = range.end;
                 let (Some(f), Some(e)) = (fingerprints.get(range.clone()), entries.get(range)) else { break };
-                let one = vm::jit::aot::install(root, f, e);
+                let one = vm::jit::aot::install_targets(t, f, e);
                 all.native += one.native;
                 all.missing += one.missing;
                 all.mismatched.extend(one.mismatched);

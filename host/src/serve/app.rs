@@ -222,9 +222,14 @@ fn compile(spec: &AppSpec) -> Result<(Isolate, vm::fiber::Fiber), ServeError> {
         let (isolate, fiber, _) = crate::build::program::instantiate(&served.bundle, Ctx::stdio())
             .map_err(|e| ServeError::Load(format!("{}: {e}", spec.file.display())))?;
         crate::startup::mark("instantiated");
-        let native = crate::build::native::install(&served.bundle, isolate.modules());
-        crate::startup::mark("native code installed");
-        crate::build::native::report(&spec.file, &native);
+        if vm::jit::config().is_some_and(|c| c.mode == vm::jit::Mode::Eager) {
+            // Eager (tests): every function runs machine code from the start.
+            let native = crate::build::native::install(&served.bundle, isolate.modules());
+            crate::startup::mark("native code installed");
+            crate::build::native::report(&spec.file, &native);
+        } else {
+            crate::build::native::install_later(served, &spec.file, isolate.modules());
+        }
         return Ok((isolate, fiber));
     }
     crate::startup::mark("compile");

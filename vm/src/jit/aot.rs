@@ -150,23 +150,39 @@ pub struct Installed {
     pub mismatched: Vec<String>,
 }
 
+/// The JIT state of every function of a module (walk order): what
+/// [`install_targets`] needs, `Send`, so that a bundle's objects can be
+/// installed from the thread that linked them while the isolate runs.
+pub type Targets = Vec<(String, Arc<JitMap>, Arc<super::JitSlot>)>;
+
+/// [`Targets`] of `root`'s functions. Must run on the isolate's thread.
+pub fn targets(root: &Rc<Proto>) -> Targets {
+    let mut out = Vec::new();
+    root.walk(&mut |p| out.push((p.display_name().to_string(), p.jit.map.clone(), p.jit.slot.clone())));
+    out
+}
+
 /// Installs `entries` (from [`load`]) into the protos of `root` (walk
 /// order), each only if its map's [`fingerprint`] is `fingerprints[i]`.
 pub fn install(root: &Rc<Proto>, fingerprints: &[u64], entries: &[Option<(usize, usize)>]) -> Installed {
+    install_targets(&targets(root), fingerprints, entries)
+}
+
+/// [`install`] into `targets` (any thread): function `i` gets `entries[i]`
+/// if its map's [`fingerprint`] is `fingerprints[i]`. A function running
+/// its bytecode meanwhile switches at its next call, as after a
+/// background compile.
+pub fn install_targets(targets: &Targets, fingerprints: &[u64], entries: &[Option<(usize, usize)>]) -> Installed {
     let mut out = Installed::default();
-    let mut i = 0;
-    root.walk(&mut |p| {
-        let k = i;
-        i += 1;
+    for (k, (name, map, slot)) in targets.iter().enumerate() {
         let Some(Some((entry, size))) = entries.get(k).copied() else {
             out.missing += 1;
-            return;
+            continue;
         };
-        if fingerprints.get(k).copied() != Some(fingerprint(&p.jit.map)) {
-            out.mismatched.push(p.display_name().to_string());
-            return;
+        if fingerprints.get(k).copied() != Some(fingerprint(map)) {
+            out.mismatched.push(name.clone());
+            continue;
         }
-        let slot = &p.jit.slot;
         slot.code_size.store(size, Ordering::Relaxed);
         slot.speculating.store(1, Ordering::Relaxed);
         slot.compiles.fetch_add(1, Ordering::Relaxed);
@@ -175,6 +191,6 @@ pub fn install(root: &Rc<Proto>, fingerprints: &[u64], entries: &[Option<(usize,
         slot.entry.store(entry, Ordering::Release);
         slot.set_tier(Tier::Compiled);
         out.native += 1;
-    });
+    }
     out
 }

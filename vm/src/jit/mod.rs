@@ -19,6 +19,7 @@
 
 pub mod aot;
 pub mod map;
+pub mod plugin;
 pub mod runtime;
 pub mod sites;
 
@@ -117,6 +118,13 @@ pub trait Backend: Send + Sync {
     fn load_objects(&self, objects: &[&[u8]], symbols: &[&str]) -> Result<Vec<usize>, String> {
         let _ = (objects, symbols);
         Err("this backend cannot load object code".into())
+    }
+
+    /// Whether the backend found it cannot work at all (the host's LLVM
+    /// plugin did not load): it has said so once, and its compile errors
+    /// are not reported per function.
+    fn unavailable(&self) -> bool {
+        false
     }
 }
 
@@ -382,6 +390,7 @@ fn run_job(cfg: &Config, job: &CompileJob, slot: &JitSlot) {
             slot.set_tier(Tier::Compiled);
         }
         Err(_) if STOPPING.load(Ordering::Acquire) => {}
+        Err(_) if cfg.backend.unavailable() => slot.set_tier(Tier::Failed),
         Err(e) => {
             // Logged once per function; the function stays interpreted.
             eprintln!("sxc jit: {} not compiled: {e}", job.name);
