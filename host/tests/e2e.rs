@@ -106,6 +106,11 @@ impl Server {
     /// (without `--workers 2` when EXTRA gives `--workers`) and waits until it
     /// is listening and healthy.
     pub(crate) fn start(app: &Path, data: &Path, extra: &[&str]) -> Server {
+        Server::start_env(app, data, extra, &[])
+    }
+
+    /// [`Server::start`] with `env` set for the server.
+    pub(crate) fn start_env(app: &Path, data: &Path, extra: &[&str], env: &[(&str, &str)]) -> Server {
         let workers: &[&str] = if extra.contains(&"--workers") { &[] } else { &["--workers", "2"] };
         let mut child = Command::new(env!("CARGO_BIN_EXE_sxc"))
             .arg("serve")
@@ -116,6 +121,7 @@ impl Server {
             .arg(data)
             .args(extra)
             .env("SXC_LOG", "info")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -516,4 +522,50 @@ fn acknowledged_writes_survive_sigkill() {
     let now: u64 = get(server.addr, "/last-seq").body.parse().unwrap();
     assert!(now >= max_acked && now >= last_seq, "last-seq {now} behind {max_acked}/{last_seq}");
     assert_eq!(server.terminate(), Some(0));
+}
+
+/// While the LLVM plugin loads, `dlopen` holds glibc's loader lock, which a
+/// thread also takes to start or to meet a thread-local with a destructor
+/// for the first time (vm::jit::plugin; the worker warms its own up). A
+/// stand-in plugin whose initialiser sleeps 4 s, loaded by the compile
+/// thread once `/hot`'s helper is hot (threshold 20, tiered even under
+/// `SXC_JIT=eager`): the first `str` and the first static file (each new
+/// to the worker) are served meanwhile, in well under the sleep.
+#[test]
+fn requests_do_not_wait_for_the_llvm_plugin_to_load() {
+    let dir = tempfile::tempdir().unwrap();
+    let c = dir.path().join("slow.c");
+    std::fs::write(&c, "#include <unistd.h>\n__attribute__((constructor)) static void slow(void) { sleep(4); }\n").unwrap();
+    let lib = dir.path().join("libslow.so");
+    let cc = Command::new("cc").args(["-shared", "-fPIC", "-o"]).arg(&lib).arg(&c).status().expect("run cc");
+    assert!(cc.success(), "cc failed");
+    let app = write_app(
+        dir.path(),
+        "(define (twice n) (* 2 n))\n(define (handler req) (if (= (get req :path) \"/hot\") (if (= (twice 21) 42) \"hot\" \"cold\") (str \"<p>\" (get req :path) \"</p>\")))\n(http-listen handler)\n",
+    );
+    std::fs::create_dir_all(dir.path().join("static")).unwrap();
+    std::fs::write(dir.path().join("static/site.css"), "p { margin: 0 }\n").unwrap();
+    let plugin = lib.to_str().unwrap();
+    let extra = ["--jit", "tiered", "--jit-threshold", "20"];
+    let server = Server::start_env(&app, &dir.path().join("data"), &extra, &[("SXC_LLVM_PLUGIN", plugin)]);
+    for _ in 0..25 {
+        assert_eq!(get(server.addr, "/hot").status, 200);
+    }
+    // Requests until the load ends (the stand-in has no entry: its failure
+    // is logged then); each is answered while the load holds the lock.
+    let t0 = Instant::now();
+    let mut n = 0;
+    while !server.log().contains("sxc: the LLVM tier is unavailable (") {
+        let path = ["/static/site.css", "/", "/a/b"][n % 3];
+        let t = Instant::now();
+        let r = get(server.addr, path);
+        assert_eq!(r.status, 200, "{path}: {}", server.log());
+        assert!(t.elapsed() < Duration::from_millis(1500), "{path} took {:?} (request {n})", t.elapsed());
+        assert!(t0.elapsed() < Duration::from_secs(60), "the plugin never finished loading: {}", server.log());
+        n += 1;
+    }
+    assert!(server.log().contains("undefined symbol: sxc_llvm_api_v1"), "{}", server.log());
+    // Not vacuous: the load (4 s) began after the first requests.
+    assert!(t0.elapsed() > Duration::from_secs(3), "the load ended {:?} after the first request", t0.elapsed());
+    assert_eq!(get(server.addr, "/").status, 200);
 }

@@ -46,6 +46,11 @@ impl Candidate {
     }
 }
 
+/// Registers this thread's [`CANDIDATES`] (`crate::isolate::warm_thread_locals`).
+pub(crate) fn warm_thread_local() {
+    CANDIDATES.with(|_| {});
+}
+
 thread_local! {
     static CANDIDATES: RefCell<Vec<Candidate>> = const { RefCell::new(Vec::new()) };
     /// Buffer size at which dead candidates are pruned (so an application that

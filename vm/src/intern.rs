@@ -25,6 +25,11 @@ thread_local! {
     static LOCAL: RefCell<Table> = RefCell::new(Table::default());
 }
 
+/// Registers this thread's [`LOCAL`] (`crate::isolate::warm_thread_locals`).
+pub(crate) fn warm_thread_local() {
+    LOCAL.with(|_| {});
+}
+
 /// Copies the global entries this thread has not seen yet into `local`.
 fn sync(local: &mut Table, global: &Table) {
     for &s in &global.names[local.names.len()..] {

@@ -87,6 +87,20 @@ impl frontend::MacroHost for NoMacros {
     }
 }
 
+/// Registers the destructors of this crate's thread-locals on the calling
+/// thread, as an isolate is made: glibc registers a thread-local's
+/// destructor under its loader lock, which `dlopen` holds while libLLVM's
+/// initialisers run (~25 ms, `vm::jit::plugin`). A thread that met one of
+/// these for the first time in a request while the compile thread loaded
+/// the LLVM plugin waited that long (seen on the blog's first request:
+/// `str_concat`'s buffer). `host/tests/e2e.rs` checks requests against a
+/// plugin whose load takes seconds.
+fn warm_thread_locals() {
+    crate::prims::strings::warm_thread_local();
+    crate::intern::warm_thread_local();
+    crate::gc::warm_thread_local();
+}
+
 impl Isolate {
     /// An isolate with every primitive bound as a global and the prelude loaded.
     pub fn new(ctx: Ctx) -> Isolate {
@@ -128,6 +142,7 @@ impl Isolate {
 
     /// An isolate with the primitives bound as globals but no prelude (tests of hand-built IR).
     pub fn bare(ctx: Ctx) -> Isolate {
+        warm_thread_locals();
         let mut globals = GlobalTable::new();
         for (i, d) in crate::prims::builtins().iter().enumerate() {
             globals.define(d.name, Value::Prim(crate::value::PrimId(i as u32)));

@@ -8,7 +8,7 @@
 
 use super::bundle::Bundle;
 use sha2::{Digest, Sha256};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::OnceLock;
 use vm::bytecode::Proto;
@@ -99,25 +99,43 @@ pub fn install(bundle: &Bundle, modules: &[Rc<Proto>]) -> Native {
     install_targets(bundle, &targets)
 }
 
-/// [`install`] on a thread of its own, so that the isolate starts on its
-/// bytecode at once and each function switches to machine code at its
-/// first call after the objects are linked (`sxc serve` of a bundle under
-/// `--jit tiered`: a first request should not wait for libLLVM to load).
-/// What became of the object code is reported from that thread
-/// ([`report`], `path` naming the bundle).
-pub fn install_later(served: &Arc<super::Served>, path: &Path, modules: &[Rc<Proto>]) {
-    if vm::jit::config().is_none() {
-        return;
-    }
-    let targets: Vec<Targets> = modules.iter().map(vm::jit::aot::targets).collect();
-    let (served, owned) = (served.clone(), path.to_path_buf());
-    let spawned = std::thread::Builder::new().name("sxc-bundle-install".into()).spawn(move || {
-        let native = install_targets(&served.bundle, &targets);
-        crate::startup::mark("native code installed");
-        report(&owned, &native);
-    });
-    if let Err(e) = spawned {
-        report(path, &Native::Unusable(format!("no thread to install its object code: {e}")));
+/// A bundle's object code to install into an isolate later, from a thread
+/// of its own ([`Pending::start`]).
+pub struct Pending {
+    served: Arc<super::Served>,
+    path: PathBuf,
+    targets: Vec<Targets>,
+}
+
+/// What [`install`] needs to run later (`None` under `--jit off`), taken
+/// on the isolate's thread: `sxc serve` of a bundle under `--jit tiered`
+/// answers from the bytecode at once and switches each function to machine
+/// code at its first call after the objects are linked.
+///
+/// Why later, and not overlapped with the start as [`preload`] does: the
+/// link loads the LLVM plugin, and `dlopen` holds glibc's loader lock for
+/// the ~25 ms libLLVM's initialisers run, a lock a worker also takes the
+/// first time it uses a thread-local with a destructor (measured: the
+/// blog's worker stalled from 4 to 36 ms of its start). After the app's
+/// top level has run, the worker has met its thread-locals.
+pub fn install_later(served: &Arc<super::Served>, path: &Path, modules: &[Rc<Proto>]) -> Option<Pending> {
+    vm::jit::config()?;
+    Some(Pending { served: served.clone(), path: path.to_path_buf(), targets: modules.iter().map(vm::jit::aot::targets).collect() })
+}
+
+impl Pending {
+    /// Links and installs on a new thread; what became of the object code
+    /// is reported from there ([`report`]).
+    pub fn start(self) {
+        let path = self.path.clone();
+        let spawned = std::thread::Builder::new().name("sxc-bundle-install".into()).spawn(move || {
+            let native = install_targets(&self.served.bundle, &self.targets);
+            crate::startup::mark("native code installed");
+            report(&self.path, &native);
+        });
+        if let Err(e) = spawned {
+            report(&path, &Native::Unusable(format!("no thread to install its object code: {e}")));
+        }
     }
 }
 

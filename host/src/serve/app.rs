@@ -61,7 +61,7 @@ impl App {
     /// waited for only then) and reads back the handler.
     pub async fn load(spec: &AppSpec, store: impl FnOnce() -> Result<Arc<Store>, ServeError>, worker: usize) -> Result<App, ServeError> {
         let name = spec.file.display().to_string();
-        let (isolate, mut fiber) = compile(spec)?;
+        let (isolate, mut fiber, native) = compile(spec)?;
         let store = store()?;
         let files = isolate.program_files();
         let local = Local::new(isolate, spec.registry.clone(), StoreSlot::Open(store), worker);
@@ -82,6 +82,9 @@ impl App {
             return Err(ServeError::Load(format!(
                 "{name}: the app never called (http-listen handler) at top level"
             )));
+        }
+        if let Some(native) = native {
+            native.start();
         }
         if !matches!(handler, Value::Closure(_) | Value::Prim(_)) {
             return Err(ServeError::Load(format!(
@@ -213,9 +216,10 @@ impl App {
 }
 
 /// Compiles the app as [`App::load`] does (the `http-listen` prelude, every
-/// `load`ed file) without running it: the isolate and its top-level fiber.
-/// Errors: the rendered diagnostic.
-fn compile(spec: &AppSpec) -> Result<(Isolate, vm::fiber::Fiber), ServeError> {
+/// `load`ed file) without running it: the isolate, its top-level fiber and,
+/// for a bundle served under `--jit tiered`, its object code to install once
+/// the top level has run. Errors: the rendered diagnostic.
+fn compile(spec: &AppSpec) -> Result<(Isolate, vm::fiber::Fiber, Option<crate::build::native::Pending>), ServeError> {
     if let Some(served) = &spec.bundle {
         // A bundle: bytecode from its IR, its machine code installed.
         crate::startup::mark("instantiate");
@@ -227,10 +231,10 @@ fn compile(spec: &AppSpec) -> Result<(Isolate, vm::fiber::Fiber), ServeError> {
             let native = crate::build::native::install(&served.bundle, isolate.modules());
             crate::startup::mark("native code installed");
             crate::build::native::report(&spec.file, &native);
-        } else {
-            crate::build::native::install_later(served, &spec.file, isolate.modules());
+            return Ok((isolate, fiber, None));
         }
-        return Ok((isolate, fiber));
+        let later = crate::build::native::install_later(served, &spec.file, isolate.modules());
+        return Ok((isolate, fiber, later));
     }
     crate::startup::mark("compile");
     let mut isolate = Isolate::new(Ctx::stdio());
@@ -239,7 +243,7 @@ fn compile(spec: &AppSpec) -> Result<(Isolate, vm::fiber::Fiber), ServeError> {
     match isolate.compile_path(&spec.file, &source) {
         Ok(f) => {
             crate::startup::mark("app compiled");
-            Ok((isolate, f))
+            Ok((isolate, f, None))
         }
         Err(d) => {
             let text = crate::diagnostics::render(isolate.source_map(), &d, false);

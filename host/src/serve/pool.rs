@@ -194,6 +194,13 @@ fn worker_main(
     // The app loads inside the worker's task set: processes its top level
     // spawns are tasks of this worker from the start.
     local.block_on(&rt, async move {
+        // One blocking-pool thread (static files are read on it), started
+        // and its thread-locals met now, by waking a local task from it: a
+        // thread started, or a thread-local first used, while the LLVM
+        // plugin loads waits for the load, which holds glibc's loader lock
+        // (`vm::jit::plugin`). It stays for tokio's keep-alive (10 s), by
+        // when a bundle's plugin has long loaded.
+        let _ = tokio::task::spawn_local(async { tokio::task::spawn_blocking(|| {}).await }).await;
         let loaded = App::load(&spec, || store.get(), id).await;
         // The loaded app holds the store itself; a failed load lets go of it
         // before it says so, so the failed start closes it before `serve`

@@ -33,6 +33,16 @@ pub fn write_str_part(v: &Value, out: &mut String) {
     }
 }
 
+thread_local! {
+    /// Scratch buffer of `str_concat`: the result is copied once into an exact-size string.
+    static BUF: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
+}
+
+/// Registers this thread's [`BUF`] (`crate::isolate::warm_thread_locals`).
+pub(crate) fn warm_thread_local() {
+    BUF.with(|_| {});
+}
+
 /// `(str a b ...)`: concatenated display forms; `nil` contributes nothing.
 pub fn str_concat(args: &[Value]) -> Value {
     if let [v @ Value::Str(_)] = args {
@@ -40,10 +50,6 @@ pub fn str_concat(args: &[Value]) -> Value {
     }
     if let Some(t) = short_concat(args) {
         return Value::Str(std::rc::Rc::new(SxStr::from_text(t)));
-    }
-    thread_local! {
-        /// Scratch buffer: the result is copied once into an exact-size string.
-        static BUF: std::cell::RefCell<String> = const { std::cell::RefCell::new(String::new()) };
     }
     BUF.with(|b| {
         let mut out = b.borrow_mut();
