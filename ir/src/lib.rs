@@ -27,7 +27,7 @@ pub use entities::{Block, FuncId, Inst, Value};
 pub use function::{BlockCall, BlockData, CmpOp, Function, InstData, InstNode, Module, Terminator, ValueData, ValueDef};
 pub use effects::{infer_effects, infer_effects_with, mark_suspension_points, mark_suspension_points_with};
 pub use lower::lower_program;
-pub use parse::parse_module;
+pub use parse::{parse_functions, parse_module, split_functions};
 pub use passes::{infer_types, optimise, optimise_with, OptOptions};
 pub use types::{Effect, Type};
 pub use verify::verify_module;

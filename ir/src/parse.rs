@@ -17,16 +17,26 @@ use frontend::{FileId, Span};
 
 /// Parses a module printed by `Display for Module`.
 pub fn parse_module(text: &str) -> Result<Module, String> {
+    parse_functions(text, 0, 0)
+}
+
+/// Parses a run of whole functions of a module's text (one of
+/// [`split_functions`]' parts) whose first function is `f{first}` and whose
+/// first line is line `first_line` of the module (0-based; for messages).
+/// The result holds just those functions; appending the parts' functions
+/// in order gives [`parse_module`] of the whole text (`entry` is set by
+/// the part that has it).
+pub fn parse_functions(text: &str, first: usize, first_line: usize) -> Result<Module, String> {
     let mut m = Module::default();
-    let mut lines = text.lines().enumerate().peekable();
+    let mut lines = text.lines().enumerate().map(|(ln, l)| (ln + first_line, l)).peekable();
     while let Some((ln, line)) = lines.next() {
         if line.trim().is_empty() {
             continue;
         }
         let err = |msg: String| format!("line {}: {msg}", ln + 1);
         let (id, mut f, entry) = parse_header(line).map_err(err)?;
-        if id.index() != m.funcs.len() {
-            return Err(err(format!("expected function f{}, found {id}", m.funcs.len())));
+        if id.index() != first + m.funcs.len() {
+            return Err(err(format!("expected function f{}, found {id}", first + m.funcs.len())));
         }
         let mut b: Option<Block> = None;
         let mut closed = false;
@@ -52,6 +62,36 @@ pub fn parse_module(text: &str) -> Result<Module, String> {
         m.funcs.push(f);
     }
     Ok(m)
+}
+
+/// Splits a module's text into at most `n` parts of whole functions and of
+/// similar size, to parse in parallel ([`parse_functions`]): each part's
+/// text, the index of its first function and its first line (0-based). A
+/// function starts at a line beginning `fn ` (body lines are indented,
+/// and strings never hold a raw newline).
+pub fn split_functions(text: &str, n: usize) -> Vec<(&str, usize, usize)> {
+    let mut starts = Vec::new(); // (byte offset, line) of each function
+    let mut line = 0;
+    let mut at = 0;
+    for l in text.split_inclusive('\n') {
+        if l.starts_with("fn ") {
+            starts.push((at, line));
+        }
+        at += l.len();
+        line += 1;
+    }
+    let mut parts = Vec::new();
+    let (mut from, mut first, mut first_line) = (0, 0, 0);
+    let n = n.max(1);
+    for (k, &(off, ln)) in starts.iter().enumerate() {
+        // Cut before function k once this part holds its share of the text.
+        if k > 0 && parts.len() + 1 < n && off - from >= text.len() / n {
+            parts.push((&text[from..off], first, first_line));
+            (from, first, first_line) = (off, k, ln);
+        }
+    }
+    parts.push((&text[from..], first, first_line));
+    parts
 }
 
 /// A cursor over one line.
@@ -463,6 +503,34 @@ block4(v7: any):\n    applyk v7, v1 -> block5\n\
 block5(v8: any):\n    tail_apply v8, v1\n}\n";
         let m = parse_module(text).unwrap();
         assert_eq!(m.to_string(), text);
+    }
+
+    #[test]
+    fn parts_parse_to_the_whole() {
+        let one = "fn f{} _ (arity 0, captures 0) pure {\nblock0:\n    v0: int = const {}\n    return v0\n}\n\n";
+        let mut text = "fn f0 \"<toplevel>\" (arity 0, captures 0) pure entry {\nblock0:\n    v0: nil = const nil\n    return v0\n}\n\n".to_string();
+        for i in 1..20 {
+            text.push_str(&one.replacen("{}", &i.to_string(), 2));
+        }
+        let whole = parse_module(&text).unwrap();
+        for n in [1, 2, 3, 8, 40] {
+            let parts = split_functions(&text, n);
+            assert!(parts.len() <= n && parts.iter().all(|(t, _, _)| t.starts_with("fn ")), "{n}: {parts:?}");
+            let mut m = Module::default();
+            for (t, first, line) in parts {
+                let p = parse_functions(t, first, line).unwrap();
+                m.entry = m.entry.or(p.entry);
+                m.funcs.extend(p.funcs);
+            }
+            assert_eq!(m.to_string(), whole.to_string(), "{n}");
+            assert_eq!(m.entry, whole.entry);
+        }
+        // Errors name the module's line, not the part's.
+        let bad = text.replace("v0: int = const 19", "v0 = frob");
+        let parts = split_functions(&bad, 4);
+        let (t, first, line) = parts.last().copied().unwrap();
+        let e = parse_functions(t, first, line).unwrap_err();
+        assert_eq!(e, parse_module(&bad).unwrap_err());
     }
 
     #[test]

@@ -121,6 +121,10 @@ pub fn compile(path: &Path, text: &str) -> Result<Compiled, (SourceMap, Diagnost
     Ok(Compiled { modules, sources, isolate: iso, roots })
 }
 
+/// How many parts [`instantiate`] splits the program's IR into: enough for
+/// two threads to finish close together whatever the prelude costs.
+const PARSE_PARTS: usize = 8;
+
 /// An isolate running `bundle`'s program: its source texts in the source
 /// map (for backtraces), the prelude's IR compiled to bytecode and its top
 /// level run, the program's IR compiled to bytecode. Returns the isolate
@@ -136,8 +140,7 @@ pub fn instantiate(bundle: &Bundle, ctx: Ctx) -> Result<(Isolate, Fiber, Rc<Prot
         ids.insert(s.build_id, iso.source_map_mut().add(s.name.clone(), s.text.clone()));
     }
     let (last, before) = bundle.modules.split_last().ok_or("it has no module")?;
-    let parse = |m: &ModuleIr| -> Result<ir::Module, String> {
-        let mut parsed = ir::parse_module(&m.ir).map_err(|e| format!("its IR does not read: {e}"))?;
+    let with_spans = |mut parsed: ir::Module, m: &ModuleIr| -> Result<ir::Module, String> {
         let missing = std::cell::Cell::new(None);
         apply_spans(&mut parsed, &m.spans, &|f| {
             ids.get(&f).copied().unwrap_or_else(|| {
@@ -150,21 +153,38 @@ pub fn instantiate(bundle: &Bundle, ctx: Ctx) -> Result<(Isolate, Fiber, Rc<Prot
             None => Ok(parsed),
         }
     };
-    // The program's IR is parsed on a second thread while the prelude is
-    // compiled and run here (pure work on the bundle's text: 1–4 ms of a
-    // start that is 10–20 ms).
-    let (prelude, program) = std::thread::scope(|s| {
-        let program = std::thread::Builder::new().name("sxc-ir-parse".into()).spawn_scoped(s, || parse(last));
+    let parse = |m: &ModuleIr| -> Result<ir::Module, String> {
+        with_spans(ir::parse_module(&m.ir).map_err(|e| format!("its IR does not read: {e}"))?, m)
+    };
+    // The program's IR is parsed in parts (whole functions) by a second
+    // thread, and by this one once it has compiled and run the prelude:
+    // pure work on the bundle's text, 1–7 ms of a start of 10–20 ms.
+    let parts = ir::split_functions(&last.ir, PARSE_PARTS);
+    let parsed: Vec<std::sync::Mutex<Option<Result<ir::Module, String>>>> = parts.iter().map(|_| std::sync::Mutex::new(None)).collect();
+    let next = std::sync::atomic::AtomicUsize::new(0);
+    let work = || loop {
+        let k = next.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let Some(&(text, first, line)) = parts.get(k) else { break };
+        let r = ir::parse_functions(text, first, line);
+        *parsed[k].lock().unwrap_or_else(|e| e.into_inner()) = Some(r);
+    };
+    let prelude = std::thread::scope(|s| {
+        // Without a second thread, this one parses every part.
+        let _helper = std::thread::Builder::new().name("sxc-ir-parse".into()).spawn_scoped(s, work);
         let prelude = before.iter().try_for_each(|m| iso.run_prelude(&parse(m)?).map_err(|e| format!("its prelude failed: {e}")));
         crate::startup::mark("prelude run");
-        let program = match program {
-            Ok(handle) => handle.join().unwrap_or_else(|_| Err("parsing its IR panicked".into())),
-            Err(_) => parse(last),
-        };
-        (prelude, program)
+        work();
+        prelude
     });
     prelude?;
-    let m = program?;
+    let mut program = ir::Module::default();
+    for slot in parsed {
+        let part = slot.into_inner().unwrap_or_else(|e| e.into_inner()).unwrap_or_else(|| Err("a part was not parsed".into()));
+        let part = part.map_err(|e| format!("its IR does not read: {e}"))?;
+        program.entry = program.entry.or(part.entry);
+        program.funcs.extend(part.funcs);
+    }
+    let m = with_spans(program, last)?;
     crate::startup::mark("IR parsed");
     let fiber = iso.load_module(&m);
     for (root, m) in iso.modules().iter().zip(&bundle.modules) {

@@ -170,6 +170,33 @@ fn spawn_worker(
     Ok((Worker { done: done_rx }, ready_rx))
 }
 
+/// Blocking-pool threads a worker starts before it loads its app.
+const WARM_BLOCKING_THREADS: usize = 4;
+
+/// Starts [`WARM_BLOCKING_THREADS`] threads of this worker's blocking pool
+/// (static files are read and the store is called on it) and has each
+/// meet its thread-locals, by waking a local task: a thread started, or a
+/// thread-local first used, while the LLVM plugin loads waits for the load,
+/// which holds glibc's loader lock (`vm::jit::plugin`). Several, because
+/// tokio starts a new thread when none is idle, and a thread that has just
+/// finished a task is not idle yet when the task's waiter spawns the next
+/// (one warm thread let one static file in 20 wait for a load in CI). They
+/// stay for tokio's keep-alive (10 s), by when a bundle's plugin has long
+/// loaded. Must run inside the worker's `LocalSet`.
+async fn warm_blocking_pool() {
+    let barrier = Arc::new(std::sync::Barrier::new(WARM_BLOCKING_THREADS));
+    let tasks: Vec<_> = (0..WARM_BLOCKING_THREADS)
+        .map(|_| {
+            let b = barrier.clone();
+            // The barrier makes the tasks run on distinct threads.
+            tokio::task::spawn_local(async move { tokio::task::spawn_blocking(move || drop(b.wait())).await })
+        })
+        .collect();
+    for t in tasks {
+        let _ = t.await;
+    }
+}
+
 #[allow(clippy::too_many_arguments)] // one thread's whole context, passed once
 fn worker_main(
     id: usize,
@@ -194,13 +221,7 @@ fn worker_main(
     // The app loads inside the worker's task set: processes its top level
     // spawns are tasks of this worker from the start.
     local.block_on(&rt, async move {
-        // One blocking-pool thread (static files are read on it), started
-        // and its thread-locals met now, by waking a local task from it: a
-        // thread started, or a thread-local first used, while the LLVM
-        // plugin loads waits for the load, which holds glibc's loader lock
-        // (`vm::jit::plugin`). It stays for tokio's keep-alive (10 s), by
-        // when a bundle's plugin has long loaded.
-        let _ = tokio::task::spawn_local(async { tokio::task::spawn_blocking(|| {}).await }).await;
+        warm_blocking_pool().await;
         let loaded = App::load(&spec, || store.get(), id).await;
         // The loaded app holds the store itself; a failed load lets go of it
         // before it says so, so the failed start closes it before `serve`
