@@ -229,7 +229,7 @@ pub fn host_target() -> Result<TargetInfo, String> {
     HOST.get_or_init(|| {
         let api = plugin()?.api;
         let mut out = Out::default();
-        (api.host_target)(&out.sink());
+        call(|err| (api.host_target)(&out.sink(), err))?;
         let mut it = out.0.into_iter().map(|b| String::from_utf8_lossy(&b).into_owned());
         Ok(TargetInfo { triple: it.next().unwrap_or_default(), cpu: it.next().unwrap_or_default(), features: it.next().unwrap_or_default() })
     })
@@ -241,7 +241,7 @@ pub fn host_target() -> Result<TargetInfo, String> {
 pub fn abi_text() -> Result<String, String> {
     let api = plugin()?.api;
     let mut out = Out::default();
-    (api.abi_text)(&out.sink());
+    call(|err| (api.abi_text)(&out.sink(), err))?;
     Ok(out.text())
 }
 

@@ -137,13 +137,19 @@ extern "C" fn emit_many(jobs: *const *const CompileJob, symbols: *const Bytes, n
     })
 }
 
-extern "C" fn host_target(out: &Sink) {
-    let t = codegen_llvm::object::host_target();
-    for s in [t.triple, t.cpu, t.features] {
-        out.write(s.as_bytes());
-    }
+extern "C" fn host_target(out: &Sink, err: &Sink) -> bool {
+    guarded(err, || {
+        let t = codegen_llvm::object::host_target();
+        for s in [t.triple, t.cpu, t.features] {
+            out.write(s.as_bytes());
+        }
+        Ok(())
+    })
 }
 
-extern "C" fn abi_text(out: &Sink) {
-    out.write(codegen_llvm::object::abi_text().as_bytes());
+extern "C" fn abi_text(out: &Sink, err: &Sink) -> bool {
+    guarded(err, || {
+        out.write(codegen_llvm::object::abi_text().as_bytes());
+        Ok(())
+    })
 }

@@ -40,17 +40,13 @@ pub fn unusable_reason(bundle: &Bundle) -> Option<String> {
 
 /// [`unusable_reason`] from a bundle's manifest.
 fn unusable_reason_of(m: &super::Manifest) -> Option<String> {
-    let abi = match abi_hash() {
-        Ok(abi) => abi,
+    let (abi, here) = match abi_hash().and_then(|abi| Ok((abi, crate::llvm::host_target()?))) {
+        Ok(x) => x,
         Err(e) => return Some(format!("the LLVM tier is unavailable ({e})")),
     };
     if m.abi != abi {
         return Some(format!("its object code was built against another runtime ABI ({}; this sxc has {abi})", m.abi));
     }
-    let here = match crate::llvm::host_target() {
-        Ok(t) => t,
-        Err(e) => return Some(format!("the LLVM tier is unavailable ({e})")),
-    };
     let missing = crate::llvm::missing_features(&m.cpu_features, &here.features);
     if !missing.is_empty() {
         return Some(format!("its object code needs CPU features this CPU lacks ({}; built for {})", missing.join(", "), m.cpu));
@@ -97,6 +93,14 @@ pub fn install(bundle: &Bundle, modules: &[Rc<Proto>]) -> Native {
     }
     let targets: Vec<Targets> = modules.iter().map(vm::jit::aot::targets).collect();
     install_targets(bundle, &targets)
+}
+
+/// Whether a served bundle's object code is installed before the app's top
+/// level runs ([`preload`] at start, [`install`] in each worker): under
+/// `--jit eager` only. Otherwise each worker answers from the bytecode and
+/// installs it once the app has loaded ([`install_later`] says why).
+pub fn serve_links_before_start() -> bool {
+    vm::jit::config().is_some_and(|c| c.mode == vm::jit::Mode::Eager)
 }
 
 /// A bundle's object code to install into an isolate later, from a thread

@@ -83,14 +83,15 @@ impl App {
                 "{name}: the app never called (http-listen handler) at top level"
             )));
         }
-        if let Some(native) = native {
-            native.start();
-        }
         if !matches!(handler, Value::Closure(_) | Value::Prim(_)) {
             return Err(ServeError::Load(format!(
                 "{name}: http-listen: expected a function, got {}",
                 vm::print::repr(&handler)
             )));
+        }
+        // Loaded: only now link the bundle's objects (`native::install_later`).
+        if let Some(native) = native {
+            native.start();
         }
         Ok(App {
             local,
@@ -226,8 +227,8 @@ fn compile(spec: &AppSpec) -> Result<(Isolate, vm::fiber::Fiber, Option<crate::b
         let (isolate, fiber, _) = crate::build::program::instantiate(&served.bundle, Ctx::stdio())
             .map_err(|e| ServeError::Load(format!("{}: {e}", spec.file.display())))?;
         crate::startup::mark("instantiated");
-        if vm::jit::config().is_some_and(|c| c.mode == vm::jit::Mode::Eager) {
-            // Eager (tests): every function runs machine code from the start.
+        if crate::build::native::serve_links_before_start() {
+            // Every function runs machine code from the start.
             let native = crate::build::native::install(&served.bundle, isolate.modules());
             crate::startup::mark("native code installed");
             crate::build::native::report(&spec.file, &native);

@@ -141,10 +141,8 @@ pub(crate) fn start(cfg: ServeConfig) -> Result<RunningServer, ServeError> {
     let pending = super::opening::PendingStore::open(cfg.data_dir.clone());
     let bundle = crate::build::Served::open_if_bundle(&cfg.app, cfg.dev)?;
     crate::startup::mark("bundle opened");
-    if let Some(b) = bundle.as_ref().filter(|_| vm::jit::config().is_some_and(|c| c.mode == vm::jit::Mode::Eager)) {
-        // Eager: the workers wait for the objects; link them meanwhile.
-        // Tiered: each worker installs them once its app has loaded
-        // (`native::install_later` says why not sooner).
+    if let Some(b) = bundle.as_ref().filter(|_| crate::build::native::serve_links_before_start()) {
+        // The workers wait for the objects: link them meanwhile.
         crate::build::native::preload(&b.bundle);
     }
     let file = if bundle.is_some() { cfg.app.clone() } else { app_file(&cfg.app) };

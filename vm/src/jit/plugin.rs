@@ -140,9 +140,9 @@ pub struct Api {
     pub emit_many: extern "C" fn(jobs: *const *const CompileJob, symbols: *const Bytes, n: usize, object: &Sink, sizes: *mut i64, failures: &Sink, err: &Sink) -> bool,
     /// This host's LLVM target: triple, CPU name and feature string, one
     /// call each.
-    pub host_target: extern "C" fn(out: &Sink),
+    pub host_target: extern "C" fn(out: &Sink, err: &Sink) -> bool,
     /// The runtime ABI text (`codegen_llvm::object::abi_text`), one call.
-    pub abi_text: extern "C" fn(out: &Sink),
+    pub abi_text: extern "C" fn(out: &Sink, err: &Sink) -> bool,
 }
 
 // SAFETY: an `Api` is immutable static data: function pointers and a
