@@ -215,4 +215,10 @@ fn without_its_llvm_plugin_sxc_runs_interpreted_and_says_so_once() {
     let o = sxc_env(&["inspect", "--stage", "llvm", &f], dir.path(), &[("SXC_LLVM_PLUGIN", "/nonexistent/libsxc_llvm.so")]);
     assert_eq!(o.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&o.stderr).contains("libsxc_llvm.so not found"), "{}", String::from_utf8_lossy(&o.stderr));
+    // `sxc build` says so once, before compiling anything.
+    let o = sxc_env(&["build", &f, "-o", "down.sxb"], dir.path(), &[("SXC_LLVM_PLUGIN", "/nonexistent/libsxc_llvm.so")]);
+    let err = String::from_utf8_lossy(&o.stderr);
+    assert_eq!(o.status.code(), Some(1), "{err}");
+    assert_eq!((err.matches("libsxc_llvm.so not found").count(), err.contains("has no object code")), (1, false), "{err}");
+    assert!(!dir.path().join("down.sxb").exists());
 }

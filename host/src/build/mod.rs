@@ -116,6 +116,10 @@ pub fn make_bundle_of(file: &Path, text: &str, kind: Kind, jobs: usize, progress
 pub fn make_bundle_with(file: &Path, text: &str, kind: Kind, jobs: usize, progress: bool, profile: Option<&Recorded>, objects: Objects) -> Result<Bundle, MakeError> {
     let with_objects = objects;
     let compiled = program::compile(file, text).map_err(|e| MakeError::Compile(Box::new(e)))?;
+    // What needs LLVM's plugin first: without it, one error, not a warning
+    // per function that could not be compiled.
+    let target = crate::llvm::host_target().map_err(MakeError::Other)?;
+    let abi = native::abi_hash().map_err(MakeError::Other)?.to_string();
     let id = {
         let mut h = Sha256::new();
         for m in &compiled.modules {
@@ -190,8 +194,6 @@ pub fn make_bundle_with(file: &Path, text: &str, kind: Kind, jobs: usize, progre
             (hex::encode(Sha256::digest(&bytes)), s.name.clone())
         })
         .collect();
-    let target = crate::llvm::host_target().map_err(MakeError::Other)?;
-    let abi = native::abi_hash().map_err(MakeError::Other)?.to_string();
     let statics = static_files(file).map_err(MakeError::Other)?;
     Ok(Bundle {
         manifest: Manifest {
